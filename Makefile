@@ -1,0 +1,59 @@
+# multiquery: the one build of the extension (PGXS).
+#   make && make install     build and install into the server found by PG_CONFIG
+#   make test                everything: unit tests, pg_regress, TAP (installs what is missing)
+#   make demo / make stop    start / stop the local primary + standby + Redis with the extension
+# CMakeLists.txt builds only the PostgreSQL-free core and its unit tests.
+
+EXTENSION = multiquery
+EXTVERSION = 0.1
+MODULE_big = multiquery
+
+# PGXS sets srcdir only after this file's variables are read; VPATH builds
+# (the test runner uses one) need the source tree for the wildcards below.
+MQ_SRC := $(if $(VPATH),$(VPATH),.)
+mq_relative = $(patsubst $(MQ_SRC)/%,%,$(1))
+
+# Each concern lives in its own folder under src/; the module is all of them.
+OBJS = $(call mq_relative,$(patsubst %.cpp,%.o,$(sort $(wildcard $(MQ_SRC)/src/*.cpp $(MQ_SRC)/src/*/*.cpp))))
+
+# The install script is assembled from one part per concern (extension/NN_*.sql),
+# so that each concern keeps its SQL next to the others without one huge file.
+SQL_PARTS = $(sort $(wildcard $(MQ_SRC)/extension/[0-9][0-9]_*.sql))
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+DATA = $(call mq_relative,$(wildcard $(MQ_SRC)/extension/$(EXTENSION)--*--*.sql))
+
+REGRESS = $(sort $(patsubst $(MQ_SRC)/sql/%.sql,%,$(wildcard $(MQ_SRC)/sql/*.sql)))
+REGRESS_OPTS = --load-extension=$(EXTENSION)
+
+TAP_TESTS = 1
+PROVE_TESTS = test/t/*.pl
+override PROVE_FLAGS += -I test/perl
+
+PG_CONFIG ?= pg_config
+PG_CPPFLAGS = -I$(srcdir)/src -I$(shell $(PG_CONFIG) --includedir) -DMQ_VERSION='"$(EXTVERSION)"'
+PG_CXXFLAGS = -std=c++17 -fPIC -fvisibility-inlines-hidden -Wno-register -Wno-missing-field-initializers
+SHLIB_LINK = -lpq -lhiredis -lstdc++
+
+# No LLVM bitcode for JIT inlining: it needs clang for C++ and buys nothing here.
+override with_llvm = no
+
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifneq ($(wildcard $(PGXS)),)
+include $(PGXS)
+else ifeq ($(filter test demo stop unit,$(MAKECMDGOALS)),)
+# test and demo install the server headers themselves, so only they may run without.
+$(error PGXS not found through PG_CONFIG=$(PG_CONFIG): install postgresql-server-dev-15, or run 'make test' or 'make demo' as root, which install it)
+endif
+
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
+	cat $^ > $@
+
+.PHONY: test demo stop unit
+test:
+	bash $(srcdir)/test/run_all.sh
+unit:
+	bash $(srcdir)/test/run_unit.sh
+demo:
+	bash $(srcdir)/test/demo.sh
+stop:
+	bash $(srcdir)/test/cluster.sh stop

@@ -1,0 +1,26 @@
+// The module's entry point: PostgreSQL calls _PG_init once per process that loads it.
+#include "module.hpp"
+
+#include "pg/guard.hpp"
+
+extern "C" {
+#include "utils/guc.h"
+
+PG_MODULE_MAGIC;
+
+void _PG_init(void);
+}
+
+namespace mq {
+
+bool loading_at_postmaster_start() {
+    return process_shared_preload_libraries_in_progress;
+}
+
+}  // namespace mq
+
+void _PG_init(void) {
+    mq::pg::run_guarded([] {
+        mq::pg::call([] { MarkGUCPrefixReserved("multiquery"); });
+    });
+}

@@ -1,0 +1,22 @@
+#include "core/error.hpp"
+
+#include <gtest/gtest.h>
+
+namespace mq {
+namespace {
+
+TEST(Error, CarriesEveryPartOfAReport) {
+    try {
+        throw Error("22023", "bad value", "the detail", "the hint");
+    } catch (const std::exception& e) {
+        const auto* error = dynamic_cast<const Error*>(&e);
+        ASSERT_NE(error, nullptr);
+        EXPECT_STREQ(error->what(), "bad value");
+        EXPECT_EQ(error->sqlstate(), "22023");
+        EXPECT_EQ(error->detail(), "the detail");
+        EXPECT_EQ(error->hint(), "the hint");
+    }
+}
+
+}  // namespace
+}  // namespace mq

@@ -1,0 +1,39 @@
+// Race statistics kept in shared memory across all backends, read by the
+// multiquery.race_stats and multiquery.race_wins_per_minute views.
+//
+// The race engine reports; this module keeps. Every function here is safe to
+// call from C++ holding live objects: none longjmps (a PostgreSQL error inside
+// becomes mq::pg::PgException), and each is cheap enough to call once per
+// target per race. Without shared_preload_libraries the module has no shared
+// memory and the record_* functions do nothing.
+#pragma once
+
+#include <cstdint>
+
+namespace mq::race {
+
+// How one target fared in one race.
+enum class Outcome {
+    kWin,        // its answer was the one returned
+    kCancelled,  // still running when another won (or the race was abandoned); cancelled
+    kError,      // failed: connection, timeout, remote error, stale (policy)
+};
+
+// Records one target's part in one finished race. target is the name the
+// caller used (a foreign server name, or a conninfo with any password removed
+// by the caller). latency_us: time from the race's start to this target's
+// answer or failure; for kCancelled, the time it ran before the cancel.
+// error may be null; it is kept as the target's last error, with the time.
+void record_outcome(const char* target, Outcome outcome, int64_t latency_us, const char* error);
+
+// Records that a hedged race sent its query to this target late (policies).
+void record_hedge(const char* target);
+
+// The p-quantile (0 < p < 1) of this target's winning latencies, in
+// microseconds, or -1 when it has none yet. For the 'auto' hedge delay.
+int64_t latency_quantile_us(const char* target, double p);
+
+// Registers the shared memory request; called from _PG_init.
+void stats_init();
+
+}  // namespace mq::race

@@ -18,7 +18,9 @@ public:
     static constexpr int kSubBucketBits = 4;
     static constexpr int kSubBuckets = 1 << kSubBucketBits;  // 16 per power of two
     static constexpr int kMaxExponent = 36;                  // 2^36 us, about 19 h
-    static constexpr int kBuckets = kSubBuckets + (kMaxExponent - kSubBucketBits) * kSubBuckets;
+    // The exact buckets, 16 per power of two up to 2^kMaxExponent, one for the rest.
+    static constexpr int kBuckets =
+        kSubBuckets + (kMaxExponent - kSubBucketBits) * kSubBuckets + 1;
 
     // The bucket a value falls in; negative values count as 0.
     static int bucket_of(int64_t value_us);

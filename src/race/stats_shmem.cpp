@@ -140,16 +140,19 @@ void make_key(const char* target, TargetKey* key) {
 }  // namespace
 
 void stats_init() {
+    // PostgreSQL refuses (FATAL) a PGC_POSTMASTER variable defined after
+    // startup, and the table it sizes only exists when preloaded anyway.
+    if (!mq::loading_at_postmaster_start())
+        return;
     mq::pg::call([] {
         DefineCustomIntVariable(
             "multiquery.stats_max_targets",
             "Sets how many race targets the race statistics track.",
-            "Targets beyond this are counted in multiquery.race_stats_info.untracked, "
-            "not tracked. Each target takes about 28 kB of shared memory.",
+            "Outcomes of further targets are only counted, in "
+            "multiquery.race_stats_info.untracked. Each target takes about 28 kB of "
+            "shared memory.",
             &max_targets_guc, 64, 1, 4096, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
     });
-    if (!mq::loading_at_postmaster_start())
-        return;
     previous_shmem_request_hook = shmem_request_hook;
     shmem_request_hook = request_shared_memory;
     previous_shmem_startup_hook = shmem_startup_hook;
@@ -261,7 +264,6 @@ bool copy_wins(int slot, char (*target)[kTargetBytes], MinuteRing* wins) {
 
 TableInfo table_info() {
     TableInfo info{};
-    info.max_targets = max_targets_guc;
     if (table == nullptr)
         return info;
     info.tracking = true;

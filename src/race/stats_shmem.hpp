@@ -40,7 +40,7 @@ struct TargetSummary {
 struct TableInfo {
     bool tracking;         // false without shared_preload_libraries
     int targets;           // slots in use
-    int max_targets;       // multiquery.stats_max_targets
+    int max_targets;       // multiquery.stats_max_targets; 0 when not tracking
     uint64_t untracked;    // outcomes and hedges dropped because the table was full
     TimestampTz stats_reset;  // last reset, or when shared memory was set up
 };

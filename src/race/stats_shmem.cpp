@@ -95,10 +95,16 @@ void attach_shared_memory() {
 }
 
 // A name or message cut to fit a buffer of bytes (NUL included) without
-// splitting a multibyte character. Never errors: pg_mbcliplen only measures.
+// splitting a multibyte character, and cut again before any byte sequence
+// invalid in the database encoding (a remote message may carry one), so the
+// views always show valid text. Never errors: these functions only measure.
 void clip_copy(char* buffer, size_t bytes, const char* text) {
     int length = static_cast<int>(strnlen(text, bytes * 4));
     int clipped = pg_mbcliplen(text, length, static_cast<int>(bytes) - 1);
+    // pg_mbcliplen trusts a lead byte's length, even past the end of the text.
+    if (clipped > length)
+        clipped = length;
+    clipped = pg_encoding_verifymbstr(GetDatabaseEncoding(), text, clipped);
     std::memcpy(buffer, text, static_cast<size_t>(clipped));
     buffer[clipped] = '\0';
 }

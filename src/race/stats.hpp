@@ -2,10 +2,14 @@
 // multiquery.race_stats and multiquery.race_wins_per_minute views.
 //
 // The race engine reports; this module keeps. Every function here is safe to
-// call from C++ holding live objects: none longjmps (a PostgreSQL error inside
-// becomes mq::pg::PgException), and each is cheap enough to call once per
-// target per race. Without shared_preload_libraries the module has no shared
-// memory and the record_* functions do nothing.
+// call from C++ holding live objects: none throws, longjmps, allocates or
+// reports, and each is cheap enough to call once per target per race (one
+// LWLock held for a hash probe and a few additions). Without
+// shared_preload_libraries the module has no shared memory, the record_*
+// functions do nothing and latency_quantile_us() answers -1.
+// Targets are keyed by their first 255 bytes (cut at a character boundary);
+// when multiquery.stats_max_targets are tracked, further targets are only
+// counted (multiquery.race_stats_info.untracked).
 #pragma once
 
 #include <cstdint>
@@ -23,7 +27,8 @@ enum class Outcome {
 // caller used (a foreign server name, or a conninfo with any password removed
 // by the caller). latency_us: time from the race's start to this target's
 // answer or failure; for kCancelled, the time it ran before the cancel.
-// error may be null; it is kept as the target's last error, with the time.
+// error may be null; when not, it replaces the target's last error (first 511
+// bytes), stamped with the current time.
 void record_outcome(const char* target, Outcome outcome, int64_t latency_us, const char* error);
 
 // Records that a hedged race sent its query to this target late (policies).

@@ -27,10 +27,11 @@ std::string remote_error_hint(std::string_view sqlstate, std::string_view messag
 }
 
 std::string one_line(std::string_view message) {
+    // libpq ends lines with '\n' and indents continuation lines with a tab.
     std::string out;
     bool pending_space = false;
     for (char c : message) {
-        if (c == '\n' || c == '\r') {
+        if (c == '\n' || c == '\r' || (c == '\t' && pending_space)) {
             pending_space = !out.empty();
             continue;
         }

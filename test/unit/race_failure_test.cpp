@@ -34,7 +34,7 @@ TEST(RemoteErrorHint, ExplainsTheWellKnownOnes) {
 
 TEST(OneLine, JoinsLinesAndDropsTrailingNewlines) {
     EXPECT_EQ(mq::one_line("connection refused\n\tIs the server running?\n"),
-              "connection refused \tIs the server running?");
+              "connection refused Is the server running?");
     EXPECT_EQ(mq::one_line(""), "");
 }
 

@@ -68,19 +68,19 @@ for my $i (1 .. 5) {
 }
 
 # 7. Writes fail, on the primary too, and nothing is written.
-my ($out, $ret) = $session->query(q{
+my ($out, $err) = session_query($session, q{
 	SELECT * FROM multiquery.race_query('{mq_primary}',
 		'INSERT INTO docs VALUES (1000, ''written'') RETURNING id') AS t(id int)});
-like($session->{stderr}, qr/cannot execute INSERT in a read-only transaction/,
+like($err, qr/cannot execute INSERT in a read-only transaction/,
 	'a write through race_query fails');
-($out, $ret) = $session->query(q{
+($out, $err) = session_query($session, q{
 	SELECT * FROM multiquery.race_query('{mq_primary}',
 		'SELECT set_config(''default_transaction_read_only'', ''off'', false)') AS t(x text)});
-($out, $ret) = $session->query(q{
+($out, $err) = session_query($session, q{
 	SELECT * FROM multiquery.race_query('{mq_primary}',
 		'WITH w AS (INSERT INTO docs VALUES (1001, ''written'') RETURNING id) SELECT id FROM w')
 		AS t(id int)});
-like($session->{stderr}, qr/read-only transaction/,
+like($err, qr/read-only transaction/,
 	'turning read-only off in one race does not let the next one write');
 is($primary->safe_psql('postgres', 'SELECT count(*) FROM docs WHERE id >= 1000'), '0',
 	'nothing was written');

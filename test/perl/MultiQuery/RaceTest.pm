@@ -10,7 +10,8 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Time::HiRes qw(time usleep);
 
-our @EXPORT = qw(race_cluster freeze_node thaw_node poll_until remote_queries node_pids);
+our @EXPORT =
+  qw(race_cluster freeze_node thaw_node poll_until remote_queries node_pids session_query);
 
 # Every node stopped with SIGSTOP, so that it is continued whatever happens.
 my @frozen;
@@ -98,6 +99,17 @@ sub remote_queries {
 		SELECT count(*) FROM pg_stat_activity
 		WHERE application_name = 'multiquery' AND state = 'active'
 		  AND query LIKE '%$pattern%'});
+}
+
+# Runs $sql in a BackgroundPsql session; returns (stdout, stderr) of this
+# query alone (PostgreSQL 15's BackgroundPsql keeps stderr across queries).
+sub session_query {
+	my ($session, $sql) = @_;
+	$session->{stderr} = '';
+	my ($out) = $session->query($sql);
+	my $err = $session->{stderr};
+	$session->{stderr} = '';
+	return ($out, $err);
 }
 
 1;

@@ -117,7 +117,11 @@ void Race::enter(Runner* runner) {
             runner->phase = Phase::kConnecting;  // made by an earlier race; goes on
             break;
         case ConnectionState::kIdle:
-            if (slot->idle_connection_alive()) {
+            // A role that lost superuser since the connection was made must
+            // not keep using a connection made without a password.
+            if (runner->spec->password_required && !PQconnectionUsedPassword(slot->conn))
+                slot->close();
+            if (slot->conn != nullptr && slot->idle_connection_alive()) {
                 runner->reused = true;
                 send_query(runner);
             } else {

@@ -27,8 +27,9 @@ public:
         retry_at_ms_ = 0;
     }
 
-    // True while the target should be skipped.
-    bool backed_off(int64_t now_ms) const { return now_ms < retry_at_ms_; }
+    // True while the target should be skipped. Configuring a zero base turns
+    // back-off off at once, for pauses already under way too.
+    bool backed_off(int64_t now_ms) const { return base_ms_ > 0 && now_ms < retry_at_ms_; }
 
     // When the target may be tried again (0 when never backed off).
     int64_t retry_at_ms() const { return retry_at_ms_; }

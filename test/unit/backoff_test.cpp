@@ -53,4 +53,12 @@ TEST(TargetBackoff, ReconfiguredPausesApplyToTheNextFailure) {
     EXPECT_FALSE(backoff.backed_off(100));
 }
 
+TEST(TargetBackoff, DisablingEndsAPauseUnderWay) {
+    mq::TargetBackoff backoff(1000, 60000);
+    backoff.record_failure(0);
+    EXPECT_TRUE(backoff.backed_off(500));
+    backoff.configure(0, 60000);
+    EXPECT_FALSE(backoff.backed_off(500));
+}
+
 }  // namespace

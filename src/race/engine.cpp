@@ -1,6 +1,8 @@
 // The race state machine and its wait loop; see engine.hpp.
 #include "race/engine.hpp"
 
+#include <poll.h>
+
 #include <algorithm>
 
 #include "core/error.hpp"
@@ -24,6 +26,13 @@ constexpr int kRowsBetweenInterruptChecks = 1024;
 std::string error_text(PGconn* conn) {
     std::string text = one_line(PQerrorMessage(conn));
     return text.empty() ? "connection lost" : text;
+}
+
+// True when conn's socket is ready now for the wanted WL_SOCKET_* event.
+bool socket_ready(PGconn* conn, uint32_t wanted) {
+    pollfd fd{PQsocket(conn), static_cast<short>(wanted == WL_SOCKET_READABLE ? POLLIN : POLLOUT),
+              0};
+    return fd.fd >= 0 && poll(&fd, 1, 0) > 0;
 }
 
 std::string field(const PGresult* result, int code) {
@@ -157,7 +166,12 @@ void Race::advance_connect(Runner* runner) {
     TargetSlot* slot = runner->slot;
     uint32_t wanted =
         slot->connect_poll == PGRES_POLLING_READING ? WL_SOCKET_READABLE : WL_SOCKET_WRITEABLE;
-    // libpq may be polled only once the socket is ready for what it asked.
+    // libpq may be polled only once the socket is ready for what it asked. A
+    // connection left half-made by an earlier race has not been waited on in
+    // this one yet: ask the socket directly, so that a long-failed attempt
+    // reports its own error rather than a timeout.
+    if (!(runner->ready & wanted) && socket_ready(slot->conn, wanted))
+        runner->ready |= wanted;
     if (runner->ready & wanted) {
         slot->connect_poll = PQconnectPoll(slot->conn);
         if (slot->connect_poll == PGRES_POLLING_FAILED) {

@@ -2,6 +2,7 @@
 #include "module.hpp"
 
 #include "pg/guard.hpp"
+#include "race/race.hpp"
 #include "race/stats.hpp"
 
 extern "C" {
@@ -22,6 +23,9 @@ bool loading_at_postmaster_start() {
 
 void _PG_init(void) {
     mq::pg::run_guarded([] {
+        // Every concern defines its GUCs before the prefix is reserved:
+        // reserving first would discard values set before the library loaded.
+        mq::race::init();
         mq::race::stats_init();
         mq::pg::call([] { MarkGUCPrefixReserved("multiquery"); });
     });

@@ -1,0 +1,29 @@
+-- Racing reads: race_query sends one read to several targets at once and
+-- returns the rows of the first that answers.
+
+-- Servers of this wrapper are race targets: libpq connection options on the
+-- server, credentials in user mappings (as dblink_fdw and postgres_fdw).
+CREATE FUNCTION multiquery.fdw_validator(options text[], catalog oid)
+RETURNS void
+AS 'MODULE_PATHNAME', 'multiquery_fdw_validator'
+LANGUAGE C STRICT;
+
+CREATE FOREIGN DATA WRAPPER multiquery VALIDATOR multiquery.fdw_validator;
+
+COMMENT ON FOREIGN DATA WRAPPER multiquery IS 'race targets for multiquery.race_query';
+
+CREATE FUNCTION multiquery.race_query(
+    targets text[],
+    query text,
+    params text[] DEFAULT NULL,
+    timeout_ms integer DEFAULT NULL)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'multiquery_race_query'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION multiquery.race_query(text[], text, text[], integer) IS
+    'runs a read on every target at once and returns the rows of the first to answer';
+
+-- Racing opens connections to other servers: granted deliberately, e.g.
+--   GRANT EXECUTE ON FUNCTION multiquery.race_query(text[], text, text[], integer) TO app_role;
+REVOKE ALL ON FUNCTION multiquery.race_query(text[], text, text[], integer) FROM PUBLIC;

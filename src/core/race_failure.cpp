@@ -1,0 +1,80 @@
+// Judging and reporting target failures; see race_failure.hpp.
+#include "core/race_failure.hpp"
+
+namespace mq {
+namespace {
+
+bool contains(std::string_view text, std::string_view part) {
+    return text.find(part) != std::string_view::npos;
+}
+
+}  // namespace
+
+FailureKind classify_remote_error(std::string_view sqlstate, std::string_view message) {
+    if (sqlstate == "08P01" && contains(message, "bind message supplies"))
+        return FailureKind::kDeterministic;
+    return classify_sqlstate(sqlstate);
+}
+
+std::string remote_error_hint(std::string_view sqlstate, std::string_view message) {
+    if (sqlstate == "08P01" && contains(message, "bind message supplies"))
+        return "The params array must have one element for each $n the query uses.";
+    if (sqlstate == "42601" && contains(message, "cannot insert multiple commands"))
+        return "race_query runs exactly one statement; send the others separately.";
+    if (sqlstate == "25006")
+        return "race_query runs every query in a read-only transaction: it is for reads.";
+    return {};
+}
+
+std::string one_line(std::string_view message) {
+    // libpq ends lines with '\n' and indents continuation lines with a tab.
+    std::string out;
+    bool pending_space = false;
+    for (char c : message) {
+        if (c == '\n' || c == '\r' || (c == '\t' && pending_space)) {
+            pending_space = !out.empty();
+            continue;
+        }
+        if (pending_space) {
+            out.push_back(' ');
+            pending_space = false;
+        }
+        out.push_back(c);
+    }
+    return out;
+}
+
+RaceFailureReport summarize_race_failure(const std::vector<TargetFailure>& failures) {
+    RaceFailureReport report;
+    bool all_connection = !failures.empty();
+    bool any_timeout = false;
+    std::string first_remote;
+    for (const TargetFailure& failure : failures) {
+        if (failure.kind == TargetFailure::Kind::kTimeout)
+            any_timeout = true;
+        if (failure.kind != TargetFailure::Kind::kConnection &&
+            failure.kind != TargetFailure::Kind::kBackedOff)
+            all_connection = false;
+        if (failure.kind == TargetFailure::Kind::kRemote && first_remote.empty())
+            first_remote = failure.sqlstate;
+        if (!report.detail.empty())
+            report.detail += '\n';
+        report.detail += failure.target + ": " + failure.reason;
+    }
+    if (any_timeout)
+        report.sqlstate = "57014";
+    else if (all_connection || first_remote.empty())
+        report.sqlstate = "08006";
+    else
+        report.sqlstate = first_remote;
+    size_t n = failures.size();
+    if (any_timeout)
+        report.message = "race_query timed out: no target answered";
+    else if (n == 1)
+        report.message = "race_query failed: its only target failed";
+    else
+        report.message = "race_query failed: all " + std::to_string(n) + " targets failed";
+    return report;
+}
+
+}  // namespace mq

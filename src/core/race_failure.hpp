@@ -1,0 +1,51 @@
+// How a race judges one target's failure, and how it reports the failure of
+// every target at once.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/sqlstate.hpp"
+
+namespace mq {
+
+// Classifies an error a target returned. Like classify_sqlstate, except for
+// the server's complaint that the parameters sent do not match the query's
+// $n: a protocol-class code (08P01) that is nevertheless the caller's fault.
+FailureKind classify_remote_error(std::string_view sqlstate, std::string_view message);
+
+// A hint that makes a well-known remote error clearer to a race_query caller,
+// or empty.
+std::string remote_error_hint(std::string_view sqlstate, std::string_view message);
+
+// Why one target dropped out of a race.
+struct TargetFailure {
+    enum class Kind {
+        kConnection,  // could not connect, or the connection broke
+        kTimeout,     // no answer before the race's deadline
+        kRemote,      // the server answered with a (transient) error
+        kBackedOff,   // skipped: it failed recently and is backed off
+    };
+    std::string target;    // the name to show (no password)
+    Kind kind;
+    std::string sqlstate;  // kRemote only
+    std::string reason;    // one line, no trailing newline
+};
+
+// The error to raise when every target of a race failed.
+struct RaceFailureReport {
+    std::string sqlstate;
+    std::string message;
+    std::string detail;  // one line per target: "target: reason"
+};
+
+// SQLSTATE: 08006 when every target failed to connect or lost its
+// connection; 57014 when any timed out (the race ran out of time); otherwise
+// the first remote SQLSTATE. The message counts the targets.
+RaceFailureReport summarize_race_failure(const std::vector<TargetFailure>& failures);
+
+// Trims trailing newlines and joins the lines of a libpq message into one.
+std::string one_line(std::string_view message);
+
+}  // namespace mq

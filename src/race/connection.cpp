@@ -1,0 +1,171 @@
+// The per-backend connection cache; see connection.hpp.
+#include "race/connection.hpp"
+
+#include <poll.h>
+
+#include <chrono>
+#include <cstring>
+#include <unordered_map>
+#include <vector>
+
+#include "pg/guard.hpp"
+#include "race/cancel.hpp"
+
+extern "C" {
+#include "storage/fd.h"
+#include "storage/ipc.h"
+#include "utils/inval.h"
+#include "utils/syscache.h"
+}
+
+namespace mq::race {
+namespace {
+
+// How long backend exit waits, in total, to send cancels for running queries.
+constexpr int kExitCancelBoundMs = 250;
+
+// Heap-allocated and never freed: a static map would be destroyed after
+// PostgreSQL's own exit callbacks, in no order we control.
+std::unordered_map<std::string, std::unique_ptr<TargetSlot>>* slots = nullptr;
+
+// Marks the connections made with a changed foreign server or user mapping
+// for reconnection (hashvalue 0: every entry of that cache changed).
+void invalidate_slots(Datum, int cacheid, uint32 hashvalue) {
+    if (slots == nullptr)
+        return;
+    for (auto& [key, slot] : *slots) {
+        uint32_t hash = cacheid == FOREIGNSERVEROID ? slot->server_hash : slot->mapping_hash;
+        if (hash != 0 && (hashvalue == 0 || hash == hashvalue))
+            slot->invalidated = true;
+    }
+}
+
+void close_at_exit(int, Datum) {
+    close_all_connections();
+}
+
+// Registers the callbacks once, the first time this backend races.
+void ensure_registered() {
+    if (slots != nullptr)
+        return;
+    pg::call([] {
+        CacheRegisterSyscacheCallback(FOREIGNSERVEROID, invalidate_slots, (Datum)0);
+        CacheRegisterSyscacheCallback(USERMAPPINGOID, invalidate_slots, (Datum)0);
+        before_shmem_exit(close_at_exit, (Datum)0);
+    });
+    slots = new std::unordered_map<std::string, std::unique_ptr<TargetSlot>>();
+}
+
+}  // namespace
+
+int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+int64_t now_us() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+bool TargetSlot::start_connect(const TargetSpec& spec, std::string* error) {
+    close();
+    if (!AcquireExternalFD()) {
+        *error = "too many open files in this backend to connect";
+        return false;
+    }
+    std::vector<const char*> keywords, values;
+    for (size_t i = 0; i < spec.keywords.size(); ++i) {
+        keywords.push_back(spec.keywords[i].c_str());
+        values.push_back(spec.values[i].c_str());
+    }
+    keywords.push_back(nullptr);
+    values.push_back(nullptr);
+    conn = PQconnectStartParams(keywords.data(), values.data(), 0);
+    if (conn == nullptr || PQstatus(conn) == CONNECTION_BAD) {
+        *error = conn == nullptr ? "out of memory" : PQerrorMessage(conn);
+        close();
+        return false;
+    }
+    // Before anything is queued to send, so that switching never flushes.
+    PQsetnonblocking(conn, 1);
+    state = ConnectionState::kConnecting;
+    connect_poll = PGRES_POLLING_WRITING;
+    connect_started_ms = now_ms();
+    password_required = spec.password_required;
+    server_hash = spec.server_hash;
+    mapping_hash = spec.mapping_hash;
+    invalidated = false;
+    return true;
+}
+
+void TargetSlot::close() {
+    if (conn != nullptr) {
+        // Non-blocking: the Terminate message is queued, never waited for.
+        PQfinish(conn);
+        ReleaseExternalFD();
+        conn = nullptr;
+    }
+    state = ConnectionState::kNone;
+}
+
+bool TargetSlot::idle_connection_alive() {
+    if (conn == nullptr || PQstatus(conn) != CONNECTION_OK)
+        return false;
+    pollfd fd{PQsocket(conn), POLLIN, 0};
+    if (poll(&fd, 1, 0) > 0 && (PQconsumeInput(conn) == 0 || PQstatus(conn) != CONNECTION_OK))
+        return false;
+    return !PQisBusy(conn);
+}
+
+void TargetSlot::check_after_query() {
+    state = ConnectionState::kIdle;
+    if (PQstatus(conn) != CONNECTION_OK || PQtransactionStatus(conn) != PQTRANS_IDLE) {
+        close();
+        return;
+    }
+    // The query may have turned the session's read-only default off (SET
+    // default_transaction_read_only, set_config): such a session may not run
+    // another race query. Servers before 14 do not report the setting.
+    const char* read_only = PQparameterStatus(conn, "default_transaction_read_only");
+    if (read_only != nullptr && std::strcmp(read_only, "on") != 0)
+        close();
+}
+
+TargetSlot* find_or_create_slot(const TargetSpec& spec) {
+    ensure_registered();
+    auto found = slots->find(spec.key);
+    if (found == slots->end()) {
+        auto slot = std::make_unique<TargetSlot>();
+        slot->name = spec.name;
+        found = slots->emplace(spec.key, std::move(slot)).first;
+    }
+    TargetSlot* slot = found->second.get();
+    if (slot->invalidated) {
+        slot->close();
+        slot->invalidated = false;
+    }
+    slot->server_hash = spec.server_hash;
+    slot->mapping_hash = spec.mapping_hash;
+    return slot;
+}
+
+void close_all_connections() {
+    if (slots == nullptr)
+        return;
+    try {
+        std::vector<PGconn*> running;
+        for (auto& [key, slot] : *slots)
+            if (slot->state == ConnectionState::kBusy)
+                running.push_back(slot->conn);
+        send_cancel_requests(running, kExitCancelBoundMs);
+        for (auto& [key, slot] : *slots)
+            slot->close();
+    } catch (...) {
+        // At exit nothing is left to report to; the sockets close with the process.
+    }
+}
+
+}  // namespace mq::race

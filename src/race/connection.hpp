@@ -1,0 +1,69 @@
+// The per-backend cache of connections to race targets, and each target's
+// circuit breaker. Connections outlive races: a cancelled query is drained
+// at the start of the next race that uses its connection, a connection still
+// being made goes on being made, and an idle one is reused.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <libpq-fe.h>
+
+#include "core/backoff.hpp"
+#include "race/target.hpp"
+
+namespace mq::race {
+
+// Milliseconds and microseconds on a monotonic clock.
+int64_t now_ms();
+int64_t now_us();
+
+enum class ConnectionState {
+    kNone,        // no connection
+    kConnecting,  // PQconnectPoll in progress
+    kIdle,        // ready for a query
+    kBusy,        // a race's query is running on it
+    kDraining,    // its query was cancelled; the rest of its results are to be read
+};
+
+// One target's cached state: its connection and its circuit breaker.
+struct TargetSlot {
+    TargetSlot() : backoff(0, 0) {}
+    TargetSlot(const TargetSlot&) = delete;
+    TargetSlot& operator=(const TargetSlot&) = delete;
+    ~TargetSlot() { close(); }
+
+    // Starts connecting with spec's parameters; false (with *error) if libpq or
+    // the file descriptor limit refused. Never blocks.
+    bool start_connect(const TargetSpec& spec, std::string* error);
+    // Closes the connection, if any. Never blocks.
+    void close();
+    // True when an idle connection is still usable: reads what the server may
+    // have sent while it sat idle (a termination notice) without blocking.
+    bool idle_connection_alive();
+    // Checks a connection whose query just ended is fit for reuse: outside any
+    // transaction and still read-only; closes it otherwise.
+    void check_after_query();
+
+    std::string name;
+    PGconn* conn = nullptr;
+    ConnectionState state = ConnectionState::kNone;
+    // What PQconnectPoll last asked for: wait for this before calling it again.
+    PostgresPollingStatusType connect_poll = PGRES_POLLING_WRITING;
+    int64_t connect_started_ms = 0;
+    int64_t drain_deadline_ms = 0;
+    bool password_required = false;
+    bool invalidated = false;  // its server or user mapping changed: reconnect
+    uint32_t server_hash = 0;
+    uint32_t mapping_hash = 0;
+    TargetBackoff backoff;
+};
+
+// The slot for spec's key, created on first use. Never null.
+TargetSlot* find_or_create_slot(const TargetSpec& spec);
+
+// Cancels every busy connection and closes all: at backend exit.
+void close_all_connections();
+
+}  // namespace mq::race

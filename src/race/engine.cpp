@@ -1,0 +1,445 @@
+// The race state machine and its wait loop; see engine.hpp.
+#include "race/engine.hpp"
+
+#include <poll.h>
+
+#include <algorithm>
+
+#include "core/error.hpp"
+#include "pg/guard.hpp"
+#include "race/cancel.hpp"
+#include "race/settings.hpp"
+#include "race/stats.hpp"
+
+extern "C" {
+#include "storage/latch.h"
+}
+
+namespace mq::race {
+namespace {
+
+// How long the end of a race may spend, in total, sending cancel requests.
+constexpr int kCancelSendBoundMs = 250;
+// How many rows the winner may stream between two looks at interrupts.
+constexpr int kRowsBetweenInterruptChecks = 1024;
+
+std::string error_text(PGconn* conn) {
+    std::string text = one_line(PQerrorMessage(conn));
+    return text.empty() ? "connection lost" : text;
+}
+
+// True when conn's socket is ready now for the wanted WL_SOCKET_* event.
+bool socket_ready(PGconn* conn, uint32_t wanted) {
+    pollfd fd{PQsocket(conn), static_cast<short>(wanted == WL_SOCKET_READABLE ? POLLIN : POLLOUT),
+              0};
+    return fd.fd >= 0 && poll(&fd, 1, 0) > 0;
+}
+
+std::string field(const PGresult* result, int code) {
+    const char* value = PQresultErrorField(result, code);
+    return value == nullptr ? std::string() : std::string(value);
+}
+
+}  // namespace
+
+Race::Race(const std::vector<TargetSpec>& targets, const RaceRequest& request, ResultSink* sink)
+    : request_(request), sink_(sink) {
+    for (const auto& param : request_.params)
+        param_values_.push_back(param ? param->c_str() : nullptr);
+    for (const TargetSpec& spec : targets)
+        runners_.push_back(Runner{&spec, find_or_create_slot(spec)});
+    started_us_ = now_us();
+    deadline_ms_ = request_.timeout_ms > 0 ? now_ms() + request_.timeout_ms : 0;
+}
+
+Race::~Race() {
+    wind_down(false);
+}
+
+void Race::run() {
+    // A target that failed recently sits out, unless all did: then trying
+    // them beats failing without trying.
+    int64_t now = now_ms();
+    bool any_available = false;
+    for (Runner& runner : runners_) {
+        runner.slot->backoff.configure(target_backoff_ms, target_backoff_max_ms);
+        any_available = any_available || !runner.slot->backoff.backed_off(now);
+    }
+    for (Runner& runner : runners_) {
+        if (any_available && runner.slot->backoff.backed_off(now)) {
+            failures_.push_back(
+                {runner.spec->name, TargetFailure::Kind::kBackedOff, {},
+                 "skipped: failed " + std::to_string(runner.slot->backoff.consecutive_failures()) +
+                     " time(s) in a row, backed off for another " +
+                     std::to_string(runner.slot->backoff.retry_at_ms() - now) + " ms"});
+            continue;
+        }
+        enter(&runner);
+    }
+    while (winner_ == nullptr) {
+        pg::check_for_interrupts();
+        for (Runner& runner : runners_)
+            if (active(runner))
+                advance(&runner);
+        if (winner_ != nullptr)
+            break;
+        bool any_active = std::any_of(runners_.begin(), runners_.end(),
+                                      [&](const Runner& r) { return active(r); });
+        if (!any_active)
+            raise_all_failed(false);
+        if (deadline_ms_ != 0 && now_ms() >= deadline_ms_)
+            raise_all_failed(true);
+        wait_for_events();
+    }
+    wind_down(true);
+}
+
+bool Race::active(const Runner& runner) const {
+    if (!runner.entered || runner.phase == Phase::kFailed || runner.phase == Phase::kWon)
+        return false;
+    // While one target streams its rows, the others wait unread.
+    return leader_ == nullptr || leader_ == &runner;
+}
+
+void Race::enter(Runner* runner) {
+    runner->entered = true;
+    TargetSlot* slot = runner->slot;
+    switch (slot->state) {
+        case ConnectionState::kNone:
+            connect(runner);
+            break;
+        case ConnectionState::kConnecting:
+            runner->phase = Phase::kConnecting;  // made by an earlier race; goes on
+            break;
+        case ConnectionState::kIdle:
+            // A role that lost superuser since the connection was made must
+            // not keep using a connection made without a password.
+            if (runner->spec->password_required && !PQconnectionUsedPassword(slot->conn))
+                slot->close();
+            if (slot->conn != nullptr && slot->idle_connection_alive()) {
+                runner->reused = true;
+                send_query(runner);
+            } else {
+                connect(runner);
+            }
+            break;
+        case ConnectionState::kBusy:
+            // Left running by a race that could not cancel it: treat as cancelled.
+            slot->state = ConnectionState::kDraining;
+            slot->drain_deadline_ms = now_ms() + cancel_timeout_ms;
+            runner->phase = Phase::kDraining;
+            break;
+        case ConnectionState::kDraining:
+            runner->phase = Phase::kDraining;
+            break;
+    }
+}
+
+void Race::connect(Runner* runner) {
+    std::string error;
+    if (!runner->slot->start_connect(*runner->spec, &error)) {
+        fail(runner, TargetFailure::Kind::kConnection, one_line(error));
+        return;
+    }
+    runner->phase = Phase::kConnecting;
+}
+
+void Race::advance(Runner* runner) {
+    switch (runner->phase) {
+        case Phase::kConnecting:
+            advance_connect(runner);
+            break;
+        case Phase::kDraining:
+            advance_drain(runner);
+            break;
+        case Phase::kSending:
+        case Phase::kReceiving:
+            advance_query(runner);
+            break;
+        default:
+            break;
+    }
+    runner->ready = 0;
+}
+
+void Race::advance_connect(Runner* runner) {
+    TargetSlot* slot = runner->slot;
+    uint32_t wanted =
+        slot->connect_poll == PGRES_POLLING_READING ? WL_SOCKET_READABLE : WL_SOCKET_WRITEABLE;
+    // libpq may be polled only once the socket is ready for what it asked. A
+    // connection left half-made by an earlier race has not been waited on in
+    // this one yet: ask the socket directly, so that a long-failed attempt
+    // reports its own error rather than a timeout.
+    if (!(runner->ready & wanted) && socket_ready(slot->conn, wanted))
+        runner->ready |= wanted;
+    if (runner->ready & wanted) {
+        slot->connect_poll = PQconnectPoll(slot->conn);
+        if (slot->connect_poll == PGRES_POLLING_FAILED) {
+            std::string reason = error_text(slot->conn);
+            slot->close();
+            fail(runner, TargetFailure::Kind::kConnection, reason);
+            return;
+        }
+        if (slot->connect_poll == PGRES_POLLING_OK) {
+            if (slot->password_required && !PQconnectionUsedPassword(slot->conn)) {
+                slot->close();
+                throw Error("2F003", "password is required",
+                            "Race target \"" + runner->spec->name +
+                                "\" did not ask for a password; non-superusers may only use "
+                                "targets that do.",
+                            "The target server's authentication method must be changed.");
+            }
+            slot->state = ConnectionState::kIdle;
+            send_query(runner);
+            return;
+        }
+    }
+    if (now_ms() - slot->connect_started_ms >= connect_timeout_ms) {
+        slot->close();
+        fail(runner, TargetFailure::Kind::kConnection,
+             "could not connect within multiquery.connect_timeout (" +
+                 std::to_string(connect_timeout_ms) + " ms)");
+    }
+}
+
+void Race::advance_drain(Runner* runner) {
+    TargetSlot* slot = runner->slot;
+    PGconn* conn = slot->conn;
+    bool broken = PQflush(conn) < 0 || PQconsumeInput(conn) == 0;
+    while (!broken && !PQisBusy(conn)) {
+        PGresult* result = PQgetResult(conn);
+        if (result == nullptr) {
+            slot->check_after_query();
+            if (slot->state == ConnectionState::kIdle)
+                send_query(runner);
+            else
+                connect(runner);
+            return;
+        }
+        PQclear(result);
+    }
+    if (broken) {
+        slot->close();
+        connect(runner);
+        return;
+    }
+    if (now_ms() >= slot->drain_deadline_ms) {
+        slot->close();
+        fail(runner, TargetFailure::Kind::kConnection,
+             "its cancelled query did not end within multiquery.cancel_timeout (" +
+                 std::to_string(cancel_timeout_ms) + " ms)");
+    }
+}
+
+void Race::send_query(Runner* runner) {
+    PGconn* conn = runner->slot->conn;
+    int sent = PQsendQueryParams(conn, request_.query.c_str(),
+                                 static_cast<int>(param_values_.size()), nullptr,
+                                 param_values_.data(), nullptr, nullptr, 0);
+    if (!sent) {
+        connection_failed(runner, error_text(conn));
+        return;
+    }
+    // One row at a time, so that a large result is never held whole by libpq.
+    PQsetSingleRowMode(conn);
+    runner->slot->state = ConnectionState::kBusy;
+    runner->phase = Phase::kSending;
+}
+
+void Race::advance_query(Runner* runner) {
+    PGconn* conn = runner->slot->conn;
+    if (runner->phase == Phase::kSending) {
+        int flushed = PQflush(conn);
+        if (flushed < 0) {
+            connection_failed(runner, error_text(conn));
+            return;
+        }
+        if (flushed == 0)
+            runner->phase = Phase::kReceiving;
+    }
+    if (PQconsumeInput(conn) == 0) {
+        connection_failed(runner, error_text(conn));
+        return;
+    }
+    int rows = 0;
+    while (runner->phase == Phase::kReceiving && !PQisBusy(conn)) {
+        PGresult* result = PQgetResult(conn);
+        if (result == nullptr) {
+            runner->slot->check_after_query();
+            if (runner->rows_complete) {
+                runner->phase = Phase::kWon;
+                runner->finished_us = now_us();
+                runner->slot->backoff.record_success();
+                winner_ = runner;
+            }
+            return;
+        }
+        handle_result(runner, result);
+        if (++rows % kRowsBetweenInterruptChecks == 0) {
+            pg::check_for_interrupts();
+            if (PQconsumeInput(conn) == 0) {
+                connection_failed(runner, error_text(conn));
+                return;
+            }
+        }
+    }
+}
+
+void Race::handle_result(Runner* runner, PGresult* raw) {
+    // Owns the result, so that a throwing conversion still frees it.
+    std::unique_ptr<PGresult, void (*)(PGresult*)> result(raw, PQclear);
+    TargetSlot* slot = runner->slot;
+    switch (PQresultStatus(raw)) {
+        case PGRES_SINGLE_TUPLE:
+        case PGRES_TUPLES_OK:
+            if (leader_ == nullptr) {
+                leader_ = runner;
+                sink_->check_shape(raw, runner->spec->name);
+            }
+            sink_->add_rows(raw, runner->spec->name);
+            if (PQresultStatus(raw) == PGRES_TUPLES_OK)
+                runner->rows_complete = true;
+            return;
+        case PGRES_COMMAND_OK:
+            slot->state = ConnectionState::kDraining;
+            slot->drain_deadline_ms = now_ms() + cancel_timeout_ms;
+            runner->phase = Phase::kFailed;
+            runner->error = "the query returned no rows";
+            throw Error("0A000", "race_query needs a query that returns rows",
+                        "Race target \"" + runner->spec->name + "\" ran a " +
+                            PQcmdStatus(raw) + " command.",
+                        "Send SELECT, VALUES, TABLE or a statement with RETURNING.");
+        case PGRES_EMPTY_QUERY:
+            slot->state = ConnectionState::kDraining;
+            slot->drain_deadline_ms = now_ms() + cancel_timeout_ms;
+            runner->phase = Phase::kFailed;
+            runner->error = "empty query";
+            throw Error("42601", "race_query's query is empty");
+        case PGRES_FATAL_ERROR: {
+            std::string sqlstate = field(raw, PG_DIAG_SQLSTATE);
+            std::string message = field(raw, PG_DIAG_MESSAGE_PRIMARY);
+            if (message.empty())
+                message = one_line(PQresultErrorMessage(raw));
+            // The query is over on that server; what follows its error is read later.
+            slot->state = ConnectionState::kDraining;
+            slot->drain_deadline_ms = now_ms() + cancel_timeout_ms;
+            if (classify_remote_error(sqlstate, message) == FailureKind::kDeterministic) {
+                runner->phase = Phase::kFailed;
+                runner->error = message;
+                std::string hint = field(raw, PG_DIAG_MESSAGE_HINT);
+                if (hint.empty())
+                    hint = remote_error_hint(sqlstate, message);
+                throw Error(sqlstate, message, field(raw, PG_DIAG_MESSAGE_DETAIL), hint);
+            }
+            if (leader_ == runner) {
+                sink_->clear();
+                leader_ = nullptr;
+            }
+            fail(runner, TargetFailure::Kind::kRemote, message + " (SQLSTATE " + sqlstate + ")",
+                 sqlstate);
+            return;
+        }
+        case PGRES_COPY_IN:
+        case PGRES_COPY_OUT:
+        case PGRES_COPY_BOTH:
+            // libpq cannot leave COPY without finishing it: drop the connection.
+            slot->close();
+            runner->phase = Phase::kFailed;
+            runner->error = "COPY";
+            throw Error("0A000", "race_query does not run COPY",
+                        "Race target \"" + runner->spec->name + "\" started a COPY.");
+        default:
+            connection_failed(runner, one_line(PQresultErrorMessage(raw)));
+            return;
+    }
+}
+
+void Race::connection_failed(Runner* runner, const std::string& reason) {
+    if (leader_ == runner) {
+        sink_->clear();
+        leader_ = nullptr;
+    }
+    runner->slot->close();
+    // A cached connection may have died while it sat idle (its server
+    // restarted, its backend was terminated): that is no fault of the target,
+    // so it gets one fresh connection before it counts as failed.
+    if (runner->reused && !runner->reconnected) {
+        runner->reconnected = true;
+        runner->rows_complete = false;
+        connect(runner);
+        return;
+    }
+    fail(runner, TargetFailure::Kind::kConnection, reason);
+}
+
+void Race::fail(Runner* runner, TargetFailure::Kind kind, const std::string& reason,
+                const std::string& sqlstate) {
+    runner->phase = Phase::kFailed;
+    runner->finished_us = now_us();
+    runner->error = reason;
+    runner->slot->backoff.record_failure(now_ms());
+    failures_.push_back({runner->spec->name, kind, sqlstate, reason});
+}
+
+void Race::raise_all_failed(bool timed_out) {
+    if (timed_out)
+        for (Runner& runner : runners_)
+            if (active(runner) || (runner.entered && runner.phase != Phase::kFailed &&
+                                   runner.phase != Phase::kWon)) {
+                runner.phase = Phase::kFailed;
+                runner.finished_us = now_us();
+                runner.error = "no answer within " + std::to_string(request_.timeout_ms) + " ms";
+                failures_.push_back(
+                    {runner.spec->name, TargetFailure::Kind::kTimeout, {}, runner.error});
+            }
+    RaceFailureReport report = summarize_race_failure(failures_);
+    throw Error(report.sqlstate, report.message, report.detail,
+                timed_out ? "Raise timeout_ms or multiquery.race_timeout, or check the targets."
+                          : std::string());
+}
+
+void Race::wind_down(bool report_errors) {
+    if (wound_down_)
+        return;
+    wound_down_ = true;
+    try {
+        // Cancel every query still running, all at once and never waiting
+        // long: a target that cannot take a cancel now loses its connection.
+        std::vector<Runner*> running;
+        std::vector<PGconn*> connections;
+        for (Runner& runner : runners_)
+            if (runner.entered && runner.slot->state == ConnectionState::kBusy &&
+                runner.phase != Phase::kWon) {
+                running.push_back(&runner);
+                connections.push_back(runner.slot->conn);
+            }
+        std::vector<bool> sent = send_cancel_requests(connections, kCancelSendBoundMs);
+        int64_t now = now_ms();
+        for (size_t i = 0; i < running.size(); ++i) {
+            TargetSlot* slot = running[i]->slot;
+            if (sent[i]) {
+                slot->state = ConnectionState::kDraining;
+                slot->drain_deadline_ms = now + cancel_timeout_ms;
+            } else {
+                slot->close();
+            }
+        }
+        for (Runner& runner : runners_) {
+            if (!runner.entered)
+                continue;
+            Outcome outcome = runner.phase == Phase::kWon      ? Outcome::kWin
+                              : runner.phase == Phase::kFailed ? Outcome::kError
+                                                               : Outcome::kCancelled;
+            int64_t finished = runner.finished_us != 0 ? runner.finished_us : now_us();
+            record_outcome(runner.spec->name.c_str(), outcome, finished - started_us_,
+                           runner.error.empty() ? nullptr : runner.error.c_str());
+        }
+    } catch (...) {
+        // From the destructor the race is ending with an error already: a
+        // failure to record statistics must not replace the one the caller gets.
+        if (report_errors)
+            throw;
+    }
+}
+
+}  // namespace mq::race

@@ -1,0 +1,144 @@
+// multiquery.race_query(targets, query, params, timeout_ms): the SQL face of
+// the race. Checks its arguments, resolves the targets, runs the race and
+// hands the winner's rows back as a materialized set.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "pg/guard.hpp"
+#include "race/engine.hpp"
+#include "race/race.hpp"
+#include "race/result_sink.hpp"
+#include "race/settings.hpp"
+#include "race/target.hpp"
+
+extern "C" {
+#include "catalog/pg_type.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+}
+
+namespace {
+
+constexpr const char* kNullValueNotAllowed = "22004";
+constexpr int kMaxParams = 65535;  // what the protocol's Bind message can carry
+
+// The elements of a one-dimensional text array; nullopt for NULL elements.
+std::vector<std::optional<std::string>> text_elements(Datum array_datum, const char* what) {
+    ArrayType* array = mq::pg::call([&] { return DatumGetArrayTypeP(array_datum); });
+    int dimensions = ARR_NDIM(array);
+    if (dimensions > 1)
+        throw mq::Error("2202E", std::string(what) + " must be a one-dimensional array");
+    Datum* elements = nullptr;
+    bool* nulls = nullptr;
+    int count = 0;
+    mq::pg::call([&] {
+        deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &elements, &nulls, &count);
+    });
+    std::vector<std::optional<std::string>> values;
+    for (int i = 0; i < count; ++i) {
+        if (nulls[i]) {
+            values.emplace_back(std::nullopt);
+            continue;
+        }
+        char* value = mq::pg::call([&] { return TextDatumGetCString(elements[i]); });
+        values.emplace_back(std::string(value));
+    }
+    return values;
+}
+
+bool all_whitespace(const std::string& text) {
+    for (char c : text)
+        if (!isspace(static_cast<unsigned char>(c)))
+            return false;
+    return true;
+}
+
+std::vector<mq::race::TargetSpec> resolve_targets(FunctionCallInfo fcinfo) {
+    if (PG_ARGISNULL(0))
+        throw mq::Error(kNullValueNotAllowed, "race_query's targets must not be null");
+    auto names = text_elements(PG_GETARG_DATUM(0), "targets");
+    if (names.empty())
+        throw mq::Error(mq::sqlstate::kInvalidParameterValue, "race_query needs at least one target",
+                        {}, "List foreign servers or connection strings, e.g. '{primary,replica}'.");
+    std::vector<mq::race::TargetSpec> targets;
+    for (const auto& name : names) {
+        if (!name)
+            throw mq::Error(kNullValueNotAllowed, "race_query's targets must not contain nulls");
+        mq::race::TargetSpec spec = mq::race::resolve_target(*name);
+        for (const auto& other : targets)
+            if (other.key == spec.key)
+                throw mq::Error(mq::sqlstate::kInvalidParameterValue,
+                                "race target \"" + spec.name + "\" is listed twice");
+        targets.push_back(std::move(spec));
+    }
+    return targets;
+}
+
+mq::race::RaceRequest read_request(FunctionCallInfo fcinfo) {
+    mq::race::RaceRequest request;
+    if (PG_ARGISNULL(1))
+        throw mq::Error(kNullValueNotAllowed, "race_query's query must not be null");
+    request.query = mq::pg::call([&] { return text_to_cstring(PG_GETARG_TEXT_PP(1)); });
+    if (all_whitespace(request.query))
+        throw mq::Error("42601", "race_query's query is empty");
+    if (!PG_ARGISNULL(2)) {
+        request.params = text_elements(PG_GETARG_DATUM(2), "params");
+        if (request.params.size() > kMaxParams)
+            throw mq::Error("54023", "race_query takes at most 65535 params");
+    }
+    request.timeout_ms = mq::race::race_timeout_ms;
+    if (!PG_ARGISNULL(3)) {
+        request.timeout_ms = PG_GETARG_INT32(3);
+        if (request.timeout_ms < 0)
+            throw mq::Error(mq::sqlstate::kInvalidParameterValue,
+                            "race_query's timeout_ms must not be negative", {},
+                            "0 means no limit; NULL means multiquery.race_timeout.");
+    }
+    return request;
+}
+
+// The caller's column definition list, and a tuplestore for the rows, both
+// in the per-query context so that they outlive this call.
+ReturnSetInfo* prepare_materialized_result(FunctionCallInfo fcinfo) {
+    auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    if (rsinfo == nullptr || !IsA(rsinfo, ReturnSetInfo) ||
+        (rsinfo->allowedModes & SFRM_Materialize) == 0)
+        throw mq::Error("0A000", "set-valued function called in context that cannot accept a set");
+    if (rsinfo->expectedDesc == nullptr)
+        throw mq::Error("42601", "race_query needs a column definition list", {},
+                        "Write it as dblink's: ... FROM multiquery.race_query(...) AS t(id int, "
+                        "title text).");
+    mq::pg::call([&] {
+        MemoryContext caller = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+        rsinfo->setDesc = CreateTupleDescCopy(rsinfo->expectedDesc);
+        rsinfo->setResult =
+            tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0, false,
+                                  work_mem);
+        MemoryContextSwitchTo(caller);
+    });
+    rsinfo->returnMode = SFRM_Materialize;
+    return rsinfo;
+}
+
+}  // namespace
+
+MQ_FUNCTION(multiquery_race_query) {
+    mq::race::RaceRequest request = read_request(fcinfo);
+    std::vector<mq::race::TargetSpec> targets = resolve_targets(fcinfo);
+    ReturnSetInfo* rsinfo = prepare_materialized_result(fcinfo);
+    mq::race::ResultSink sink(rsinfo->setResult, rsinfo->setDesc);
+    mq::race::Race race(targets, request, &sink);
+    race.run();
+    return (Datum)0;
+}
+
+namespace mq::race {
+
+void init() {
+    pg::call([] { define_settings(); });
+}
+
+}  // namespace mq::race

@@ -1,0 +1,151 @@
+// Resolving race targets; see target.hpp.
+#include "race/target.hpp"
+
+#include <libpq-fe.h>
+
+#include "core/conninfo.hpp"
+#include "core/error.hpp"
+#include "core/race_failure.hpp"
+#include "pg/guard.hpp"
+#include "race/libpq_options.hpp"
+
+extern "C" {
+#include "catalog/pg_foreign_server.h"
+#include "commands/defrem.h"
+#include "foreign/foreign.h"
+#include "mb/pg_wchar.h"
+#include "utils/acl.h"
+#include "utils/syscache.h"
+}
+
+namespace mq::race {
+namespace {
+
+// Every remote session is read-only by default; race_query also checks, after
+// each query, that it stayed so (connection.cpp).
+constexpr const char* kReadOnlyOption = "-c default_transaction_read_only=on";
+
+// Sets keyword to value, replacing an earlier setting.
+void set_parameter(TargetSpec* spec, const std::string& keyword, const std::string& value) {
+    for (size_t i = 0; i < spec->keywords.size(); ++i)
+        if (spec->keywords[i] == keyword) {
+            spec->values[i] = value;
+            return;
+        }
+    spec->keywords.push_back(keyword);
+    spec->values.push_back(value);
+}
+
+const std::string* find_parameter(const TargetSpec& spec, const std::string& keyword) {
+    for (size_t i = 0; i < spec.keywords.size(); ++i)
+        if (spec.keywords[i] == keyword)
+            return &spec.values[i];
+    return nullptr;
+}
+
+// The parameters race_query adds to whatever the target specified.
+void add_race_parameters(TargetSpec* spec) {
+    const std::string* options = find_parameter(*spec, "options");
+    std::string all_options = options == nullptr || options->empty()
+                                  ? kReadOnlyOption
+                                  : *options + " " + kReadOnlyOption;
+    set_parameter(spec, "options", all_options);
+    set_parameter(spec, "fallback_application_name", "multiquery");
+    set_parameter(spec, "client_encoding", pg::call([] { return GetDatabaseEncodingName(); }));
+}
+
+// A non-superuser must bring a password, as in dblink and postgres_fdw: with
+// none, libpq would fall back on the server's own identity (trust, peer,
+// the server account's .pgpass). Whether the server asked for it is checked
+// after connecting.
+void check_password_given(TargetSpec* spec, const char* where) {
+    bool is_superuser = pg::call([] { return superuser(); });
+    if (is_superuser)
+        return;
+    spec->password_required = true;
+    const std::string* password = find_parameter(*spec, "password");
+    if (password == nullptr || password->empty())
+        throw Error("2F003", "password is required",
+                    std::string("Non-superusers must provide a password in ") + where + ".",
+                    "Target \"" + spec->name + "\" needs a password, and its server must ask for it.");
+}
+
+TargetSpec resolve_conninfo(const std::string& target) {
+    TargetSpec spec;
+    spec.name = redact_conninfo(target);
+    char* parse_error = nullptr;
+    PQconninfoOption* options = PQconninfoParse(target.c_str(), &parse_error);
+    if (options == nullptr) {
+        std::string detail;
+        // libpq quotes pieces of the string it could not parse: show them only
+        // when the string has no password to leak.
+        if (parse_error != nullptr && spec.name.find("***") == std::string::npos &&
+            target.find("password") == std::string::npos)
+            detail = one_line(parse_error);
+        PQfreemem(parse_error);
+        throw Error("42602", "invalid connection string in race target \"" + spec.name + "\"",
+                    detail);
+    }
+    for (PQconninfoOption* option = options; option->keyword != nullptr; ++option)
+        if (option->val != nullptr) {
+            spec.keywords.emplace_back(option->keyword);
+            spec.values.emplace_back(option->val);
+        }
+    PQconninfoFree(options);
+    Oid user = pg::call([] { return GetUserId(); });
+    spec.key = "conninfo:" + std::to_string(user) + ":" + target;
+    check_password_given(&spec, "the connection string");
+    add_race_parameters(&spec);
+    return spec;
+}
+
+void add_options(TargetSpec* spec, List* options, OptionPlace place) {
+    ListCell* cell;
+    foreach (cell, options) {
+        auto* option = static_cast<DefElem*>(lfirst(cell));
+        // postgres_fdw servers carry options of their own (fetch_size, ...).
+        if (accepts_option(option->defname, place))
+            set_parameter(spec, option->defname, pg::call([&] { return defGetString(option); }));
+    }
+}
+
+TargetSpec resolve_server(const std::string& target) {
+    TargetSpec spec;
+    spec.name = target;
+    ForeignServer* server =
+        pg::call([&] { return GetForeignServerByName(target.c_str(), false); });
+    ForeignDataWrapper* wrapper = pg::call([&] { return GetForeignDataWrapper(server->fdwid); });
+    std::string wrapper_name = wrapper->fdwname;
+    if (wrapper_name != "multiquery" && wrapper_name != "postgres_fdw")
+        throw Error("42809",
+                    "foreign server \"" + target + "\" is not a multiquery or postgres_fdw server",
+                    "It belongs to the foreign-data wrapper \"" + wrapper_name + "\".");
+    Oid user = pg::call([] { return GetUserId(); });
+    pg::call([&] {
+        AclResult result = pg_foreign_server_aclcheck(server->serverid, user, ACL_USAGE);
+        if (result != ACLCHECK_OK)
+            aclcheck_error(result, OBJECT_FOREIGN_SERVER, server->servername);
+    });
+    UserMapping* mapping = pg::call([&] { return GetUserMapping(user, server->serverid); });
+    add_options(&spec, server->options, OptionPlace::kServer);
+    add_options(&spec, mapping->options, OptionPlace::kUserMapping);
+    spec.key = "server:" + std::to_string(server->serverid) + ":" + std::to_string(user);
+    pg::call([&] {
+        spec.server_hash = GetSysCacheHashValue1(FOREIGNSERVEROID, ObjectIdGetDatum(server->serverid));
+        spec.mapping_hash = GetSysCacheHashValue1(USERMAPPINGOID, ObjectIdGetDatum(mapping->umid));
+    });
+    check_password_given(&spec, "the user mapping");
+    add_race_parameters(&spec);
+    return spec;
+}
+
+}  // namespace
+
+TargetSpec resolve_target(const std::string& target) {
+    if (target.empty())
+        throw Error(sqlstate::kInvalidParameterValue, "race target must not be empty", {},
+                    "A target is a foreign server name or a libpq connection string.");
+    return looks_like_conninfo(target) ? resolve_conninfo(target) : resolve_server(target);
+}
+
+}  // namespace mq::race

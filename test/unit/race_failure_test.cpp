@@ -1,0 +1,70 @@
+// Judging a target's failure and reporting the failure of a whole race.
+#include "core/race_failure.hpp"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using Kind = mq::TargetFailure::Kind;
+
+TEST(ClassifyRemoteError, ParameterCountMismatchIsTheCallersFault) {
+    EXPECT_EQ(mq::classify_remote_error(
+                  "08P01", "bind message supplies 1 parameters, but prepared statement \"\" requires 2"),
+              mq::FailureKind::kDeterministic);
+    EXPECT_EQ(mq::classify_remote_error("08P01", "invalid frontend message type 0"),
+              mq::FailureKind::kTransient);
+}
+
+TEST(ClassifyRemoteError, OtherwiseFollowsTheSqlstate) {
+    EXPECT_EQ(mq::classify_remote_error("22012", "division by zero"),
+              mq::FailureKind::kDeterministic);
+    EXPECT_EQ(mq::classify_remote_error("57P01", "terminating connection"),
+              mq::FailureKind::kTransient);
+    EXPECT_EQ(mq::classify_remote_error("25006", "cannot execute INSERT in a read-only transaction"),
+              mq::FailureKind::kDeterministic);
+}
+
+TEST(RemoteErrorHint, ExplainsTheWellKnownOnes) {
+    EXPECT_NE(mq::remote_error_hint("42601", "cannot insert multiple commands into a prepared statement"),
+              "");
+    EXPECT_NE(mq::remote_error_hint("08P01", "bind message supplies 1 parameters"), "");
+    EXPECT_NE(mq::remote_error_hint("25006", "cannot execute INSERT"), "");
+    EXPECT_EQ(mq::remote_error_hint("22012", "division by zero"), "");
+}
+
+TEST(OneLine, JoinsLinesAndDropsTrailingNewlines) {
+    EXPECT_EQ(mq::one_line("connection refused\n\tIs the server running?\n"),
+              "connection refused Is the server running?");
+    EXPECT_EQ(mq::one_line(""), "");
+}
+
+TEST(SummarizeRaceFailure, AllConnectionProblemsAre08006) {
+    auto report = mq::summarize_race_failure({
+        {"a", Kind::kConnection, "", "connection refused"},
+        {"b", Kind::kBackedOff, "", "backed off"},
+    });
+    EXPECT_EQ(report.sqlstate, "08006");
+    EXPECT_EQ(report.message, "race_query failed: all 2 targets failed");
+    EXPECT_EQ(report.detail, "a: connection refused\nb: backed off");
+}
+
+TEST(SummarizeRaceFailure, ATimeoutIs57014) {
+    auto report = mq::summarize_race_failure({
+        {"a", Kind::kConnection, "", "refused"},
+        {"b", Kind::kTimeout, "", "no answer within 100 ms"},
+    });
+    EXPECT_EQ(report.sqlstate, "57014");
+    EXPECT_NE(report.message.find("timed out"), std::string::npos);
+}
+
+TEST(SummarizeRaceFailure, ARemoteErrorKeepsItsSqlstate) {
+    auto report = mq::summarize_race_failure({
+        {"a", Kind::kConnection, "", "refused"},
+        {"b", Kind::kRemote, "57P01", "terminating connection due to administrator command"},
+    });
+    EXPECT_EQ(report.sqlstate, "57P01");
+    auto single = mq::summarize_race_failure({{"only", Kind::kConnection, "", "refused"}});
+    EXPECT_EQ(single.message, "race_query failed: its only target failed");
+}
+
+}  // namespace

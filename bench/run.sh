@@ -33,7 +33,7 @@ fi
 LOAD_CAP_S=$((RUN_CAP_S * 20))
 CLIENTS=(1 8)
 
-RUN_DIR="$BENCH_DIR/results/$(date +%Y%m%d-%H%M%S)$( ((QUICK)) && echo -quick)"
+RUN_DIR="$BENCH_DIR/results/$(date +%Y%m%d-%H%M%S)$( ((QUICK)) && echo -quick || true)"
 mkdir -p "$RUN_DIR"
 CLUSTER_STARTED=0 INCOMPLETE=()
 

@@ -10,7 +10,7 @@ command -v gnuplot >/dev/null || { echo "plot.sh: gnuplot not installed (apt-get
 
 for stat in p50 p99; do
     gnuplot <<GP
-set terminal pngcairo size 1400,900 font 'sans,10'
+set terminal pngcairo size 1400,900 font 'sans,10' noenhanced
 set output '$run_dir/latency_$stat.png'
 set multiplot layout 2,2 title 'read latency $stat (ms, log scale) per scenario and method; missing bar = calls failed'
 set style data histograms
@@ -35,7 +35,7 @@ if [[ -f "$data/wins.dat" ]]; then
     ntargets=$(head -n 1 "$data/wins.dat" | wc -w)
     marks=$(awk '{ printf "set arrow from %s, graph 0 to %s, graph 1 nohead dt 2; set label \"%s\" at %s, graph 0.95 offset 0.5,0 font \",9\"; ", $1, $1, $2, $1 }' "$data/phases.dat")
     gnuplot <<GP
-set terminal pngcairo size 1200,500 font 'sans,10'
+set terminal pngcairo size 1200,500 font 'sans,10' noenhanced
 set output '$run_dir/wins.png'
 set title 'race_query wins per target per second (4 clients, primary-key lookups)'
 set xlabel 'seconds'

@@ -62,7 +62,7 @@ record_environment() {
         echo "- Redis: $(redis-server --version | awk '{print $3}' | sed 's/v=//')"
         echo "- multiquery: $(val "$MQ_PRIMARY_PORT" "select multiquery.version()") (git $(git -C "$MQ_ROOT" rev-parse --short HEAD)$(git -C "$MQ_ROOT" diff --quiet || echo ', modified'))"
         echo "- data: docs $DOC_ROWS rows; pgbench scale $LOAD_SCALE for the load; calls per configuration $CALLS; deadline per call ${CALL_DEADLINE_MS} ms"
-        echo "- server settings: $(val "$MQ_PRIMARY_PORT" "select string_agg(name || '=' || setting || coalesce(unit, ''), ', ' order by name)
+        echo "- server settings: $(val "$MQ_PRIMARY_PORT" "select string_agg(name || '=' || current_setting(name), ', ' order by name)
               from pg_settings where name in ('shared_buffers', 'max_connections', 'fsync', 'synchronous_commit',
               'max_standby_streaming_delay', 'hot_standby_feedback', 'work_mem', 'jit') or name like 'multiquery.%'")"
         echo "- mode: $( ((QUICK)) && echo 'quick (development only, too few calls for honest tails)' || echo full)"

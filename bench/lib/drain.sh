@@ -1,0 +1,144 @@
+# The drain benchmark: the same events into the events table by (a) COPY from
+# a file, the ceiling, (b) the naive daemon, one INSERT per message, and (c)
+# the multiquery drain worker (issue 4) from a 1M-entry backlog, throttled,
+# and at a steady rate for the end-to-end lag. Writes $RUN_DIR/drain.csv.
+
+DRAIN_WORK="$MQ_CLUSTER_DIR/drain"
+# The lag runs use a rate the naive daemon keeps up with, the same for both.
+LAG_RATE=500 LAG_S=10
+
+drain_row() { (IFS=,; echo "$*") >>"$RUN_DIR/drain.csv"; }
+events_count() { val "$MQ_PRIMARY_PORT" "select count(*) from events"; }
+redis() { redis-cli -h 127.0.0.1 -p "$MQ_REDIS_PORT" "$@"; }
+now() { date +%s.%N; }
+rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }'; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+
+# lag_percentiles: "p50,p99" of inserted_at - ts over the events table, in seconds.
+lag_percentiles() {
+    val "$MQ_PRIMARY_PORT" "select round(percentile_cont(0.5) within group (order by extract(epoch from inserted_at - ts))::numeric, 3)
+        || ',' || round(percentile_cont(0.99) within group (order by extract(epoch from inserted_at - ts))::numeric, 3) from events"
+}
+
+stop_drain_processes() {
+    local pid
+    [[ -f "$STATE_DIR/drain_pids" ]] || return 0
+    while read -r pid; do kill -TERM "$pid" 2>/dev/null || true; done <"$STATE_DIR/drain_pids"
+    rm -f "$STATE_DIR/drain_pids"
+}
+remember_pid() { mkdir -p "$STATE_DIR"; echo "$1" >>"$STATE_DIR/drain_pids"; }
+
+prepare_events() {
+    mkdir -p "$DRAIN_WORK"
+    log "drain: generating $DRAIN_ROWS events (CSV and Redis protocol)"
+    "$PY" "$BENCH_DIR/events.py" csv "$DRAIN_ROWS" "$DRAIN_WORK/events.csv"
+    "$PY" "$BENCH_DIR/events.py" resp "$DRAIN_ROWS" bench_events "$DRAIN_WORK/worker.resp"
+    "$PY" "$BENCH_DIR/events.py" resp "$DRAIN_ROWS" bench_naive "$DRAIN_WORK/naive.resp"
+    chown -R "$MQ_RUN_USER:" "$DRAIN_WORK"
+}
+
+drain_copy() {
+    primary -c "TRUNCATE events"
+    local t0 t1
+    t0=$(now)
+    primary -c "COPY events (id, user_id, kind, properties, ts) FROM '$DRAIN_WORK/events.csv' WITH (FORMAT csv)"
+    t1=$(now)
+    drain_row copy "$(events_count)" "$(elapsed "$t0" "$t1")" "$(rate "$DRAIN_ROWS" "$(elapsed "$t0" "$t1")")" "" "" "" \
+        "server-side COPY FROM file"
+    log "drain: COPY done in $(elapsed "$t0" "$t1")s"
+}
+
+drain_naive() {
+    local dsn="host=127.0.0.1 port=$MQ_PRIMARY_PORT dbname=$BENCH_DB user=$DB_USER" result rows secs
+    primary -c "TRUNCATE events"
+    redis DEL bench_naive >/dev/null
+    redis --pipe <"$DRAIN_WORK/naive.resp" >/dev/null
+    log "drain: naive daemon, at most ${NAIVE_CAP_S}s"
+    result=$(timeout -k 5 $((NAIVE_CAP_S + 30)) "$PY" "$BENCH_DIR/naive_daemon.py" bench_naive "$MQ_REDIS_PORT" "$dsn" \
+             "$DRAIN_ROWS" "$NAIVE_CAP_S") || die "the naive daemon failed"
+    read -r rows secs <<<"$result"
+    [[ "$(events_count)" == "$rows" ]] || die "naive daemon: it reported $rows rows, the table has $(events_count)"
+    # Its steady rate at a load it keeps up with, for the lag.
+    primary -c "TRUNCATE events"
+    redis DEL bench_naive >/dev/null
+    timeout -k 5 $((LAG_S + 40)) "$PY" "$BENCH_DIR/naive_daemon.py" bench_naive "$MQ_REDIS_PORT" "$dsn" \
+        $((LAG_RATE * LAG_S)) $((LAG_S + 30)) >/dev/null &
+    remember_pid $!
+    sleep 1
+    "$PY" "$BENCH_DIR/events.py" produce "$LAG_RATE" "$LAG_S" bench_naive "$MQ_REDIS_PORT" >/dev/null
+    wait || true
+    drain_row naive_daemon "$rows" "$secs" "$(rate "$rows" "$secs")" "$(lag_percentiles)" "" \
+        "one INSERT + commit + XACK per entry (python3-psycopg2); rate over the first ${NAIVE_CAP_S}s; lag at ${LAG_RATE}/s"
+    redis DEL bench_naive >/dev/null
+}
+
+# worker_pid: the drain worker's pid, from drain_status or pg_stat_activity.
+worker_pid() {
+    val "$MQ_PRIMARY_PORT" "select coalesce(
+        (select coalesce(to_jsonb(d)->>'pid', to_jsonb(d)->>'worker_pid')::int from multiquery.drain_status d limit 1),
+        (select pid from pg_stat_activity where backend_type ilike '%drain%' or backend_type ilike 'multiquery%' limit 1))"
+}
+# status_kb PID FIELD: a field of /proc/PID/status in kB (0 if gone).
+status_kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# drain_worker_wait ROWS CAP_S: poll until the events table has ROWS rows; sets
+# PEAK_ANON_KB (the worker's private memory, sampled).
+drain_worker_wait() {
+    local rows=$1 deadline=$((SECONDS + $2)) pid anon
+    PEAK_ANON_KB=0
+    while (( $(events_count) < rows )); do
+        pid=$(worker_pid)
+        if [[ -n "$pid" ]]; then
+            anon=$(status_kb "$pid" RssAnon); (( ${anon:-0} > PEAK_ANON_KB )) && PEAK_ANON_KB=$anon
+        fi
+        (( SECONDS < deadline )) \
+            || { log "drain: worker cut at the ${2}s cap with $(events_count) of $rows rows"; return 1; }
+        sleep 0.5
+    done
+}
+
+drain_worker() {
+    if ! drain_available; then
+        drain_row worker "" "" "" "" "" "" "$DRAIN_MISSING"
+        log "drain: $DRAIN_MISSING"
+        return 0
+    fi
+    local t0 t1 pid hwm secs
+    # (1) the backlog: 1M entries piped in as fast as Redis takes them.
+    primary -c "TRUNCATE events"
+    t0=$(now)
+    redis --pipe <"$DRAIN_WORK/worker.resp" >/dev/null
+    log "drain: $DRAIN_ROWS entries in Redis after $(elapsed "$t0" "$(now)")s; waiting for the worker"
+    drain_worker_wait "$DRAIN_ROWS" "$DRAIN_CAP_S" || true
+    t1=$(now) secs=$(elapsed "$t0" "$t1") pid=$(worker_pid)
+    hwm=$(status_kb "$pid" VmHWM)
+    drain_row worker "$(events_count)" "$secs" "$(rate "$(events_count)" "$secs")" "" "" \
+        "$(awk -v k="$PEAK_ANON_KB" 'BEGIN { printf "%.1f", k / 1024 }')" \
+        "from XADD of the first entry to the last row; RSS = peak RssAnon (VmHWM incl. shared buffers: $((hwm / 1024)) MB)"
+    # (2) throttled: 10 s worth of entries at the throttle.
+    local throttled=$((DRAIN_THROTTLE * 10))
+    primary -c "TRUNCATE events" -c "ALTER SYSTEM SET multiquery.drain_max_rows_per_sec = $DRAIN_THROTTLE" -c "SELECT pg_reload_conf()" >/dev/null
+    sleep 1
+    "$PY" "$BENCH_DIR/events.py" resp "$throttled" bench_events "$DRAIN_WORK/throttled.resp"
+    t0=$(now)
+    redis --pipe <"$DRAIN_WORK/throttled.resp" >/dev/null
+    drain_worker_wait "$throttled" 60 || true
+    t1=$(now) secs=$(elapsed "$t0" "$t1")
+    drain_row worker_throttled "$(events_count)" "$secs" "$(rate "$(events_count)" "$secs")" "" "" "" \
+        "multiquery.drain_max_rows_per_sec = $DRAIN_THROTTLE"
+    primary -c "ALTER SYSTEM RESET multiquery.drain_max_rows_per_sec" -c "SELECT pg_reload_conf()" >/dev/null
+    # (3) steady rate, for the end-to-end lag.
+    primary -c "TRUNCATE events"
+    "$PY" "$BENCH_DIR/events.py" produce "$LAG_RATE" "$LAG_S" bench_events "$MQ_REDIS_PORT" >/dev/null
+    drain_worker_wait $((LAG_RATE * LAG_S)) 60 || true
+    drain_row worker_steady $((LAG_RATE * LAG_S)) "$LAG_S" "$LAG_RATE" "$(lag_percentiles)" "" "lag at ${LAG_RATE}/s"
+}
+
+run_drain() {
+    echo "method,rows,seconds,rows_per_s,lag_p50_s,lag_p99_s,rss_mb,notes" >"$RUN_DIR/drain.csv"
+    prepare_events
+    drain_copy
+    drain_naive
+    drain_worker
+    rm -rf "$DRAIN_WORK"
+}

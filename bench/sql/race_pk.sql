@@ -1,0 +1,5 @@
+-- Primary-key lookup raced over the primary and the standby.
+\set id random(1, :rows)
+SELECT * FROM multiquery.race_query('{bench_primary,bench_standby}',
+    'SELECT id, title, body FROM docs WHERE id = $1', ARRAY[:id::text], :deadline)
+    AS t(id int, title text, body text);

@@ -2,6 +2,7 @@
 #include "module.hpp"
 
 #include "pg/guard.hpp"
+#include "queue/init.hpp"
 
 extern "C" {
 #include "utils/guc.h"
@@ -21,6 +22,7 @@ bool loading_at_postmaster_start() {
 
 void _PG_init(void) {
     mq::pg::run_guarded([] {
+        mq::queue::init();
         mq::pg::call([] { MarkGUCPrefixReserved("multiquery"); });
     });
 }

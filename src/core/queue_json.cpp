@@ -201,7 +201,7 @@ private:
                 case 'r': plain = '\r'; break;
                 case 't': plain = '\t'; break;
                 case 'u': {
-                    uint32_t cp;
+                    uint32_t cp = 0;
                     if (!hex4(&cp))
                         return false;
                     if (cp == 0)
@@ -209,7 +209,7 @@ private:
                     if (cp >= 0xDC00 && cp <= 0xDFFF)
                         return fail("lone low surrogate in a \\u escape");
                     if (cp >= 0xD800 && cp <= 0xDBFF) {
-                        uint32_t low;
+                        uint32_t low = 0;
                         if (pos_ + 2 > text_.size() || text_[pos_] != '\\' ||
                             text_[pos_ + 1] != 'u')
                             return fail("high surrogate not followed by a low one");

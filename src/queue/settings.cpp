@@ -46,12 +46,15 @@ const char* show_password() {
 
 }  // namespace
 
+// Redis host, port and timeout are PGC_SUSET: the workers follow
+// postgresql.conf (on SIGHUP), and a superuser session may point its own
+// enqueue() elsewhere.
 void define_settings() {
     DefineCustomStringVariable(
         "multiquery.redis_host", "Host name or IP address of the Redis server of the write queue.",
-        nullptr, &redis_host, "127.0.0.1", PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+        nullptr, &redis_host, "127.0.0.1", PGC_SUSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("multiquery.redis_port", "TCP port of the Redis server.", nullptr,
-                            &redis_port, 6379, 1, 65535, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+                            &redis_port, 6379, 1, 65535, PGC_SUSET, 0, nullptr, nullptr, nullptr);
     DefineCustomStringVariable("multiquery.redis_password",
                                "Password sent with AUTH to the Redis server (empty: none).",
                                nullptr, &redis_password, "", PGC_SIGHUP,
@@ -59,7 +62,7 @@ void define_settings() {
                                show_password);
     DefineCustomIntVariable("multiquery.redis_timeout",
                             "How long to wait for Redis to connect or answer a command.", nullptr,
-                            &redis_timeout_ms, 2000, 10, 600000, PGC_SIGHUP, GUC_UNIT_MS, nullptr,
+                            &redis_timeout_ms, 2000, 10, 600000, PGC_SUSET, GUC_UNIT_MS, nullptr,
                             nullptr, nullptr);
     DefineCustomStringVariable(
         "multiquery.drain_database", "Database the drain workers write into.",

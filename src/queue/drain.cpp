@@ -238,10 +238,12 @@ long Drain::run_once() {
     int64_t now = monotonic_us();
     sync_config(now);
     long wait_ms = kIdleWaitMs;
-    if (!ensure_redis(now, &wait_ms))
-        return wait_ms;
+    // The database first: a server whose drain database lacks the extension
+    // (it preloads the library for other reasons) never bothers Redis.
     if (!database_ready(now))
         return 1000;
+    if (!ensure_redis(now, &wait_ms))
+        return wait_ms;
 
     bool worked = false, throttled = false;
     try {

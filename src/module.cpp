@@ -2,6 +2,7 @@
 #include "module.hpp"
 
 #include "pg/guard.hpp"
+#include "queue/init.hpp"
 #include "race/race.hpp"
 #include "race/stats.hpp"
 
@@ -27,6 +28,7 @@ void _PG_init(void) {
         // reserving first would discard values set before the library loaded.
         mq::race::init();
         mq::race::stats_init();
+        mq::queue::init();
         mq::pg::call([] { MarkGUCPrefixReserved("multiquery"); });
     });
 }

@@ -190,6 +190,12 @@ hot_standby_feedback = on
 # A throwaway cluster never needs crash safety, only speed.
 fsync = off
 logging_collector = off
+# The write queue drains this cluster's Redis into database postgres (where the
+# demo and the queue's regression tests put their tables).
+multiquery.redis_host = '127.0.0.1'
+multiquery.redis_port = $REDIS_PORT
+multiquery.drain_database = 'postgres'
+multiquery.drain_role = '$DB_SUPERUSER'
 EOF
     [[ -z "${MQ_EXTRA_CONF:-}" ]] || cat "$MQ_EXTRA_CONF" >>"$PRIMARY_DIR/postgresql.conf"
 }

@@ -1,0 +1,78 @@
+-- multiquery.enqueue(): SQL producers of the write queue. The cluster's
+-- drain worker writes into database postgres, so this test works there.
+\c postgres
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS multiquery;
+DROP SCHEMA IF EXISTS queue_enqueue CASCADE;
+RESET client_min_messages;
+CREATE SCHEMA queue_enqueue;
+CREATE TABLE queue_enqueue.events (
+    id bigint GENERATED ALWAYS AS IDENTITY,
+    kind text NOT NULL,
+    n int,
+    at timestamptz DEFAULT '2020-01-01 00:00:00+00',
+    "Mixed Case" text
+);
+
+-- Waits (at most 20 s) until the table holds want rows; returns the count.
+CREATE FUNCTION queue_enqueue.wait_rows(want bigint) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE have bigint;
+BEGIN
+    FOR i IN 1 .. 400 LOOP
+        SELECT count(*) INTO have FROM queue_enqueue.events;
+        EXIT WHEN have >= want;
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+    RETURN have;
+END $$;
+
+-- enqueue() returns the Redis entry id; the drain inserts the row, and the
+-- columns the JSON leaves out get their DEFAULT.
+SELECT multiquery.enqueue('queue_enqueue.events', '{"kind": "click", "n": 1}') ~ '^\d+-\d+$'
+    AS returns_entry_id;
+SELECT multiquery.enqueue('queue_enqueue.events', '{"kind": "view", "Mixed Case": "yes"}',
+                          'multiquery') ~ '^\d+-\d+$' AS names_the_stream;
+SELECT count(multiquery.enqueue('queue_enqueue.events', jsonb_build_object('kind', 'k' || i, 'n', i)))
+    AS sent
+FROM generate_series(3, 10) i;
+SELECT queue_enqueue.wait_rows(10);
+-- In stream order (the identity column counts in insert order).
+SELECT kind, n, at, "Mixed Case" FROM queue_enqueue.events ORDER BY id;
+
+-- Bad calls are errors, before anything reaches Redis.
+SELECT multiquery.enqueue('queue_enqueue.events', '[{"kind": "x"}]');
+SELECT multiquery.enqueue('queue_enqueue.events', '"scalar"');
+SELECT multiquery.enqueue(NULL, '{}');
+SELECT multiquery.enqueue('queue_enqueue.events', NULL);
+SELECT multiquery.enqueue('queue_enqueue.no_such_table', '{}');
+SELECT multiquery.enqueue('queue_enqueue.events', '{}', '');
+
+-- Only who may insert into the table may enqueue rows for it.
+CREATE ROLE queue_enqueue_user;
+GRANT USAGE ON SCHEMA queue_enqueue TO queue_enqueue_user;
+SET ROLE queue_enqueue_user;
+SELECT multiquery.enqueue('queue_enqueue.events', '{"kind": "sneaky"}');
+RESET ROLE;
+GRANT INSERT ON queue_enqueue.events TO queue_enqueue_user;
+SET ROLE queue_enqueue_user;
+SELECT multiquery.enqueue('queue_enqueue.events', '{"kind": "granted"}') IS NOT NULL AS sent;
+RESET ROLE;
+SELECT queue_enqueue.wait_rows(11);
+SELECT kind FROM queue_enqueue.events WHERE kind IN ('sneaky', 'granted');
+
+-- Redis unreachable: a clear connection error, not a hang or a crash.
+SET multiquery.redis_port = 1;
+SET multiquery.redis_timeout = '500ms';
+SELECT multiquery.enqueue('queue_enqueue.events', '{"kind": "lost"}');
+\echo :LAST_ERROR_SQLSTATE
+RESET multiquery.redis_port;
+RESET multiquery.redis_timeout;
+-- ... and the session goes on once Redis is reachable again.
+SELECT multiquery.enqueue('queue_enqueue.events', '{"kind": "after"}') IS NOT NULL AS sent;
+SELECT queue_enqueue.wait_rows(12);
+
+-- The password is never shown, and only superusers may see the setting at all.
+SHOW multiquery.redis_password;
+
+DROP SCHEMA queue_enqueue CASCADE;
+DROP ROLE queue_enqueue_user;

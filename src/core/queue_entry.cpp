@@ -1,0 +1,68 @@
+// Entry checking; see queue_entry.hpp.
+#include "core/queue_entry.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+
+namespace mq::queue {
+namespace {
+
+std::optional<EntryContent> refuse(EntryProblem* problem, const char* sqlstate,
+                                   std::string message) {
+    problem->sqlstate = sqlstate;
+    problem->message = std::move(message);
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<EntryContent> read_entry(const EntryFields& fields, size_t max_bytes,
+                                       EntryProblem* problem) {
+    EntryContent content;
+    bool have_table = false, have_json = false;
+    size_t total = 0;
+    for (const auto& [name, value] : fields) {
+        total += name.size() + value.size();
+        if (name == "table" || name == "row" || name == "rows" || name == "retry_of") {
+            bool is_json = name == "row" || name == "rows";
+            if ((name == "table" && have_table) || (is_json && have_json) ||
+                (name == "retry_of" && content.retry_of))
+                return refuse(problem, "22023",
+                              is_json ? "entry has more than one of the fields \"row\" and \"rows\""
+                                      : "entry has the field \"" + name + "\" more than once");
+            if (name == "table") {
+                have_table = true;
+                content.table = value;
+            } else if (is_json) {
+                have_json = true;
+                content.json = value;
+                content.many = name == "rows";
+            } else {
+                errno = 0;
+                char* end = nullptr;
+                long long id = std::strtoll(value.c_str(), &end, 10);
+                if (value.empty() || *end != '\0' || errno != 0 || id <= 0)
+                    return refuse(problem, "22023", "entry has an invalid \"retry_of\" field");
+                content.retry_of = id;
+            }
+        }
+    }
+    if (max_bytes > 0 && total > max_bytes)
+        return refuse(problem, "54000",
+                      "entry is " + std::to_string(total) + " bytes, more than "
+                      "multiquery.drain_max_entry_size (" + std::to_string(max_bytes) + " bytes)");
+    if (!have_table)
+        return refuse(problem, "22023", "entry has no \"table\" field");
+    if (!have_json)
+        return refuse(problem, "22023", "entry has neither a \"row\" nor a \"rows\" field");
+    if (content.table.empty())
+        return refuse(problem, "22023", "entry has an empty \"table\" field");
+    std::string error;
+    if (!scan_json_rows(content.json, content.many, &content.rows, &error))
+        return refuse(problem, "22P02",
+                      std::string("invalid JSON in the \"") + (content.many ? "rows" : "row") +
+                          "\" field: " + error);
+    return content;
+}
+
+}  // namespace mq::queue

@@ -1,0 +1,40 @@
+// What a producer's XADD must carry, checked without PostgreSQL:
+//   XADD <stream> * table <[schema.]table> row <json object>
+//   XADD <stream> * table <[schema.]table> rows <json array of objects>
+// Other fields are ignored, except retry_of, which multiquery.retry_dead_letters
+// adds (the id of the dead letter the entry re-sends).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/queue_json.hpp"
+
+namespace mq::queue {
+
+using EntryFields = std::vector<std::pair<std::string, std::string>>;
+
+// Why an entry cannot be applied, shaped like a PostgreSQL error.
+struct EntryProblem {
+    std::string sqlstate;
+    std::string message;
+};
+
+// A well-formed entry: slices of the entry's field values.
+struct EntryContent {
+    std::string_view table;
+    std::string_view json;  // the row or rows value
+    bool many = false;      // rows (array) rather than row (object)
+    std::optional<long long> retry_of;
+    std::vector<JsonRow> rows;
+};
+
+// Checks fields and scans the JSON. max_bytes caps the sum of the field
+// values' sizes (0: no cap). On failure returns nullopt with *problem set.
+std::optional<EntryContent> read_entry(const EntryFields& fields, size_t max_bytes,
+                                       EntryProblem* problem);
+
+}  // namespace mq::queue

@@ -1,0 +1,311 @@
+// A small strict JSON scanner; see queue_json.hpp.
+#include "core/queue_json.hpp"
+
+#include <algorithm>
+#include <cstdint>
+
+namespace mq::queue {
+namespace {
+
+class Scanner {
+public:
+    explicit Scanner(std::string_view text) : text_(text) {}
+
+    bool scan_rows(bool many, std::vector<JsonRow>* rows) {
+        skip_space();
+        if (many) {
+            if (!expect('['))
+                return fail("expected a JSON array of objects");
+            skip_space();
+            if (peek() == ']') {
+                ++pos_;
+            } else {
+                for (;;) {
+                    skip_space();
+                    if (!scan_row(rows))
+                        return false;
+                    skip_space();
+                    if (peek() == ',') {
+                        ++pos_;
+                        continue;
+                    }
+                    if (!expect(']'))
+                        return fail("expected \",\" or \"]\" in the array of rows");
+                    break;
+                }
+            }
+        } else if (!scan_row(rows)) {
+            return false;
+        }
+        skip_space();
+        if (pos_ != text_.size())
+            return fail("unexpected text after the JSON value");
+        return true;
+    }
+
+    const std::string& error() const { return error_; }
+
+private:
+    bool scan_row(std::vector<JsonRow>* rows) {
+        if (peek() != '{')
+            return fail("expected a JSON object");
+        size_t start = pos_;
+        JsonRow row;
+        if (!scan_object(0, &row.keys))
+            return false;
+        row.text = text_.substr(start, pos_ - start);
+        std::sort(row.keys.begin(), row.keys.end());
+        row.keys.erase(std::unique(row.keys.begin(), row.keys.end()), row.keys.end());
+        rows->push_back(std::move(row));
+        return true;
+    }
+
+    bool scan_value(int depth) {
+        if (depth > kMaxJsonDepth)
+            return fail("JSON nested too deeply");
+        skip_space();
+        char c = peek();
+        if (c == '{')
+            return scan_object(depth + 1, nullptr);
+        if (c == '[')
+            return scan_array(depth + 1);
+        if (c == '"')
+            return scan_string(nullptr);
+        if (c == '-' || (c >= '0' && c <= '9'))
+            return scan_number();
+        if (literal("true") || literal("false") || literal("null"))
+            return true;
+        return fail("invalid JSON value");
+    }
+
+    // keys: where to put the object's keys (only for the top-level row object).
+    bool scan_object(int depth, std::vector<std::string>* keys) {
+        ++pos_;  // '{'
+        skip_space();
+        if (peek() == '}') {
+            ++pos_;
+            return true;
+        }
+        for (;;) {
+            skip_space();
+            if (peek() != '"')
+                return fail("expected a string as object key");
+            std::string key;
+            if (!scan_string(keys ? &key : nullptr))
+                return false;
+            if (keys)
+                keys->push_back(std::move(key));
+            skip_space();
+            if (!expect(':'))
+                return fail("expected \":\" after an object key");
+            if (!scan_value(depth + 1))
+                return false;
+            skip_space();
+            if (peek() == ',') {
+                ++pos_;
+                continue;
+            }
+            if (!expect('}'))
+                return fail("expected \",\" or \"}\" in an object");
+            return true;
+        }
+    }
+
+    bool scan_array(int depth) {
+        ++pos_;  // '['
+        skip_space();
+        if (peek() == ']') {
+            ++pos_;
+            return true;
+        }
+        for (;;) {
+            if (!scan_value(depth + 1))
+                return false;
+            skip_space();
+            if (peek() == ',') {
+                ++pos_;
+                continue;
+            }
+            if (!expect(']'))
+                return fail("expected \",\" or \"]\" in an array");
+            return true;
+        }
+    }
+
+    // Reads four hex digits of a \u escape.
+    bool hex4(uint32_t* value) {
+        if (pos_ + 4 > text_.size())
+            return fail("truncated \\u escape");
+        uint32_t v = 0;
+        for (int i = 0; i < 4; ++i) {
+            char c = text_[pos_++];
+            v <<= 4;
+            if (c >= '0' && c <= '9')
+                v |= static_cast<uint32_t>(c - '0');
+            else if (c >= 'a' && c <= 'f')
+                v |= static_cast<uint32_t>(c - 'a' + 10);
+            else if (c >= 'A' && c <= 'F')
+                v |= static_cast<uint32_t>(c - 'A' + 10);
+            else
+                return fail("invalid \\u escape");
+        }
+        *value = v;
+        return true;
+    }
+
+    static void append_utf8(uint32_t cp, std::string* out) {
+        if (cp < 0x80) {
+            out->push_back(static_cast<char>(cp));
+        } else if (cp < 0x800) {
+            out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+            out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        } else if (cp < 0x10000) {
+            out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+            out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+            out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        } else {
+            out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+            out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+            out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+            out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        }
+    }
+
+    // out (may be null): receives the unescaped string.
+    bool scan_string(std::string* out) {
+        ++pos_;  // '"'
+        for (;;) {
+            if (pos_ >= text_.size())
+                return fail("unterminated string");
+            char c = text_[pos_++];
+            if (c == '"')
+                return true;
+            if (static_cast<unsigned char>(c) < 0x20)
+                return fail("control character in a string");
+            if (c != '\\') {
+                if (out)
+                    out->push_back(c);
+                continue;
+            }
+            if (pos_ >= text_.size())
+                return fail("unterminated string");
+            char e = text_[pos_++];
+            char plain = 0;
+            switch (e) {
+                case '"': plain = '"'; break;
+                case '\\': plain = '\\'; break;
+                case '/': plain = '/'; break;
+                case 'b': plain = '\b'; break;
+                case 'f': plain = '\f'; break;
+                case 'n': plain = '\n'; break;
+                case 'r': plain = '\r'; break;
+                case 't': plain = '\t'; break;
+                case 'u': {
+                    uint32_t cp = 0;
+                    if (!hex4(&cp))
+                        return false;
+                    if (cp == 0)
+                        return fail("\\u0000 cannot be stored in jsonb");
+                    if (cp >= 0xDC00 && cp <= 0xDFFF)
+                        return fail("lone low surrogate in a \\u escape");
+                    if (cp >= 0xD800 && cp <= 0xDBFF) {
+                        uint32_t low = 0;
+                        if (pos_ + 2 > text_.size() || text_[pos_] != '\\' ||
+                            text_[pos_ + 1] != 'u')
+                            return fail("high surrogate not followed by a low one");
+                        pos_ += 2;
+                        if (!hex4(&low))
+                            return false;
+                        if (low < 0xDC00 || low > 0xDFFF)
+                            return fail("high surrogate not followed by a low one");
+                        cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+                    }
+                    if (out)
+                        append_utf8(cp, out);
+                    continue;
+                }
+                default:
+                    return fail("invalid escape in a string");
+            }
+            if (out)
+                out->push_back(plain);
+        }
+    }
+
+    bool digits() {
+        size_t start = pos_;
+        while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9')
+            ++pos_;
+        return pos_ > start;
+    }
+
+    bool scan_number() {
+        if (peek() == '-')
+            ++pos_;
+        if (peek() == '0') {
+            ++pos_;
+        } else if (!digits()) {
+            return fail("invalid number");
+        }
+        if (peek() == '.') {
+            ++pos_;
+            if (!digits())
+                return fail("invalid number");
+        }
+        if (peek() == 'e' || peek() == 'E') {
+            ++pos_;
+            if (peek() == '+' || peek() == '-')
+                ++pos_;
+            if (!digits())
+                return fail("invalid number");
+        }
+        return true;
+    }
+
+    bool literal(std::string_view word) {
+        if (text_.substr(pos_, word.size()) != word)
+            return false;
+        pos_ += word.size();
+        return true;
+    }
+
+    void skip_space() {
+        while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' ||
+                                       text_[pos_] == '\n' || text_[pos_] == '\r'))
+            ++pos_;
+    }
+
+    char peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
+
+    bool expect(char c) {
+        if (peek() != c)
+            return false;
+        ++pos_;
+        return true;
+    }
+
+    bool fail(const char* what) {
+        if (error_.empty())
+            error_ = std::string(what) + " at byte " + std::to_string(pos_);
+        return false;
+    }
+
+    std::string_view text_;
+    size_t pos_ = 0;
+    std::string error_;
+};
+
+}  // namespace
+
+bool scan_json_rows(std::string_view text, bool many, std::vector<JsonRow>* rows,
+                    std::string* error) {
+    Scanner scanner(text);
+    size_t before = rows->size();
+    if (scanner.scan_rows(many, rows))
+        return true;
+    rows->resize(before);
+    *error = scanner.error();
+    return false;
+}
+
+}  // namespace mq::queue

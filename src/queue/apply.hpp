@@ -1,0 +1,35 @@
+// Applies one batch of stream entries in one local transaction: the rows,
+// the dead letters of the entries that cannot be applied, and the stream's
+// progress (the last applied entry id), all committed together. That shared
+// commit is what makes the drain exactly-once: an entry that comes back from
+// Redis after a crash between COMMIT and XACK has an id at or below the
+// recorded one and is skipped.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "queue/redis.hpp"
+
+namespace mq::queue {
+
+struct BatchResult {
+    int64_t applied = 0;       // entries whose rows were inserted
+    int64_t rows = 0;          // rows inserted
+    int64_t skipped = 0;       // already applied (or deleted, or a spent retry)
+    int64_t dead_letters = 0;  // entries parked in multiquery.dead_letters
+    std::string last_id;       // the stream's last applied id after this batch
+};
+
+// Runs the batch's transaction and commits it. entries must be in stream
+// order. Throws on failures that are not the entries' fault (a transient
+// PostgreSQL error, a missing drain role, ...): the transaction is then left
+// for the caller's error recovery to abort, and the batch is retried later.
+BatchResult apply_batch(const std::string& stream, const std::vector<StreamEntry>& entries);
+
+// True when a failure with this SQLSTATE is the entry's fault (a dead letter)
+// rather than the server's for now (retry the batch later).
+bool is_poison_sqlstate(const char* sqlstate);
+
+}  // namespace mq::queue

@@ -1,0 +1,110 @@
+// The write queue's GUCs; see settings.hpp and docs/write_queue.md.
+#include "queue/settings.hpp"
+
+#include "core/queue_streams.hpp"
+#include "pg/guard.hpp"
+
+extern "C" {
+#include "utils/guc.h"
+}
+
+namespace mq::queue {
+
+char* redis_host = nullptr;
+int redis_port = 6379;
+char* redis_password = nullptr;
+int redis_timeout_ms = 2000;
+char* drain_database = nullptr;
+char* drain_role = nullptr;
+char* drain_streams = nullptr;
+char* drain_group = nullptr;
+int drain_batch_size = 1000;
+int drain_max_rows_per_sec = 0;
+int drain_workers = 1;
+int drain_max_entry_size = 1024 * 1024;
+
+namespace {
+
+// Refuses a drain_streams value the drain could not use, with the reason.
+bool check_streams(char** newval, void** /*extra*/, GucSource /*source*/) {
+    bool ok = false;
+    try {
+        std::string error;
+        ok = parse_stream_list(*newval ? *newval : "", &error).has_value();
+        if (!ok)
+            GUC_check_errdetail("%s", error.c_str());
+    } catch (...) {
+        ok = false;
+    }
+    return ok;
+}
+
+// Shows whether a password is set, never the password itself.
+const char* show_password() {
+    return redis_password != nullptr && *redis_password != '\0' ? "********" : "";
+}
+
+}  // namespace
+
+// Redis host, port and timeout are PGC_SUSET: the workers follow
+// postgresql.conf (on SIGHUP), and a superuser session may point its own
+// enqueue() elsewhere.
+void define_settings() {
+    DefineCustomStringVariable(
+        "multiquery.redis_host", "Host name or IP address of the Redis server of the write queue.",
+        nullptr, &redis_host, "127.0.0.1", PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("multiquery.redis_port", "TCP port of the Redis server.", nullptr,
+                            &redis_port, 6379, 1, 65535, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomStringVariable("multiquery.redis_password",
+                               "Password sent with AUTH to the Redis server (empty: none).",
+                               nullptr, &redis_password, "", PGC_SIGHUP,
+                               GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL, nullptr, nullptr,
+                               show_password);
+    DefineCustomIntVariable("multiquery.redis_timeout",
+                            "How long to wait for Redis to connect or answer a command.", nullptr,
+                            &redis_timeout_ms, 2000, 10, 600000, PGC_SUSET, GUC_UNIT_MS, nullptr,
+                            nullptr, nullptr);
+    DefineCustomStringVariable(
+        "multiquery.drain_database", "Database the drain workers write into.",
+        "The multiquery extension must be created there.", &drain_database, "postgres",
+        PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+    DefineCustomStringVariable(
+        "multiquery.drain_role", "Role whose privileges the drain's inserts run with.",
+        "Empty means the bootstrap superuser; set a role that may write only the queue's tables.",
+        &drain_role, "", PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomStringVariable("multiquery.drain_streams",
+                               "Comma-separated Redis streams the drain workers read.", nullptr,
+                               &drain_streams, "multiquery", PGC_SIGHUP, 0,
+                               check_streams, nullptr, nullptr);
+    DefineCustomStringVariable("multiquery.drain_group",
+                               "Redis consumer group the drain workers read the streams with.",
+                               nullptr, &drain_group, "multiquery", PGC_SIGHUP, 0, nullptr,
+                               nullptr, nullptr);
+    DefineCustomIntVariable("multiquery.drain_batch_size",
+                            "Most entries the drain reads and applies in one transaction.",
+                            nullptr, &drain_batch_size, 1000, 1, 100000, PGC_SIGHUP, 0, nullptr,
+                            nullptr, nullptr);
+    DefineCustomIntVariable("multiquery.drain_max_rows_per_sec",
+                            "Most rows per second each drain worker inserts (0: no limit).",
+                            nullptr, &drain_max_rows_per_sec, 0, 0, 100000000, PGC_SIGHUP, 0,
+                            nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("multiquery.drain_workers",
+                            "Number of drain background workers; each stream is read by one.",
+                            nullptr, &drain_workers, 1, 0, 32, PGC_POSTMASTER, 0, nullptr,
+                            nullptr, nullptr);
+    DefineCustomIntVariable("multiquery.drain_max_entry_size",
+                            "Largest stream entry the drain applies; larger ones are dead letters.",
+                            nullptr, &drain_max_entry_size, 1024 * 1024, 1024, 256 * 1024 * 1024,
+                            PGC_SIGHUP, GUC_UNIT_BYTE, nullptr, nullptr, nullptr);
+}
+
+RedisConfig redis_config() {
+    RedisConfig config;
+    config.host = redis_host ? redis_host : "127.0.0.1";
+    config.port = redis_port;
+    config.password = redis_password ? redis_password : "";
+    config.timeout_ms = redis_timeout_ms;
+    return config;
+}
+
+}  // namespace mq::queue

@@ -1,0 +1,27 @@
+// The write queue's GUCs (multiquery.redis_*, multiquery.drain_*).
+#pragma once
+
+#include "queue/redis.hpp"
+
+namespace mq::queue {
+
+extern char* redis_host;
+extern int redis_port;
+extern char* redis_password;
+extern int redis_timeout_ms;
+extern char* drain_database;
+extern char* drain_role;
+extern char* drain_streams;
+extern char* drain_group;
+extern int drain_batch_size;
+extern int drain_max_rows_per_sec;
+extern int drain_workers;
+extern int drain_max_entry_size;
+
+// Defines the GUCs; called from _PG_init in every process that loads the library.
+void define_settings();
+
+// Where Redis is, as the GUCs say now.
+RedisConfig redis_config();
+
+}  // namespace mq::queue

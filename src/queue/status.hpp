@@ -1,0 +1,32 @@
+// What each drain worker is doing, per stream, kept in shared memory for the
+// multiquery.drain_status view. Workers write; any backend reads. Every
+// function here is safe from C++ with live objects (none longjmps); without
+// shared_preload_libraries there is no shared memory and they do nothing.
+#pragma once
+
+#include <cstdint>
+
+namespace mq::queue::status {
+
+// At most this many (worker, stream) rows are shown; more streams still drain.
+inline constexpr int kMaxSlots = 128;
+
+// Finds or takes the slot of (worker, stream), records pid; -1 when full.
+int attach(int worker, const char* stream, int pid);
+
+// Frees the worker's slots whose stream is no longer among keep[0..n).
+void detach_others(int worker, const char* const* keep, int n);
+
+// Marks every slot of the worker: new state (and pid 0 when stopping).
+void set_worker_state(int worker, const char* state, bool stopped);
+
+void set_state(int slot, const char* state);
+void set_error(int slot, const char* message);
+void add_applied(int slot, int64_t entries, int64_t rows, int64_t skipped, int64_t dead_letters,
+                 const char* last_applied_id);
+void set_backlog(int slot, int64_t pending, int64_t lag);
+
+// Registers the shared memory request and its initialisation (from _PG_init).
+void init();
+
+}  // namespace mq::queue::status

@@ -1,0 +1,164 @@
+// Insert targets of the drain; see target.hpp.
+#include "queue/target.hpp"
+
+#include "pg/guard.hpp"
+
+extern "C" {
+#include "access/relation.h"
+#include "catalog/catalog.h"
+#include "catalog/namespace.h"
+#include "nodes/makefuncs.h"
+#include "storage/lockdefs.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/varlena.h"
+}
+
+namespace mq::queue {
+namespace {
+
+// What the catalog says about a relation, gathered in one PostgreSQL frame.
+struct RawTarget {
+    Oid relid;
+    const char* problem_sqlstate;  // null when usable
+    const char* problem;           // palloc'd message
+    const char* qualified_name;
+    int ncolumns;
+    const char** names;
+    const char** quoted_names;
+    const char** types;
+};
+
+// Looks the name up and checks it; runs inside pg::call (no C++ objects).
+void look_up(const char* table, Oid role, RawTarget* out) {
+    *out = RawTarget{};
+    char* raw = pstrdup(table);
+    List* names = NIL;
+    if (!SplitIdentifierString(raw, '.', &names) || list_length(names) < 1 ||
+        list_length(names) > 2) {
+        out->problem_sqlstate = "42602";
+        out->problem = psprintf("invalid table name \"%s\"", table);
+        return;
+    }
+    const char* schema = list_length(names) == 2 ? static_cast<char*>(linitial(names)) : nullptr;
+    const char* relname = static_cast<char*>(llast(names));
+    RangeVar* rv = makeRangeVar(schema ? pstrdup(schema) : nullptr, pstrdup(relname), -1);
+    Oid relid = RangeVarGetRelid(rv, RowExclusiveLock, true);
+    if (!OidIsValid(relid)) {
+        out->problem_sqlstate = "42P01";
+        out->problem = psprintf("relation \"%s\" does not exist", table);
+        return;
+    }
+    out->relid = relid;
+    char relkind = get_rel_relkind(relid);
+    Oid nsp = get_rel_namespace(relid);
+    const char* nspname = get_namespace_name(nsp);
+    const char* name = get_rel_name(relid);
+    out->qualified_name = quote_qualified_identifier(nspname, name);
+    if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE) {
+        out->problem_sqlstate = "42809";
+        out->problem = psprintf("\"%s\" is not a table", out->qualified_name);
+        return;
+    }
+    Oid own_schema = get_namespace_oid("multiquery", true);
+    if (IsCatalogNamespace(nsp) || IsToastNamespace(nsp) || isAnyTempNamespace(nsp) ||
+        nsp == own_schema) {
+        out->problem_sqlstate = "42501";
+        out->problem = psprintf("the drain does not write system, temporary or multiquery tables "
+                                "such as %s", out->qualified_name);
+        return;
+    }
+    if (pg_namespace_aclcheck(nsp, role, ACL_USAGE) != ACLCHECK_OK) {
+        out->problem_sqlstate = "42501";
+        out->problem = psprintf("permission denied for schema %s (multiquery.drain_role %s)",
+                                quote_identifier(nspname), GetUserNameFromId(role, false));
+        return;
+    }
+    if (pg_class_aclcheck(relid, role, ACL_INSERT) != ACLCHECK_OK &&
+        pg_attribute_aclcheck_all(relid, role, ACL_INSERT, ACLMASK_ANY) != ACLCHECK_OK) {
+        out->problem_sqlstate = "42501";
+        out->problem = psprintf("permission denied for table %s (multiquery.drain_role %s)",
+                                out->qualified_name, GetUserNameFromId(role, false));
+        return;
+    }
+    Relation rel = relation_open(relid, NoLock);  // locked by RangeVarGetRelid
+    TupleDesc desc = RelationGetDescr(rel);
+    out->names = static_cast<const char**>(palloc0(sizeof(char*) * (desc->natts + 1)));
+    out->quoted_names = static_cast<const char**>(palloc0(sizeof(char*) * (desc->natts + 1)));
+    out->types = static_cast<const char**>(palloc0(sizeof(char*) * (desc->natts + 1)));
+    for (int i = 0; i < desc->natts; ++i) {
+        Form_pg_attribute att = TupleDescAttr(desc, i);
+        if (att->attisdropped)
+            continue;
+        const char* attname = pstrdup(NameStr(att->attname));
+        out->names[out->ncolumns] = attname;
+        out->quoted_names[out->ncolumns] = quote_identifier(attname);
+        out->types[out->ncolumns] = format_type_extended(
+            att->atttypid, att->atttypmod, FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY);
+        ++out->ncolumns;
+    }
+    relation_close(rel, NoLock);
+}
+
+}  // namespace
+
+std::string Target::insert_sql(const std::vector<std::string>& keys) const {
+    if (keys.empty())  // every column gets its default
+        return "INSERT INTO " + qualified_name +
+               " SELECT FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb)";
+    std::string cols, select, defs;
+    for (const auto& key : keys) {
+        const TargetColumn& col = columns.at(key);
+        if (!cols.empty()) {
+            cols += ", ";
+            select += ", ";
+            defs += ", ";
+        }
+        cols += col.quoted_name;
+        select += "x." + col.quoted_name;
+        defs += col.quoted_name + " " + col.type;
+    }
+    return "INSERT INTO " + qualified_name + " (" + cols + ") SELECT " + select +
+           " FROM pg_catalog.jsonb_to_recordset($1::pg_catalog.jsonb) AS x(" + defs + ")";
+}
+
+const Target* TargetResolver::resolve(std::string_view table, EntryProblem* problem) {
+    if (auto it = by_name_.find(table); it != by_name_.end())
+        return it->second.get();
+    if (auto it = problems_.find(table); it != problems_.end()) {
+        *problem = it->second;
+        return nullptr;
+    }
+    std::string name(table);
+    RawTarget raw;
+    Oid role = role_;
+    pg::call([&] { look_up(name.c_str(), role, &raw); });
+    if (raw.problem_sqlstate != nullptr) {
+        EntryProblem found{raw.problem_sqlstate, raw.problem};
+        problems_.emplace(name, found);
+        *problem = found;
+        return nullptr;
+    }
+    auto target = std::make_unique<Target>();
+    target->relid = raw.relid;
+    target->qualified_name = raw.qualified_name;
+    for (int i = 0; i < raw.ncolumns; ++i)
+        target->columns.emplace(raw.names[i], TargetColumn{raw.quoted_names[i], raw.types[i]});
+    return by_name_.emplace(name, std::move(target)).first->second.get();
+}
+
+bool TargetResolver::check_keys(const Target& target, const std::vector<std::string>& keys,
+                                EntryProblem* problem) {
+    for (const auto& key : keys)
+        if (target.columns.find(key) == target.columns.end()) {
+            problem->sqlstate = "42703";
+            problem->message = "column \"" + key + "\" of relation " + target.qualified_name +
+                               " does not exist";
+            return false;
+        }
+    return true;
+}
+
+}  // namespace mq::queue

@@ -1,0 +1,52 @@
+// Turns the table named in a queue entry into a checked insert target: the
+// relation is found through the catalog (never by pasting the message's text
+// into SQL), the drain role's privileges are checked, and every name that
+// reaches SQL is the catalog's own, quoted.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/queue_entry.hpp"
+#include "pg/postgres.hpp"
+
+namespace mq::queue {
+
+struct TargetColumn {
+    std::string quoted_name;  // quote_identifier(attname)
+    std::string type;         // format_type, schema-qualified where needed
+};
+
+struct Target {
+    Oid relid = InvalidOid;
+    std::string qualified_name;  // "schema"."table", quoted
+    std::map<std::string, TargetColumn> columns;  // by attname
+
+    // The INSERT for rows carrying exactly these keys (already checked to be
+    // columns); its one parameter is the rows as a JSON array in text.
+    std::string insert_sql(const std::vector<std::string>& keys) const;
+};
+
+// Resolves table names for one batch; remembers each name it has seen.
+class TargetResolver {
+public:
+    explicit TargetResolver(Oid role) : role_(role) {}
+
+    // The target of a table name, or nullptr with *problem set (unknown table,
+    // bad name, not a table, a system table, no privilege).
+    const Target* resolve(std::string_view table, EntryProblem* problem);
+
+    // Checks that every key names a column of target; else sets *problem.
+    static bool check_keys(const Target& target, const std::vector<std::string>& keys,
+                           EntryProblem* problem);
+
+private:
+    Oid role_;
+    std::map<std::string, std::unique_ptr<Target>, std::less<>> by_name_;
+    std::map<std::string, EntryProblem, std::less<>> problems_;
+};
+
+}  // namespace mq::queue

@@ -1,0 +1,117 @@
+# A real redis-server for TAP tests: started on a free loopback port in the
+# test's own directory with the append-only file on (every write fsynced, so
+# even SIGKILL loses nothing), and stopped, killed or restarted on demand.
+package MultiQuery::Redis;
+
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(usleep);
+
+# new(): picks a port and a directory; start() runs the server.
+sub new {
+	my ($class) = @_;
+	my $self = {
+		port => PostgreSQL::Test::Cluster::get_free_port(),
+		dir => PostgreSQL::Test::Utils::tempdir('redis'),
+		pid => undef,
+	};
+	return bless $self, $class;
+}
+
+sub port { return $_[0]->{port}; }
+
+# Starts redis-server and waits (at most 30 s) until it answers PING.
+sub start {
+	my ($self) = @_;
+	my $dir = $self->{dir};
+	system('redis-server', '--port', $self->{port}, '--bind', '127.0.0.1',
+		'--protected-mode', 'no', '--dir', $dir, '--appendonly', 'yes',
+		'--appendfsync', 'always', '--save', '', '--daemonize', 'yes',
+		'--pidfile', "$dir/redis.pid", '--logfile', "$dir/redis.log") == 0
+	  or BAIL_OUT("redis-server did not start: $?");
+	for (1 .. 300) {
+		if ($self->ping) {
+			$self->{pid} = PostgreSQL::Test::Utils::slurp_file("$dir/redis.pid");
+			chomp $self->{pid};
+			return;
+		}
+		usleep(100_000);
+	}
+	BAIL_OUT("redis-server on port $self->{port} does not answer");
+}
+
+sub ping {
+	my ($self) = @_;
+	my $out = `redis-cli -h 127.0.0.1 -p $self->{port} ping 2>/dev/null`;
+	return defined $out && $out =~ /PONG/;
+}
+
+# Sends a signal and waits (at most 30 s) for the process to be gone.
+sub _signal_and_wait {
+	my ($self, $signal) = @_;
+	my $pid = $self->{pid} or return;
+	kill $signal, $pid;
+	for (1 .. 300) {
+		last unless kill(0, $pid);
+		# A zombie of a daemon we do not reap counts as gone.
+		my $state = `ps -o stat= -p $pid 2>/dev/null`;
+		last if !defined $state || $state eq '' || $state =~ /^Z/;
+		usleep(100_000);
+	}
+	$self->{pid} = undef;
+}
+
+# Orderly shutdown (SIGTERM: redis flushes its AOF).
+sub stop { $_[0]->_signal_and_wait('TERM'); }
+
+# Crash: SIGKILL.
+sub kill9 { $_[0]->_signal_and_wait('KILL'); }
+
+sub restart {
+	my ($self) = @_;
+	$self->stop;
+	$self->start;
+}
+
+# Runs one redis-cli command; returns its output, chomped.
+sub cli {
+	my ($self, @args) = @_;
+	my $quoted = join ' ', map { my $a = $_; $a =~ s/'/'\\''/g; "'$a'" } @args;
+	my $out = `redis-cli -h 127.0.0.1 -p $self->{port} $quoted 2>&1`;
+	chomp $out;
+	return $out;
+}
+
+# Encodes one command in the Redis protocol (RESP), for pipe().
+sub resp {
+	my @args = @_;
+	my $out = '*' . scalar(@args) . "\r\n";
+	for my $arg (@args) {
+		utf8::encode($arg) if utf8::is_utf8($arg);
+		$out .= '$' . length($arg) . "\r\n" . $arg . "\r\n";
+	}
+	return $out;
+}
+
+# Sends many commands at once through redis-cli --pipe; each command is an
+# array reference. Fails the test if Redis reports any error.
+sub pipe {
+	my ($self, @commands) = @_;
+	my $file = "$self->{dir}/pipe.txt";
+	open my $fh, '>:raw', $file or die "cannot write $file: $!";
+	print $fh resp(@$_) for @commands;
+	close $fh;
+	my $out = `redis-cli -h 127.0.0.1 -p $self->{port} --pipe < $file 2>&1`;
+	like($out, qr/errors: 0, replies: ${\ scalar(@commands)}/, 'redis-cli --pipe sent ' . scalar(@commands) . ' commands');
+	return $out;
+}
+
+sub DESTROY {
+	my ($self) = @_;
+	kill 'KILL', $self->{pid} if $self->{pid};
+}
+
+1;

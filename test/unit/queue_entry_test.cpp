@@ -1,0 +1,56 @@
+#include "core/queue_entry.hpp"
+
+#include <gtest/gtest.h>
+
+using mq::queue::EntryFields;
+using mq::queue::EntryProblem;
+using mq::queue::read_entry;
+
+namespace {
+
+EntryProblem problem_of(const EntryFields& fields, size_t max_bytes = 0) {
+    EntryProblem problem;
+    EXPECT_FALSE(read_entry(fields, max_bytes, &problem));
+    return problem;
+}
+
+}  // namespace
+
+TEST(QueueEntry, ReadsRowAndRows) {
+    EntryFields one{{"table", "app.events"}, {"row", R"({"id": 1})"}, {"source", "ignored"}};
+    EntryProblem problem;
+    auto entry = read_entry(one, 0, &problem);
+    ASSERT_TRUE(entry);
+    EXPECT_EQ(entry->table, "app.events");
+    EXPECT_FALSE(entry->many);
+    ASSERT_EQ(entry->rows.size(), 1u);
+    EXPECT_FALSE(entry->retry_of);
+
+    EntryFields many{{"rows", R"([{"id": 1}, {"id": 2, "v": 3}])"}, {"table", "t"}, {"retry_of", "17"}};
+    entry = read_entry(many, 0, &problem);
+    ASSERT_TRUE(entry);
+    EXPECT_TRUE(entry->many);
+    EXPECT_EQ(entry->rows.size(), 2u);
+    EXPECT_EQ(*entry->retry_of, 17);
+}
+
+TEST(QueueEntry, RefusesMissingDuplicateAndEmptyFields) {
+    EXPECT_EQ(problem_of({{"row", "{}"}}).message, "entry has no \"table\" field");
+    EXPECT_EQ(problem_of({{"table", "t"}}).sqlstate, "22023");
+    EXPECT_EQ(problem_of({{"table", ""}, {"row", "{}"}}).sqlstate, "22023");
+    EXPECT_EQ(problem_of({{"table", "t"}, {"row", "{}"}, {"rows", "[]"}}).sqlstate, "22023");
+    EXPECT_EQ(problem_of({{"table", "t"}, {"table", "u"}, {"row", "{}"}}).sqlstate, "22023");
+    EXPECT_EQ(problem_of({{"table", "t"}, {"row", "{}"}, {"retry_of", "x"}}).sqlstate, "22023");
+    EXPECT_EQ(problem_of({}).sqlstate, "22023");
+}
+
+TEST(QueueEntry, RefusesInvalidJsonAndOversizedEntries) {
+    auto bad = problem_of({{"table", "t"}, {"row", "{\"a\": }"}});
+    EXPECT_EQ(bad.sqlstate, "22P02");
+    EXPECT_NE(bad.message.find("invalid JSON in the \"row\" field"), std::string::npos);
+    EXPECT_EQ(problem_of({{"table", "t"}, {"rows", "{\"a\": 1}"}}).sqlstate, "22P02");
+    EntryFields big{{"table", "t"}, {"row", "{\"a\": \"" + std::string(2000, 'x') + "\"}"}};
+    EXPECT_EQ(problem_of(big, 1000).sqlstate, "54000");
+    EntryProblem problem;
+    EXPECT_TRUE(read_entry(big, 4000, &problem));
+}

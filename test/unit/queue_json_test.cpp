@@ -1,0 +1,66 @@
+#include "core/queue_json.hpp"
+
+#include <gtest/gtest.h>
+
+using mq::queue::JsonRow;
+using mq::queue::scan_json_rows;
+
+namespace {
+
+std::vector<JsonRow> rows_of(std::string_view text, bool many) {
+    std::vector<JsonRow> rows;
+    std::string error;
+    EXPECT_TRUE(scan_json_rows(text, many, &rows, &error)) << text << ": " << error;
+    return rows;
+}
+
+std::string error_of(std::string_view text, bool many) {
+    std::vector<JsonRow> rows;
+    std::string error;
+    EXPECT_FALSE(scan_json_rows(text, many, &rows, &error)) << text;
+    EXPECT_TRUE(rows.empty());
+    return error;
+}
+
+}  // namespace
+
+TEST(QueueJson, ObjectKeysAreUnescapedSortedUnique) {
+    auto rows = rows_of(R"( {"b": 1, "a": {"nested": [1, 2.5e3, -0.1]}, "b": null,
+                            "c\"q": "x", "\u00e9": true} )", false);
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].keys, (std::vector<std::string>{"a", "b", "c\"q", "\xc3\xa9"}));
+    EXPECT_EQ(rows[0].text.front(), '{');
+    EXPECT_EQ(rows[0].text.back(), '}');
+}
+
+TEST(QueueJson, ArraySplitsIntoObjects) {
+    auto rows = rows_of(R"([{"x":1}, {"y":"}"} ,{}])", true);
+    ASSERT_EQ(rows.size(), 3u);
+    EXPECT_EQ(rows[0].text, R"({"x":1})");
+    EXPECT_EQ(rows[1].text, R"({"y":"}"})");
+    EXPECT_EQ(rows[1].keys, std::vector<std::string>{"y"});
+    EXPECT_TRUE(rows[2].keys.empty());
+    EXPECT_TRUE(rows_of("[]", true).empty());
+}
+
+TEST(QueueJson, SurrogatePairsBecomeUtf8) {
+    auto rows = rows_of(R"({"\ud83d\ude00": 1})", false);
+    EXPECT_EQ(rows[0].keys[0], "\xf0\x9f\x98\x80");
+}
+
+TEST(QueueJson, RefusesInvalidJson) {
+    for (const char* bad : {"", "{", "{\"a\"}", "{\"a\":}", "{a:1}", "{\"a\":1,}", "[1]",
+                            "{\"a\":01}", "{\"a\":1.}", "{\"a\":tru}", "{\"a\":\"\\x\"}",
+                            "{\"a\":\"\x01\"}", "{\"a\":1} x", "{\"a\":\"\\u0000\"}",
+                            "{\"a\":\"\\ud800\"}", "{\"a\":\"\\udc00\"}", "{\"a\":NaN}"})
+        EXPECT_FALSE(error_of(bad, false).empty()) << bad;
+    EXPECT_FALSE(error_of(R"({"a":1})", true).empty());  // rows must be an array
+    EXPECT_FALSE(error_of(R"([{"a":1}, 2])", true).empty());
+    EXPECT_FALSE(error_of(R"([{"a":1})", true).empty());
+    EXPECT_FALSE(error_of("[]", false).empty());  // row must be an object
+}
+
+TEST(QueueJson, RefusesExcessiveNesting) {
+    std::string deep = "{\"a\":" + std::string(5000, '[') + std::string(5000, ']') + "}";
+    EXPECT_NE(error_of(deep, false).find("nested too deeply"), std::string::npos);
+}

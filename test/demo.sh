@@ -33,6 +33,49 @@ for _ in $(seq 50); do
 done
 standby -At -c "SELECT 'standby: multiquery ' || multiquery.version() || ', in recovery: ' || pg_is_in_recovery()"
 
+mq_step "racing reads: the primary and the standby race for the same read"
+primary -q <<SQL
+CREATE TABLE IF NOT EXISTS demo_docs (id int PRIMARY KEY, title text);
+INSERT INTO demo_docs SELECT g, 'document ' || g FROM generate_series(1, 1000) g
+    ON CONFLICT DO NOTHING;
+CREATE SERVER IF NOT EXISTS demo_primary FOREIGN DATA WRAPPER multiquery
+    OPTIONS (host '127.0.0.1', port '$MQ_PRIMARY_PORT', dbname 'postgres');
+CREATE SERVER IF NOT EXISTS demo_standby FOREIGN DATA WRAPPER multiquery
+    OPTIONS (host '127.0.0.1', port '$MQ_STANDBY_PORT', dbname 'postgres');
+CREATE USER MAPPING IF NOT EXISTS FOR CURRENT_USER SERVER demo_primary;
+CREATE USER MAPPING IF NOT EXISTS FOR CURRENT_USER SERVER demo_standby;
+SQL
+for _ in $(seq 50); do
+    [ "$(standby -At -c "SELECT count(*) FROM demo_docs" 2>/dev/null)" = 1000 ] && break
+    sleep 0.1
+done
+# The query sleeps on the primary only, as a primary busy with batch work
+# would: the standby's answer wins, and the primary's query is cancelled.
+race='SELECT * FROM multiquery.race_query(
+    '"'"'{demo_primary,demo_standby}'"'"',
+    '"'"'SELECT id, title, pg_is_in_recovery() AS from_standby FROM demo_docs
+      WHERE id = $1 AND (pg_is_in_recovery() OR pg_sleep(0.3)::text IS NULL)'"'"',
+    '"'"'{42}'"'"') AS t(id int, title text, from_standby boolean)'
+echo "$race;"
+primary -c "$race"
+for _ in 1 2 3 4; do primary -q -At -c "$race" >/dev/null; done
+primary -c "SELECT target, races, wins, cancels, errors, p50_ms FROM multiquery.race_stats ORDER BY target"
+
+mq_step "the write queue: XADD to Redis, the worker drains it into a table"
+primary -q -c "CREATE TABLE IF NOT EXISTS demo_events
+    (id bigserial PRIMARY KEY, user_id int, kind text, at timestamptz DEFAULT now())"
+for kind in signup click purchase; do
+    echo "redis-cli XADD multiquery '*' table demo_events row '{\"user_id\": 7, \"kind\": \"$kind\"}'"
+    redis-cli -h 127.0.0.1 -p "$MQ_REDIS_PORT" XADD multiquery '*' table demo_events \
+        row "{\"user_id\": 7, \"kind\": \"$kind\"}" >/dev/null
+done
+for _ in $(seq 100); do
+    [ "$(primary -At -c "SELECT count(*) >= 3 FROM demo_events")" = t ] && break
+    sleep 0.1
+done
+primary -c "SELECT id, user_id, kind FROM demo_events ORDER BY id"
+primary -c "SELECT stream, state, entries_applied, dead_letters, last_applied_id FROM multiquery.drain_status"
+
 mq_step "the cluster is running"
 cat <<TXT
   primary:  psql -h 127.0.0.1 -p $MQ_PRIMARY_PORT -U $user postgres

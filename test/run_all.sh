@@ -43,8 +43,10 @@ mq_as_run_user make -C "$work/tree" installcheck PG_CONFIG="$PG_CONFIG" \
     tee "$logs/installcheck" || status=$?
 if [ "$status" -ne 0 ]; then
     [ -f "$work/tree/regression.diffs" ] && cat "$work/tree/regression.diffs"
-    for log in "$work"/tree/tmp_check/log/regress_log_*; do
-        [ -f "$log" ] && grep -q "not ok" "$log" && { echo "--- $log"; tail -n 60 "$log"; }
+    # prove's summary names the failed scripts; show the end of each one's log.
+    for name in $(sed -n 's|^test/t/\([^ ]*\)\.pl .*(Wstat.*|\1|p' "$logs/installcheck"); do
+        log=$work/tree/tmp_check/log/regress_log_$name
+        [ -f "$log" ] && { echo "--- $log"; tail -n 80 "$log"; }
     done
     mq_die "pg_regress or TAP tests failed"
 fi

@@ -2,6 +2,7 @@
 #include "queue/init.hpp"
 
 #include "module.hpp"
+#include "pg/guard.hpp"
 #include "queue/settings.hpp"
 #include "queue/status.hpp"
 #include "queue/worker.hpp"
@@ -9,7 +10,7 @@
 namespace mq::queue {
 
 void init() {
-    define_settings();
+    pg::call([] { define_settings(); });
     // Shared memory and workers can only be requested at postmaster start;
     // loaded later (LOAD, or a first call without preloading), the queue's
     // SQL functions still work and drain_status is simply empty.

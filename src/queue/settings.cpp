@@ -1,6 +1,8 @@
 // The write queue's GUCs; see settings.hpp and docs/write_queue.md.
 #include "queue/settings.hpp"
 
+#include "module.hpp"
+
 #include "core/queue_streams.hpp"
 #include "pg/guard.hpp"
 
@@ -65,10 +67,6 @@ void define_settings() {
                             &redis_timeout_ms, 2000, 10, 600000, PGC_SUSET, GUC_UNIT_MS, nullptr,
                             nullptr, nullptr);
     DefineCustomStringVariable(
-        "multiquery.drain_database", "Database the drain workers write into.",
-        "The multiquery extension must be created there.", &drain_database, "postgres",
-        PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
-    DefineCustomStringVariable(
         "multiquery.drain_role", "Role whose privileges the drain's inserts run with.",
         "Empty means the bootstrap superuser; set a role that may write only the queue's tables.",
         &drain_role, "", PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
@@ -88,14 +86,23 @@ void define_settings() {
                             "Most rows per second each drain worker inserts (0: no limit).",
                             nullptr, &drain_max_rows_per_sec, 0, 0, 100000000, PGC_SIGHUP, 0,
                             nullptr, nullptr, nullptr);
-    DefineCustomIntVariable("multiquery.drain_workers",
-                            "Number of drain background workers; each stream is read by one.",
-                            nullptr, &drain_workers, 1, 0, 32, PGC_POSTMASTER, 0, nullptr,
-                            nullptr, nullptr);
     DefineCustomIntVariable("multiquery.drain_max_entry_size",
                             "Largest stream entry the drain applies; larger ones are dead letters.",
                             nullptr, &drain_max_entry_size, 1024 * 1024, 1024, 256 * 1024 * 1024,
                             PGC_SIGHUP, GUC_UNIT_BYTE, nullptr, nullptr, nullptr);
+    // What only the postmaster reads: defining a PGC_POSTMASTER variable
+    // after startup is FATAL, and a library loaded late (LOAD, or a first
+    // call without shared_preload_libraries) starts no workers anyway.
+    if (!loading_at_postmaster_start())
+        return;
+    DefineCustomStringVariable(
+        "multiquery.drain_database", "Database the drain workers write into.",
+        "The multiquery extension must be created there.", &drain_database, "postgres",
+        PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("multiquery.drain_workers",
+                            "Number of drain background workers; each stream is read by one.",
+                            nullptr, &drain_workers, 1, 0, 32, PGC_POSTMASTER, 0, nullptr,
+                            nullptr, nullptr);
 }
 
 RedisConfig redis_config() {

@@ -2,6 +2,7 @@
 #   make && make install     build and install into the server found by PG_CONFIG
 #   make test                everything: unit tests, pg_regress, TAP (installs what is missing)
 #   make demo / make stop    start / stop the local primary + standby + Redis with the extension
+#   make bench               the benchmarks (not part of the tests)
 # CMakeLists.txt builds only the PostgreSQL-free core and its unit tests.
 
 EXTENSION = multiquery
@@ -40,7 +41,7 @@ override with_llvm = no
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)
-else ifeq ($(filter test demo stop unit,$(MAKECMDGOALS)),)
+else ifeq ($(filter test demo stop unit bench,$(MAKECMDGOALS)),)
 # test and demo install the server headers themselves, so only they may run without.
 $(error PGXS not found through PG_CONFIG=$(PG_CONFIG): install postgresql-server-dev-15, or run 'make test' or 'make demo' as root, which install it)
 endif
@@ -48,7 +49,7 @@ endif
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
 	cat $^ > $@
 
-.PHONY: test demo stop unit
+.PHONY: test demo stop unit bench
 test:
 	bash $(srcdir)/test/run_all.sh
 unit:
@@ -57,3 +58,5 @@ demo:
 	bash $(srcdir)/test/demo.sh
 stop:
 	bash $(srcdir)/test/cluster.sh stop
+bench:
+	bash $(srcdir)/bench/run.sh

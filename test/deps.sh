@@ -8,6 +8,7 @@ packages=(
     postgresql-15 postgresql-server-dev-15 libpq-dev
     libhiredis-dev redis-server          # the write queue
     libipc-run-perl                      # TAP tests (PostgreSQL::Test::Cluster)
+    procps                               # ps and pgrep, to stop and freeze servers in tests
 )
 
 missing=()

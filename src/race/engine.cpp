@@ -4,6 +4,7 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "core/error.hpp"
 #include "pg/guard.hpp"
@@ -48,6 +49,7 @@ Race::Race(const std::vector<TargetSpec>& targets, const RaceRequest& request, R
         param_values_.push_back(param ? param->c_str() : nullptr);
     for (const TargetSpec& spec : targets)
         runners_.push_back(Runner{&spec, find_or_create_slot(spec)});
+    freshness_ = {request_.min_lsn, request_.max_replica_lag_ms};
     started_us_ = now_us();
     deadline_ms_ = request_.timeout_ms > 0 ? now_ms() + request_.timeout_ms : 0;
 }
@@ -65,6 +67,7 @@ void Race::run() {
         runner.slot->backoff.configure(target_backoff_ms, target_backoff_max_ms);
         any_available = any_available || !runner.slot->backoff.backed_off(now);
     }
+    std::vector<Runner*> entering;
     for (Runner& runner : runners_) {
         if (any_available && runner.slot->backoff.backed_off(now)) {
             failures_.push_back(
@@ -74,8 +77,17 @@ void Race::run() {
                      std::to_string(runner.slot->backoff.retry_at_ms() - now) + " ms"});
             continue;
         }
-        enter(&runner);
+        entering.push_back(&runner);
     }
+    // Hedged start: the first target alone, the others once the delay is over.
+    int hedge_delay = entering.size() > 1 ? resolve_hedge_delay(*entering.front()) : 0;
+    if (hedge_delay > 0) {
+        held_.assign(entering.begin() + 1, entering.end());
+        entering.resize(1);
+        hedge_at_ms_ = now_ms() + hedge_delay;
+    }
+    for (Runner* runner : entering)
+        enter(runner);
     while (winner_ == nullptr) {
         pg::check_for_interrupts();
         for (Runner& runner : runners_)
@@ -83,6 +95,7 @@ void Race::run() {
                 advance(&runner);
         if (winner_ != nullptr)
             break;
+        maybe_hedge();
         bool any_active = std::any_of(runners_.begin(), runners_.end(),
                                       [&](const Runner& r) { return active(r); });
         if (!any_active)
@@ -92,6 +105,35 @@ void Race::run() {
         wait_for_events();
     }
     wind_down(true);
+}
+
+int Race::resolve_hedge_delay(const Runner& first) const {
+    if (request_.hedge_delay_ms != kHedgeAuto)
+        return request_.hedge_delay_ms;
+    // 'auto' waits as long as the first target takes 19 times out of 20;
+    // without a history it has nothing to wait for: all at once.
+    int64_t p95_us = latency_quantile_us(first.spec->name.c_str(), 0.95);
+    if (p95_us < 0)
+        return 0;
+    return static_cast<int>(std::min<int64_t>(std::max<int64_t>(1, (p95_us + 999) / 1000),
+                                              std::numeric_limits<int>::max()));
+}
+
+void Race::maybe_hedge() {
+    if (held_.empty())
+        return;
+    bool any_active = std::any_of(runners_.begin(), runners_.end(),
+                                  [&](const Runner& r) { return active(r); });
+    // An answer already streaming is an answer: no hedge while it lasts.
+    bool due = !any_active || (leader_ == nullptr && now_ms() >= hedge_at_ms_);
+    if (!due)
+        return;
+    std::vector<Runner*> late;
+    late.swap(held_);
+    for (Runner* runner : late) {
+        record_hedge(runner->spec->name.c_str());
+        enter(runner);
+    }
 }
 
 bool Race::active(const Runner& runner) const {
@@ -206,8 +248,18 @@ void Race::advance_drain(Runner* runner) {
     TargetSlot* slot = runner->slot;
     PGconn* conn = slot->conn;
     bool broken = PQflush(conn) < 0 || PQconsumeInput(conn) == 0;
+    int pipeline_ends = 0;
     while (!broken && !PQisBusy(conn)) {
         PGresult* result = PQgetResult(conn);
+        // In a pipeline, NULL ends one query's results, not the pipeline:
+        // it is over when libpq agrees to leave pipeline mode. (A probed
+        // pipeline holds two queries and two syncs; more ends than that
+        // means libpq and we disagree: start afresh.)
+        if (result == nullptr && PQpipelineStatus(conn) != PQ_PIPELINE_OFF &&
+            PQexitPipelineMode(conn) == 0) {
+            broken = ++pipeline_ends > 8;
+            continue;
+        }
         if (result == nullptr) {
             slot->check_after_query();
             if (slot->state == ConnectionState::kIdle)
@@ -231,21 +283,6 @@ void Race::advance_drain(Runner* runner) {
     }
 }
 
-void Race::send_query(Runner* runner) {
-    PGconn* conn = runner->slot->conn;
-    int sent = PQsendQueryParams(conn, request_.query.c_str(),
-                                 static_cast<int>(param_values_.size()), nullptr,
-                                 param_values_.data(), nullptr, nullptr, 0);
-    if (!sent) {
-        connection_failed(runner, error_text(conn));
-        return;
-    }
-    // One row at a time, so that a large result is never held whole by libpq.
-    PQsetSingleRowMode(conn);
-    runner->slot->state = ConnectionState::kBusy;
-    runner->phase = Phase::kSending;
-}
-
 void Race::advance_query(Runner* runner) {
     PGconn* conn = runner->slot->conn;
     if (runner->phase == Phase::kSending) {
@@ -264,14 +301,17 @@ void Race::advance_query(Runner* runner) {
     int rows = 0;
     while (runner->phase == Phase::kReceiving && !PQisBusy(conn)) {
         PGresult* result = PQgetResult(conn);
+        if (runner->step != Step::kQuery) {
+            if (!advance_probe(runner, result))
+                return;
+            continue;
+        }
         if (result == nullptr) {
-            runner->slot->check_after_query();
-            if (runner->rows_complete) {
-                runner->phase = Phase::kWon;
-                runner->finished_us = now_us();
-                runner->slot->backoff.record_success();
-                winner_ = runner;
+            if (runner->probed) {
+                runner->step = Step::kQuerySync;  // the sync ends the pipeline
+                continue;
             }
+            finish_query(runner);
             return;
         }
         handle_result(runner, result);
@@ -282,6 +322,16 @@ void Race::advance_query(Runner* runner) {
                 return;
             }
         }
+    }
+}
+
+void Race::finish_query(Runner* runner) {
+    runner->slot->check_after_query();
+    if (runner->rows_complete) {
+        runner->phase = Phase::kWon;
+        runner->finished_us = now_us();
+        runner->slot->backoff.record_success();
+        winner_ = runner;
     }
 }
 
@@ -377,7 +427,10 @@ void Race::fail(Runner* runner, TargetFailure::Kind kind, const std::string& rea
     runner->phase = Phase::kFailed;
     runner->finished_us = now_us();
     runner->error = reason;
-    runner->slot->backoff.record_failure(now_ms());
+    // Staleness is no fault of the connection: a stale standby is judged
+    // afresh by the next race's probe, not backed off.
+    if (kind != TargetFailure::Kind::kStale)
+        runner->slot->backoff.record_failure(now_ms());
     failures_.push_back({runner->spec->name, kind, sqlstate, reason});
 }
 

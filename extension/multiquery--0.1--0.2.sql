@@ -6,9 +6,27 @@
 -- A function's argument list cannot change in place: the old race_query is
 -- set aside, the new one made, the old one's EXECUTE grants to roles (GRANT
 -- EXECUTE ... TO app_role, as the documentation asks) copied with their grant
--- option, and the old one dropped. A view or function of the user's that
--- calls race_query makes that DROP fail, and the update with it, with
--- PostgreSQL's own "other objects depend on it" error.
+-- option, and the old one dropped. Objects of the user's that depend on the
+-- old function (a view calling it) would stop the DROP: they are named first.
+DO $$
+DECLARE
+    users text;
+BEGIN
+    SELECT pg_catalog.string_agg(pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid), ', ')
+      INTO users
+      FROM pg_catalog.pg_depend d
+     WHERE d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+       AND d.refobjid = 'multiquery.race_query(text[], text, text[], integer)'::pg_catalog.regprocedure
+       AND d.deptype = 'n';
+    IF users IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot update multiquery to 0.2: race_query is used by %', users
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  DETAIL = 'The update replaces race_query(text[], text, text[], integer) with a function that takes min_lsn and hedge_delay as well.',
+                  HINT = 'Drop those objects, update, and create them again.';
+    END IF;
+END
+$$;
+
 ALTER FUNCTION multiquery.race_query(text[], text, text[], integer) RENAME TO race_query_0_1;
 
 CREATE FUNCTION multiquery.race_query(

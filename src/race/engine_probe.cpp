@@ -78,7 +78,9 @@ bool Race::advance_probe(Runner* runner, PGresult* raw) {
     ExecStatusType status = raw == nullptr ? PGRES_EMPTY_QUERY : PQresultStatus(raw);
     switch (runner->step) {
         case Step::kProbe:
-            if (status == PGRES_TUPLES_OK) {
+            // Single-row mode set for an earlier query on this connection is
+            // not reset on entering a pipeline: the probe's row may come alone.
+            if (status == PGRES_TUPLES_OK || status == PGRES_SINGLE_TUPLE) {
                 judge_probe(runner, raw);
                 if (runner->phase == Phase::kFailed)
                     return false;
@@ -98,6 +100,8 @@ bool Race::advance_probe(Runner* runner, PGresult* raw) {
                 runner->step = Step::kProbeSync;
                 return true;
             }
+            if (status == PGRES_TUPLES_OK && PQntuples(raw) == 0)
+                return true;  // the end of a probe read in single-row mode
             break;
         case Step::kProbeSync:
             if (status != PGRES_PIPELINE_SYNC)

@@ -6,7 +6,7 @@
 # CMakeLists.txt builds only the PostgreSQL-free core and its unit tests.
 
 EXTENSION = multiquery
-EXTVERSION = 0.1
+EXTVERSION = 0.2
 MODULE_big = multiquery
 
 # PGXS sets srcdir only after this file's variables are read; VPATH builds
@@ -19,9 +19,12 @@ OBJS = $(call mq_relative,$(patsubst %.cpp,%.o,$(sort $(wildcard $(MQ_SRC)/src/*
 
 # The install script is assembled from one part per concern (extension/NN_*.sql),
 # so that each concern keeps its SQL next to the others without one huge file.
+# Earlier versions' install scripts are frozen copies (extension/multiquery--A.sql,
+# made by this same rule when A was current) and upgrade scripts go from one
+# version to the next (extension/multiquery--A--B.sql): both are installed as is.
 SQL_PARTS = $(sort $(wildcard $(MQ_SRC)/extension/[0-9][0-9]_*.sql))
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
-DATA = $(call mq_relative,$(wildcard $(MQ_SRC)/extension/$(EXTENSION)--*--*.sql))
+DATA = $(call mq_relative,$(wildcard $(MQ_SRC)/extension/$(EXTENSION)--*.sql))
 
 REGRESS = $(sort $(patsubst $(MQ_SRC)/sql/%.sql,%,$(wildcard $(MQ_SRC)/sql/*.sql)))
 REGRESS_OPTS = --load-extension=$(EXTENSION)

@@ -16,14 +16,16 @@ CREATE FUNCTION multiquery.race_query(
     targets text[],
     query text,
     params text[] DEFAULT NULL,
-    timeout_ms integer DEFAULT NULL)
+    timeout_ms integer DEFAULT NULL,
+    min_lsn pg_lsn DEFAULT NULL,
+    hedge_delay text DEFAULT NULL)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'multiquery_race_query'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 
-COMMENT ON FUNCTION multiquery.race_query(text[], text, text[], integer) IS
+COMMENT ON FUNCTION multiquery.race_query(text[], text, text[], integer, pg_lsn, text) IS
     'runs a read on every target at once and returns the rows of the first to answer';
 
 -- Racing opens connections to other servers: granted deliberately, e.g.
---   GRANT EXECUTE ON FUNCTION multiquery.race_query(text[], text, text[], integer) TO app_role;
-REVOKE ALL ON FUNCTION multiquery.race_query(text[], text, text[], integer) FROM PUBLIC;
+--   GRANT EXECUTE ON FUNCTION multiquery.race_query(text[], text, text[], integer, pg_lsn, text) TO app_role;
+REVOKE ALL ON FUNCTION multiquery.race_query(text[], text, text[], integer, pg_lsn, text) FROM PUBLIC;

@@ -23,7 +23,7 @@ CREATE ROLE race_app;
 SET ROLE race_app;
 SELECT * FROM multiquery.race_query('{"host=127.0.0.1"}', 'SELECT 1') AS t(x int);
 RESET ROLE;
-GRANT EXECUTE ON FUNCTION multiquery.race_query(text[], text, text[], integer) TO race_app;
+GRANT EXECUTE ON FUNCTION multiquery.race_query(text[], text, text[], integer, pg_lsn, text) TO race_app;
 SET ROLE race_app;
 SELECT * FROM multiquery.race_query('{"host=127.0.0.1 dbname=postgres"}', 'SELECT 1') AS t(x int);
 SELECT * FROM multiquery.race_query('{race_opts}', 'SELECT 1') AS t(x int);
@@ -39,7 +39,7 @@ SELECT * FROM multiquery.race_query('{race_unmapped}', 'SELECT 1') AS t(x int);
 RESET ROLE;
 
 DROP USER MAPPING FOR race_app SERVER race_unmapped;
-REVOKE ALL ON FUNCTION multiquery.race_query(text[], text, text[], integer) FROM race_app;
+REVOKE ALL ON FUNCTION multiquery.race_query(text[], text, text[], integer, pg_lsn, text) FROM race_app;
 REVOKE ALL ON FOREIGN SERVER race_unmapped FROM race_app;
 DROP ROLE race_app;
 DROP SERVER race_unmapped;

@@ -58,7 +58,7 @@ standby_caught_up() {
 
 # race_available / drain_available: whether this build has the merged features.
 race_available() {
-    [[ $(val "$MQ_PRIMARY_PORT" "select to_regprocedure('multiquery.race_query(text[],text,text[],integer)') is not null
+    [[ $(val "$MQ_PRIMARY_PORT" "select to_regprocedure('multiquery.race_query(text[],text,text[],integer,pg_lsn,text)') is not null
             and to_regclass('multiquery.race_stats') is not null") == t ]]
 }
 drain_available() {

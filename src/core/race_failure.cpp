@@ -48,10 +48,13 @@ RaceFailureReport summarize_race_failure(const std::vector<TargetFailure>& failu
     RaceFailureReport report;
     bool all_connection = !failures.empty();
     bool any_timeout = false;
+    bool any_stale = false;
     std::string first_remote;
     for (const TargetFailure& failure : failures) {
         if (failure.kind == TargetFailure::Kind::kTimeout)
             any_timeout = true;
+        if (failure.kind == TargetFailure::Kind::kStale)
+            any_stale = true;
         if (failure.kind != TargetFailure::Kind::kConnection &&
             failure.kind != TargetFailure::Kind::kBackedOff)
             all_connection = false;
@@ -63,6 +66,8 @@ RaceFailureReport summarize_race_failure(const std::vector<TargetFailure>& failu
     }
     if (any_timeout)
         report.sqlstate = "57014";
+    else if (any_stale && first_remote.empty())
+        report.sqlstate = "55000";
     else if (all_connection || first_remote.empty())
         report.sqlstate = "08006";
     else
@@ -70,6 +75,8 @@ RaceFailureReport summarize_race_failure(const std::vector<TargetFailure>& failu
     size_t n = failures.size();
     if (any_timeout)
         report.message = "race_query timed out: no target answered";
+    else if (report.sqlstate == "55000")
+        report.message = "race_query failed: no target was fresh enough";
     else if (n == 1)
         report.message = "race_query failed: its only target failed";
     else

@@ -26,6 +26,7 @@ struct TargetFailure {
         kTimeout,     // no answer before the race's deadline
         kRemote,      // the server answered with a (transient) error
         kBackedOff,   // skipped: it failed recently and is backed off
+        kStale,       // answered, but behind min_lsn or over the lag bound (policies)
     };
     std::string target;    // the name to show (no password)
     Kind kind;
@@ -41,8 +42,10 @@ struct RaceFailureReport {
 };
 
 // SQLSTATE: 08006 when every target failed to connect or lost its
-// connection; 57014 when any timed out (the race ran out of time); otherwise
-// the first remote SQLSTATE. The message counts the targets.
+// connection; 57014 when any timed out (the race ran out of time); 55000
+// when a target was too stale and none failed remotely (the message says no
+// target was fresh enough); otherwise the first remote SQLSTATE. The message
+// counts the targets.
 RaceFailureReport summarize_race_failure(const std::vector<TargetFailure>& failures);
 
 // Trims trailing newlines and joins the lines of a libpq message into one.

@@ -57,6 +57,9 @@ struct TargetSlot {
     bool invalidated = false;  // its server or user mapping changed: reconnect
     uint32_t server_hash = 0;
     uint32_t mapping_hash = 0;
+    // Its last probe showed replay lag over multiquery.max_replica_lag: it is
+    // sent only the probe until one shows it caught up.
+    bool lagging = false;
     TargetBackoff backoff;
 };
 

@@ -48,6 +48,7 @@ Race::Race(const std::vector<TargetSpec>& targets, const RaceRequest& request, R
         param_values_.push_back(param ? param->c_str() : nullptr);
     for (const TargetSpec& spec : targets)
         runners_.push_back(Runner{&spec, find_or_create_slot(spec)});
+    freshness_ = {request_.min_lsn, request_.max_replica_lag_ms};
     started_us_ = now_us();
     deadline_ms_ = request_.timeout_ms > 0 ? now_ms() + request_.timeout_ms : 0;
 }
@@ -65,6 +66,7 @@ void Race::run() {
         runner.slot->backoff.configure(target_backoff_ms, target_backoff_max_ms);
         any_available = any_available || !runner.slot->backoff.backed_off(now);
     }
+    std::vector<Runner*> entering;
     for (Runner& runner : runners_) {
         if (any_available && runner.slot->backoff.backed_off(now)) {
             failures_.push_back(
@@ -74,8 +76,17 @@ void Race::run() {
                      std::to_string(runner.slot->backoff.retry_at_ms() - now) + " ms"});
             continue;
         }
-        enter(&runner);
+        entering.push_back(&runner);
     }
+    // Hedged start: the first target alone, the others once the delay is over.
+    int hedge_delay = entering.size() > 1 ? resolve_hedge_delay(*entering.front()) : 0;
+    if (hedge_delay > 0) {
+        held_.assign(entering.begin() + 1, entering.end());
+        entering.resize(1);
+        hedge_at_ms_ = now_ms() + hedge_delay;
+    }
+    for (Runner* runner : entering)
+        enter(runner);
     while (winner_ == nullptr) {
         pg::check_for_interrupts();
         for (Runner& runner : runners_)
@@ -83,6 +94,7 @@ void Race::run() {
                 advance(&runner);
         if (winner_ != nullptr)
             break;
+        maybe_hedge();
         bool any_active = std::any_of(runners_.begin(), runners_.end(),
                                       [&](const Runner& r) { return active(r); });
         if (!any_active)
@@ -206,8 +218,18 @@ void Race::advance_drain(Runner* runner) {
     TargetSlot* slot = runner->slot;
     PGconn* conn = slot->conn;
     bool broken = PQflush(conn) < 0 || PQconsumeInput(conn) == 0;
+    int pipeline_ends = 0;
     while (!broken && !PQisBusy(conn)) {
         PGresult* result = PQgetResult(conn);
+        // In a pipeline, NULL ends one query's results, not the pipeline:
+        // it is over when libpq agrees to leave pipeline mode. (A probed
+        // pipeline holds two queries and two syncs; more ends than that
+        // means libpq and we disagree: start afresh.)
+        if (result == nullptr && PQpipelineStatus(conn) != PQ_PIPELINE_OFF &&
+            PQexitPipelineMode(conn) == 0) {
+            broken = ++pipeline_ends > 8;
+            continue;
+        }
         if (result == nullptr) {
             slot->check_after_query();
             if (slot->state == ConnectionState::kIdle)
@@ -231,21 +253,6 @@ void Race::advance_drain(Runner* runner) {
     }
 }
 
-void Race::send_query(Runner* runner) {
-    PGconn* conn = runner->slot->conn;
-    int sent = PQsendQueryParams(conn, request_.query.c_str(),
-                                 static_cast<int>(param_values_.size()), nullptr,
-                                 param_values_.data(), nullptr, nullptr, 0);
-    if (!sent) {
-        connection_failed(runner, error_text(conn));
-        return;
-    }
-    // One row at a time, so that a large result is never held whole by libpq.
-    PQsetSingleRowMode(conn);
-    runner->slot->state = ConnectionState::kBusy;
-    runner->phase = Phase::kSending;
-}
-
 void Race::advance_query(Runner* runner) {
     PGconn* conn = runner->slot->conn;
     if (runner->phase == Phase::kSending) {
@@ -264,14 +271,17 @@ void Race::advance_query(Runner* runner) {
     int rows = 0;
     while (runner->phase == Phase::kReceiving && !PQisBusy(conn)) {
         PGresult* result = PQgetResult(conn);
+        if (runner->step != Step::kQuery) {
+            if (!advance_probe(runner, result))
+                return;
+            continue;
+        }
         if (result == nullptr) {
-            runner->slot->check_after_query();
-            if (runner->rows_complete) {
-                runner->phase = Phase::kWon;
-                runner->finished_us = now_us();
-                runner->slot->backoff.record_success();
-                winner_ = runner;
+            if (runner->probed) {
+                runner->step = Step::kQuerySync;  // the sync ends the pipeline
+                continue;
             }
+            finish_query(runner);
             return;
         }
         handle_result(runner, result);
@@ -282,6 +292,16 @@ void Race::advance_query(Runner* runner) {
                 return;
             }
         }
+    }
+}
+
+void Race::finish_query(Runner* runner) {
+    runner->slot->check_after_query();
+    if (runner->rows_complete) {
+        runner->phase = Phase::kWon;
+        runner->finished_us = now_us();
+        runner->slot->backoff.record_success();
+        winner_ = runner;
     }
 }
 
@@ -377,7 +397,10 @@ void Race::fail(Runner* runner, TargetFailure::Kind kind, const std::string& rea
     runner->phase = Phase::kFailed;
     runner->finished_us = now_us();
     runner->error = reason;
-    runner->slot->backoff.record_failure(now_ms());
+    // Staleness is no fault of the connection: a stale standby is judged
+    // afresh by the next race's probe, not backed off.
+    if (kind != TargetFailure::Kind::kStale)
+        runner->slot->backoff.record_failure(now_ms());
     failures_.push_back({runner->spec->name, kind, sqlstate, reason});
 }
 

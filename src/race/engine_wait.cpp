@@ -33,6 +33,8 @@ void Race::wait_for_events() {
     int64_t now = now_ms();
     int64_t wake_at = deadline_ms_;
     auto wake_by = [&](int64_t at) { wake_at = wake_at == 0 ? at : std::min(wake_at, at); };
+    if (!held_.empty())
+        wake_by(hedge_at_ms_);
     std::vector<Runner*> owners;
     std::vector<std::pair<pgsocket, uint32_t>> sockets;
     for (Runner& runner : runners_) {

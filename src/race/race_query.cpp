@@ -1,6 +1,6 @@
-// multiquery.race_query(targets, query, params, timeout_ms): the SQL face of
-// the race. Checks its arguments, resolves the targets, runs the race and
-// hands the winner's rows back as a materialized set.
+// multiquery.race_query(targets, query, params, timeout_ms, min_lsn,
+// hedge_delay): the SQL face of the race. Checks its arguments, resolves the
+// targets, runs the race and hands the winner's rows back as a materialized set.
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +18,7 @@ extern "C" {
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/pg_lsn.h"
 }
 
 namespace {
@@ -97,6 +98,19 @@ mq::race::RaceRequest read_request(FunctionCallInfo fcinfo) {
                             "race_query's timeout_ms must not be negative", {},
                             "0 means no limit; NULL means multiquery.race_timeout.");
     }
+    if (!PG_ARGISNULL(4))
+        request.min_lsn = PG_GETARG_LSN(4);
+    request.hedge_delay_ms = mq::race::hedge_delay_ms;
+    if (!PG_ARGISNULL(5)) {
+        std::string delay = mq::pg::call([&] { return text_to_cstring(PG_GETARG_TEXT_PP(5)); });
+        const char* hint = nullptr;
+        if (!mq::race::parse_hedge_delay(delay.c_str(), &request.hedge_delay_ms, &hint))
+            throw mq::Error(mq::sqlstate::kInvalidParameterValue,
+                            "invalid hedge_delay: \"" + delay + "\"",
+                            "hedge_delay must be 'auto' or a duration such as '10ms'.",
+                            hint != nullptr ? hint : "NULL means multiquery.hedge_delay.");
+    }
+    request.max_replica_lag_ms = mq::race::max_replica_lag_ms;
     return request;
 }
 

@@ -3,6 +3,7 @@
 #include "race/settings.hpp"
 
 #include <climits>
+#include <cstdlib>
 
 #include "pg/postgres.hpp"
 
@@ -17,6 +18,51 @@ int connect_timeout_ms = 2000;
 int cancel_timeout_ms = 1000;
 int target_backoff_ms = 1000;
 int target_backoff_max_ms = 60000;
+int hedge_delay_ms = 0;
+int max_replica_lag_ms = 0;
+
+namespace {
+
+char* hedge_delay_text = nullptr;
+
+// Accepts 'auto' or a duration; hands the parsed value to the assign hook.
+bool check_hedge_delay(char** newval, void** extra, GucSource) {
+    int delay = 0;
+    const char* hint = nullptr;
+    if (!parse_hedge_delay(*newval, &delay, &hint)) {
+        GUC_check_errdetail("multiquery.hedge_delay must be 'auto' or a duration such as '10ms'.");
+        if (hint != nullptr)
+            GUC_check_errhint("%s", hint);
+        return false;
+    }
+    // PostgreSQL 15 frees a check hook's extra with free().
+    int* parsed = static_cast<int*>(malloc(sizeof(int)));
+    if (parsed == nullptr)
+        return false;
+    *parsed = delay;
+    *extra = parsed;
+    return true;
+}
+
+void assign_hedge_delay(const char*, void* extra) {
+    hedge_delay_ms = *static_cast<int*>(extra);
+}
+
+}  // namespace
+
+bool parse_hedge_delay(const char* text, int* delay_ms, const char** hint) {
+    if (pg_strcasecmp(text, "auto") == 0) {
+        *delay_ms = kHedgeAuto;
+        return true;
+    }
+    // parse_int reads units the way PostgreSQL's own time settings do, and
+    // never raises an error.
+    int value = 0;
+    if (!parse_int(text, &value, GUC_UNIT_MS, hint) || value < 0)
+        return false;
+    *delay_ms = value;
+    return true;
+}
 
 void define_settings() {
     DefineCustomIntVariable(
@@ -43,6 +89,18 @@ void define_settings() {
         "multiquery.target_backoff_max", "The longest time race_query skips a failed target.",
         nullptr, &target_backoff_max_ms, 60000, 0, INT_MAX, PGC_USERSET, GUC_UNIT_MS, nullptr,
         nullptr, nullptr);
+    DefineCustomStringVariable(
+        "multiquery.hedge_delay",
+        "How long race_query waits for its first target before sending to the others.",
+        "0 sends to every target at once; 'auto' waits for the first target's recent 95th "
+        "percentile winning latency (all at once while it has none). The hedge_delay argument "
+        "overrides it.",
+        &hedge_delay_text, "0", PGC_USERSET, 0, check_hedge_delay, assign_hedge_delay, nullptr);
+    DefineCustomIntVariable(
+        "multiquery.max_replica_lag",
+        "The replay lag beyond which a standby does not take part in races.",
+        "A lagging standby is only probed until it has caught up; 0 disables the bound.",
+        &max_replica_lag_ms, 0, 0, INT_MAX, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
 }
 
 }  // namespace mq::race

@@ -15,6 +15,19 @@ extern int cancel_timeout_ms;
 // skipped after its first failure, doubling up to the maximum (ms; 0 = never).
 extern int target_backoff_ms;
 extern int target_backoff_max_ms;
+// multiquery.hedge_delay: how long a race waits for its first target before
+// sending to the others (ms; 0 = all at once; kHedgeAuto = the first target's
+// recent p95). Parsed from the string setting by its check hook.
+constexpr int kHedgeAuto = -1;
+extern int hedge_delay_ms;
+// multiquery.max_replica_lag: the replay lag beyond which a standby sits out
+// of races until a probe shows it caught up (ms; 0 = off).
+extern int max_replica_lag_ms;
+
+// Parses a hedge delay as multiquery.hedge_delay takes it: 'auto', or a
+// duration with an optional unit ('10ms', '1s', '0'; a bare number is ms).
+// Returns false (with *hint possibly set) when it is neither.
+bool parse_hedge_delay(const char* text, int* delay_ms, const char** hint);
 
 // Registers the GUCs above.
 void define_settings();

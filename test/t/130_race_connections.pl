@@ -51,7 +51,7 @@ $primary->safe_psql('postgres', q{
 	SET log_statement = 'none';
 	CREATE ROLE app_user LOGIN PASSWORD 'app-secret-1';
 	CREATE ROLE trusted_user LOGIN;
-	GRANT EXECUTE ON FUNCTION multiquery.race_query(text[], text, text[], integer) TO app_user;
+	GRANT EXECUTE ON FUNCTION multiquery.race_query(text[], text, text[], integer, pg_lsn, text) TO app_user;
 	GRANT USAGE ON FOREIGN SERVER mq_primary TO app_user;
 	CREATE USER MAPPING FOR app_user SERVER mq_primary
 		OPTIONS (user 'app_user', password 'app-secret-1');

@@ -68,3 +68,24 @@ TEST(SummarizeRaceFailure, ARemoteErrorKeepsItsSqlstate) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(SummarizeRaceFailure, NoFreshTargetSaysSo) {
+    auto report = mq::summarize_race_failure(
+        {{"replica", mq::TargetFailure::Kind::kStale, "", "stale: replayed 0/10 < min_lsn 0/20"},
+         {"primary", mq::TargetFailure::Kind::kConnection, "", "connection refused"}});
+    EXPECT_EQ(report.sqlstate, "55000");
+    EXPECT_EQ(report.message, "race_query failed: no target was fresh enough");
+    EXPECT_EQ(report.detail,
+              "replica: stale: replayed 0/10 < min_lsn 0/20\nprimary: connection refused");
+}
+
+TEST(SummarizeRaceFailure, ARemoteErrorOutranksStaleness) {
+    auto report = mq::summarize_race_failure(
+        {{"replica", mq::TargetFailure::Kind::kStale, "", "stale"},
+         {"primary", mq::TargetFailure::Kind::kRemote, "40001", "conflict"}});
+    EXPECT_EQ(report.sqlstate, "40001");
+}
+
+}  // namespace

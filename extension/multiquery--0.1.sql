@@ -159,3 +159,109 @@ LANGUAGE C STRICT VOLATILE;
 
 REVOKE ALL ON FUNCTION multiquery._selftest_record_race(text, text, double precision, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION multiquery._selftest_latency_quantile(text, double precision) FROM PUBLIC;
+-- multiquery: the write queue (Redis streams drained into local tables).
+
+-- The last entry id applied from each stream, committed in the same
+-- transaction as the rows: what makes the drain exactly-once.
+CREATE TABLE multiquery.drain_progress (
+    stream          text PRIMARY KEY,
+    last_id         text NOT NULL,
+    entries_applied bigint NOT NULL DEFAULT 0,
+    dead_letters    bigint NOT NULL DEFAULT 0,
+    updated_at      timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE multiquery.drain_progress IS
+    'last stream entry id the drain applied, per Redis stream; written with the rows';
+
+-- Entries the drain could not apply, with why; see retry_dead_letters().
+CREATE TABLE multiquery.dead_letters (
+    id        bigserial PRIMARY KEY,
+    stream    text NOT NULL,
+    entry_id  text NOT NULL,
+    payload   text[] NOT NULL,
+    sqlstate  text NOT NULL,
+    error     text NOT NULL,
+    failed_at timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (stream, entry_id)
+);
+COMMENT ON TABLE multiquery.dead_letters IS
+    'stream entries the drain could not apply: raw fields (name, value, ...), SQLSTATE, error';
+COMMENT ON COLUMN multiquery.dead_letters.payload IS
+    'the entry''s fields as name, value, name, value, ...; bytes that are not valid text as \x hex';
+
+-- pg_dump keeps their rows: a restored database must not re-apply or lose entries.
+SELECT pg_catalog.pg_extension_config_dump('multiquery.drain_progress', '');
+SELECT pg_catalog.pg_extension_config_dump('multiquery.dead_letters', '');
+SELECT pg_catalog.pg_extension_config_dump('multiquery.dead_letters_id_seq', '');
+
+CREATE FUNCTION multiquery.enqueue(target regclass, "row" jsonb, stream text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'multiquery_enqueue'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT;
+COMMENT ON FUNCTION multiquery.enqueue(regclass, jsonb, text) IS
+    'adds one row for target to a Redis stream (default: the first of multiquery.drain_streams); returns the entry id; not transactional';
+
+CREATE FUNCTION multiquery._redis_xadd(stream text, fields text[])
+RETURNS text
+AS 'MODULE_PATHNAME', 'multiquery_redis_xadd'
+LANGUAGE C VOLATILE STRICT;
+REVOKE ALL ON FUNCTION multiquery._redis_xadd(text, text[]) FROM PUBLIC;
+COMMENT ON FUNCTION multiquery._redis_xadd(text, text[]) IS
+    'XADDs raw field/value pairs to a Redis stream (superusers; used by retry_dead_letters)';
+
+-- Sends chosen dead letters back to their stream, each tagged retry_of = its
+-- id. The drain deletes the dead letter in the transaction that applies the
+-- re-sent entry (or replaces it by a new one if it fails again), and skips
+-- any further copy: a retry applies at most once even if this is called twice.
+CREATE FUNCTION multiquery.retry_dead_letters(ids bigint[] DEFAULT NULL, stream text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    letter record;
+    fields text[];
+    sent bigint := 0;
+BEGIN
+    IF ids IS NULL AND stream IS NULL THEN
+        RAISE EXCEPTION 'choose the dead letters to retry by ids or by stream'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOR letter IN
+        SELECT d.id, d.stream, d.payload FROM multiquery.dead_letters d
+        WHERE (ids IS NULL OR d.id = ANY (ids))
+          AND (retry_dead_letters.stream IS NULL OR d.stream = retry_dead_letters.stream)
+        ORDER BY d.id
+    LOOP
+        -- An older retry_of pair is dropped; this copy is tagged with this id.
+        fields := '{}';
+        FOR i IN 1 .. coalesce(array_length(letter.payload, 1), 0) - 1 BY 2 LOOP
+            IF letter.payload[i] <> 'retry_of' THEN
+                fields := fields || ARRAY[letter.payload[i], letter.payload[i + 1]];
+            END IF;
+        END LOOP;
+        PERFORM multiquery._redis_xadd(letter.stream, fields || ARRAY['retry_of', letter.id::text]);
+        sent := sent + 1;
+    END LOOP;
+    RETURN sent;
+END;
+$$;
+REVOKE ALL ON FUNCTION multiquery.retry_dead_letters(bigint[], text) FROM PUBLIC;
+COMMENT ON FUNCTION multiquery.retry_dead_letters(bigint[], text) IS
+    'sends chosen dead letters (by ids and/or stream) back to their stream; returns how many';
+
+CREATE FUNCTION multiquery._drain_status(
+    OUT worker int, OUT pid int, OUT stream text, OUT state text,
+    OUT entries_applied bigint, OUT rows_applied bigint, OUT entries_skipped bigint,
+    OUT dead_letters bigint, OUT last_applied_id text, OUT pending bigint, OUT lag bigint,
+    OUT last_error text, OUT last_error_at timestamptz, OUT updated_at timestamptz)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'multiquery_drain_status'
+LANGUAGE C VOLATILE STRICT;
+
+CREATE VIEW multiquery.drain_status AS SELECT * FROM multiquery._drain_status();
+COMMENT ON VIEW multiquery.drain_status IS
+    'per drain worker and stream: state, entries applied, dead letters, backlog in Redis, last error';
+REVOKE ALL ON FUNCTION multiquery._drain_status() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION multiquery._drain_status() TO pg_read_all_stats;
+GRANT SELECT ON multiquery.drain_status TO pg_read_all_stats;

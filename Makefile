@@ -52,6 +52,9 @@ endif
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
 	cat $^ > $@
 
+# MQ_VERSION comes from EXTVERSION above: a version bump must rebuild it.
+src/version.o: $(firstword $(MAKEFILE_LIST))
+
 .PHONY: test demo stop unit bench
 test:
 	bash $(srcdir)/test/run_all.sh

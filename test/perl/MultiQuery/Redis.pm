@@ -100,12 +100,21 @@ sub resp {
 # array reference. Fails the test if Redis reports any error.
 sub pipe {
 	my ($self, @commands) = @_;
+	return $self->pipe_generated(scalar(@commands), sub { $commands[ $_[0] ] });
+}
+
+# Like pipe(), for more commands than fit in memory at once: calls
+# $make->($i) for $i in 0 .. $count - 1, each returning one command (an array
+# reference), and streams them to a file that redis-cli --pipe sends.
+sub pipe_generated {
+	my ($self, $count, $make) = @_;
 	my $file = "$self->{dir}/pipe.txt";
 	open my $fh, '>:raw', $file or die "cannot write $file: $!";
-	print $fh resp(@$_) for @commands;
+	print $fh resp(@{ $make->($_) }) for 0 .. $count - 1;
 	close $fh;
 	my $out = `redis-cli -h 127.0.0.1 -p $self->{port} --pipe < $file 2>&1`;
-	like($out, qr/errors: 0, replies: ${\ scalar(@commands)}/, 'redis-cli --pipe sent ' . scalar(@commands) . ' commands');
+	unlink $file;
+	like($out, qr/errors: 0, replies: $count\b/, "redis-cli --pipe sent $count commands");
 	return $out;
 }
 

@@ -11,7 +11,7 @@ import sys
 METHODS = ["direct", "dblink", "fdw", "pgpool", "race_query"]
 SCENARIOS = ["healthy", "standby_stalled", "primary_loaded", "standby_hung", "standby_down"]
 QUERIES = ["pk", "prefix"]
-MISSING = "not yet measured: race_query/drain not merged"
+MISSING = "not measured in this run"
 
 
 def read_meta(path):
@@ -160,12 +160,18 @@ def goals(reads, drain):
                     scenario, query, clients, "met" if met else "MISSED", faulty["p99_ms"], healthy["p99_ms"],
                     "" if complete else ", with failed calls"))
     by = {r["method"]: r for r in drain}
-    worker, copy, naive = by.get("worker"), by.get("copy"), by.get("naive_daemon")
-    if worker and worker.get("rows_per_s") and copy and naive:
-        w, c, n = float(worker["rows_per_s"]), float(copy["rows_per_s"]), float(naive["rows_per_s"])
-        out.append("- drain >= 50%% of COPY: %s (%.0f%%)" % ("met" if w >= 0.5 * c else "MISSED", 100 * w / c))
-        out.append("- drain >= 30x the naive daemon: %s (%.1fx)" % ("met" if w >= 30 * n else "MISSED", w / n))
-        rss = float(worker.get("rss_mb") or "nan")
+    copy, naive = by.get("copy"), by.get("naive_daemon")
+    # Two readings of the worker's rate: end to end (bounded by how fast the
+    # entries are piped in) and from a standing backlog (the drain's own).
+    measured = [(m, label) for m, label in (("worker", "end to end"), ("worker_backlog", "from a backlog"))
+                if by.get(m) and by[m].get("rows_per_s")]
+    if measured and copy and naive:
+        c, n = float(copy["rows_per_s"]), float(naive["rows_per_s"])
+        for method, label in measured:
+            w = float(by[method]["rows_per_s"])
+            out.append("- drain >= 50%% of COPY (%s): %s (%.0f%%)" % (label, "met" if w >= 0.5 * c else "MISSED", 100 * w / c))
+            out.append("- drain >= 30x the naive daemon (%s): %s (%.1fx)" % (label, "met" if w >= 30 * n else "MISSED", w / n))
+        rss = float(by[measured[-1][0]].get("rss_mb") or "nan")
         out.append("- worker RSS < 64 MB with a 1M backlog: %s (%.1f MB)" % ("met" if rss < 64 else "MISSED", rss))
     else:
         for goal in ("drain >= 50% of COPY", "drain >= 30x the naive daemon", "worker RSS < 64 MB with a 1M backlog"):

@@ -71,14 +71,25 @@ END
 $fn$;
 });
 
-for my $kind ('stale', 'tie') {
-	my ($done, $failures, $first) =
-	  split /\|/, $primary->safe_psql('postgres', "SELECT * FROM rounds('$kind', 200, 20)"), 3;
-	note "$kind: $done rounds, $failures failed" . ($first ? ": $first" : '');
+# One session throughout, as an application's: its backend must also not
+# gather cancel sockets or connections (each slot keeps at most one of each).
+my $session = $primary->background_psql('postgres', on_error_stop => 0);
+my ($pid) = session_query($session, 'SELECT pg_backend_pid()');
+my $open_files = sub { my @fds = glob("/proc/$pid/fd/*"); return scalar @fds };
+my %files;
+for my $kind ('stale', 'tie', 'stale') {
+	my ($out, $err) = session_query($session, "SELECT * FROM rounds('$kind', 200, 20)");
+	my ($done, $failures, $first) = split /\|/, $out, 3;
+	$done //= 0;
+	note "$kind: $done rounds, $failures failed" . ($first ? ": $first" : '') . ($err ? " $err" : '');
 	cmp_ok($done, '>=', 50, "$kind: enough rounds ran to catch a late cancel");
 	is($failures, 0, "$kind: no query on a reused connection was hit by the previous race's cancel")
 	  or diag("first failure: $first");
+	$files{$kind} //= $open_files->();
 }
+ok($files{stale} > 0 && $open_files->() <= $files{stale},
+	'the backend holds no more files after 400 more rounds than after its first 200');
+$session->quit;
 
 # The cancelled queries left nothing behind: no race query still runs on
 # either node once the rounds are over.

@@ -1,6 +1,8 @@
 // Non-blocking cancel requests; see cancel.hpp. The protocol's CancelRequest
 // is 16 bytes on a fresh connection to the server: length, the code 80877102,
-// the backend's pid and its secret key, all in network byte order.
+// the backend's pid and its secret key, all in network byte order. The server
+// answers nothing: a child of its postmaster reads the request, signals the
+// backend and exits, which closes the connection.
 #include "race/cancel.hpp"
 
 #include <arpa/inet.h>
@@ -30,6 +32,7 @@ struct PendingCancel {
     int fd = -1;
     uint32_t packet[4];
     bool connected = false;
+    bool written = false;  // its request is out: the socket is kept for the answer
 };
 
 // Writes the whole packet; a fresh socket's buffer always has room for 16 bytes.
@@ -39,11 +42,8 @@ bool write_packet(const PendingCancel& cancel) {
 }
 
 void close_socket(PendingCancel* cancel) {
-    if (cancel->fd >= 0) {
-        close(cancel->fd);
-        ReleaseExternalFD();
-        cancel->fd = -1;
-    }
+    close_cancel_socket(cancel->fd);
+    cancel->fd = -1;
 }
 
 // Opens a non-blocking socket to the server and starts connecting.
@@ -74,17 +74,19 @@ bool start(PGconn* conn, PendingCancel* cancel) {
 
 }  // namespace
 
-std::vector<bool> send_cancel_requests(const std::vector<PGconn*>& connections,
-                                       int bound_ms) noexcept {
-    std::vector<bool> sent(connections.size(), false);
-    std::vector<PendingCancel> pending(connections.size());
+std::vector<int> send_cancel_requests(const std::vector<PGconn*>& connections,
+                                     int bound_ms) noexcept {
+    std::vector<int> sockets(connections.size(), -1);
+    std::vector<PendingCancel> pending;
     try {
+        pending.resize(connections.size());
         for (size_t i = 0; i < connections.size(); ++i) {
             if (!start(connections[i], &pending[i]))
                 continue;
             if (pending[i].connected) {
-                sent[i] = write_packet(pending[i]);
-                close_socket(&pending[i]);
+                pending[i].written = write_packet(pending[i]);
+                if (!pending[i].written)
+                    close_socket(&pending[i]);
             }
         }
         auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(bound_ms);
@@ -92,7 +94,7 @@ std::vector<bool> send_cancel_requests(const std::vector<PGconn*>& connections,
             std::vector<pollfd> fds;
             std::vector<size_t> owners;
             for (size_t i = 0; i < pending.size(); ++i)
-                if (pending[i].fd >= 0) {
+                if (pending[i].fd >= 0 && !pending[i].written) {
                     fds.push_back(pollfd{pending[i].fd, POLLOUT, 0});
                     owners.push_back(i);
                 }
@@ -109,18 +111,44 @@ std::vector<bool> send_cancel_requests(const std::vector<PGconn*>& connections,
                 PendingCancel& cancel = pending[owners[j]];
                 int error = 0;
                 socklen_t length = sizeof(error);
-                if ((fds[j].revents & POLLOUT) &&
-                    getsockopt(cancel.fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error == 0)
-                    sent[owners[j]] = write_packet(cancel);
-                close_socket(&cancel);
+                cancel.written = (fds[j].revents & POLLOUT) &&
+                                 getsockopt(cancel.fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 &&
+                                 error == 0 && write_packet(cancel);
+                if (!cancel.written)
+                    close_socket(&cancel);
             }
         }
     } catch (...) {
         // Only allocation can throw here; the sockets are closed below.
     }
-    for (PendingCancel& cancel : pending)
-        close_socket(&cancel);
-    return sent;
+    // Handed over only now, when nothing can throw any more: a request still
+    // connecting when the bound ran out was never sent.
+    for (size_t i = 0; i < pending.size(); ++i) {
+        if (pending[i].written)
+            sockets[i] = pending[i].fd;
+        else
+            close_socket(&pending[i]);
+    }
+    return sockets;
+}
+
+bool cancel_delivered(int socket) noexcept {
+    char buffer[64];
+    while (true) {
+        ssize_t n = recv(socket, buffer, sizeof(buffer), 0);
+        if (n > 0)
+            continue;  // the server sends nothing for a cancel; ignore it all the same
+        if (n < 0 && errno == EINTR)
+            continue;
+        return !(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+    }
+}
+
+void close_cancel_socket(int socket) noexcept {
+    if (socket >= 0) {
+        close(socket);
+        ReleaseExternalFD();
+    }
 }
 
 }  // namespace mq::race

@@ -10,8 +10,20 @@ namespace mq::race {
 // Sends a cancel request for each connection's running query, all at once,
 // spending at most bound_ms in total (a server whose kernel still accepts
 // connections takes microseconds; one that does not is given up on). Returns,
-// for each connection, whether its request was sent. Never throws or ereports.
-std::vector<bool> send_cancel_requests(const std::vector<PGconn*>& connections,
-                                       int bound_ms) noexcept;
+// for each connection, the non-blocking socket its request was written on,
+// left open, or -1 when none was sent. The server closes that socket once it
+// has signalled the backend: until then the signal may still be on its way,
+// and could cancel whatever the connection runs next (see cancel_delivered).
+// Each open socket counts against the backend's file limit: the caller owns it
+// and closes it with close_cancel_socket. Never throws or ereports.
+std::vector<int> send_cancel_requests(const std::vector<PGconn*>& connections,
+                                      int bound_ms) noexcept;
+
+// True once the server has closed the request's socket (or it failed): the
+// backend has been signalled. Reads without blocking; the caller then closes it.
+bool cancel_delivered(int socket) noexcept;
+
+// Closes a socket from send_cancel_requests and releases its file slot.
+void close_cancel_socket(int socket) noexcept;
 
 }  // namespace mq::race

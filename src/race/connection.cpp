@@ -102,6 +102,8 @@ bool TargetSlot::start_connect(const TargetSpec& spec, std::string* error) {
 }
 
 void TargetSlot::close() {
+    close_cancel_socket(cancel_socket);
+    cancel_socket = -1;
     if (conn != nullptr) {
         // Non-blocking: the Terminate message is queued, never waited for.
         PQfinish(conn);
@@ -109,6 +111,23 @@ void TargetSlot::close() {
         conn = nullptr;
     }
     state = ConnectionState::kNone;
+}
+
+void TargetSlot::start_draining(int64_t deadline_ms, int socket) {
+    if (socket != cancel_socket)
+        close_cancel_socket(cancel_socket);
+    cancel_socket = socket;
+    state = ConnectionState::kDraining;
+    drain_deadline_ms = deadline_ms;
+    results_drained = false;
+}
+
+bool TargetSlot::cancel_settled() {
+    if (cancel_socket >= 0 && cancel_delivered(cancel_socket)) {
+        close_cancel_socket(cancel_socket);
+        cancel_socket = -1;
+    }
+    return cancel_socket < 0;
 }
 
 bool TargetSlot::idle_connection_alive() {
@@ -160,7 +179,10 @@ void close_all_connections() {
         for (auto& [key, slot] : *slots)
             if (slot->state == ConnectionState::kBusy)
                 running.push_back(slot->conn);
-        send_cancel_requests(running, kExitCancelBoundMs);
+        // Nothing runs on these connections after this: no need to see the
+        // requests through.
+        for (int socket : send_cancel_requests(running, kExitCancelBoundMs))
+            close_cancel_socket(socket);
         for (auto& [key, slot] : *slots)
             slot->close();
     } catch (...) {

@@ -1,6 +1,7 @@
 // The per-backend cache of connections to race targets, and each target's
 // circuit breaker. Connections outlive races: a cancelled query is drained
-// at the start of the next race that uses its connection, a connection still
+// (and its cancel request seen through) at the start of the next race that
+// uses its connection, a connection still
 // being made goes on being made, and an idle one is reused.
 #pragma once
 
@@ -24,7 +25,8 @@ enum class ConnectionState {
     kConnecting,  // PQconnectPoll in progress
     kIdle,        // ready for a query
     kBusy,        // a race's query is running on it
-    kDraining,    // its query was cancelled; the rest of its results are to be read
+    kDraining,    // its query ended or was cancelled: its results are to be read, and
+                  // its cancel request (if any) confirmed, before it takes another
 };
 
 // One target's cached state: its connection and its circuit breaker.
@@ -37,8 +39,16 @@ struct TargetSlot {
     // Starts connecting with spec's parameters; false (with *error) if libpq or
     // the file descriptor limit refused. Never blocks.
     bool start_connect(const TargetSpec& spec, std::string* error);
-    // Closes the connection, if any. Never blocks.
+    // Closes the connection and its cancel socket, if any. Never blocks.
     void close();
+    // Moves a connection whose query is not over for us to kDraining, until
+    // deadline_ms; cancel_socket (owned from now on) is where its cancel
+    // request went, or -1 when none was sent.
+    void start_draining(int64_t deadline_ms, int cancel_socket = -1);
+    // True once no cancel request of this connection's can still reach its
+    // server's backend: none was sent, or the server has closed its socket
+    // (it has signalled the backend). Never blocks.
+    bool cancel_settled();
     // True when an idle connection is still usable: reads what the server may
     // have sent while it sat idle (a termination notice) without blocking.
     bool idle_connection_alive();
@@ -53,6 +63,11 @@ struct TargetSlot {
     PostgresPollingStatusType connect_poll = PGRES_POLLING_WRITING;
     int64_t connect_started_ms = 0;
     int64_t drain_deadline_ms = 0;
+    // While draining: all the cancelled query's results have been read.
+    bool results_drained = false;
+    // The socket of a cancel request sent and not yet confirmed, or -1. A
+    // signal still in flight would cancel the next query on this connection.
+    int cancel_socket = -1;
     bool password_required = false;
     bool invalidated = false;  // its server or user mapping changed: reconnect
     uint32_t server_hash = 0;

@@ -137,8 +137,7 @@ void Race::enter(Runner* runner) {
             break;
         case ConnectionState::kBusy:
             // Left running by a race that could not cancel it: treat as cancelled.
-            slot->state = ConnectionState::kDraining;
-            slot->drain_deadline_ms = now_ms() + cancel_timeout_ms;
+            slot->start_draining(now_ms() + cancel_timeout_ms);
             runner->phase = Phase::kDraining;
             break;
         case ConnectionState::kDraining:
@@ -219,7 +218,7 @@ void Race::advance_drain(Runner* runner) {
     PGconn* conn = slot->conn;
     bool broken = PQflush(conn) < 0 || PQconsumeInput(conn) == 0;
     int pipeline_ends = 0;
-    while (!broken && !PQisBusy(conn)) {
+    while (!broken && !slot->results_drained && !PQisBusy(conn)) {
         PGresult* result = PQgetResult(conn);
         // In a pipeline, NULL ends one query's results, not the pipeline:
         // it is over when libpq agrees to leave pipeline mode. (A probed
@@ -230,14 +229,8 @@ void Race::advance_drain(Runner* runner) {
             broken = ++pipeline_ends > 8;
             continue;
         }
-        if (result == nullptr) {
-            slot->check_after_query();
-            if (slot->state == ConnectionState::kIdle)
-                send_query(runner);
-            else
-                connect(runner);
-            return;
-        }
+        if (result == nullptr)
+            slot->results_drained = true;
         PQclear(result);
     }
     if (broken) {
@@ -245,11 +238,27 @@ void Race::advance_drain(Runner* runner) {
         connect(runner);
         return;
     }
+    // A cancel request the server has not finished with may still signal
+    // the backend, and would cancel the next query sent here: wait for the
+    // server to close the request's socket (a signal that finds the backend
+    // idle is dropped).
+    bool settled = slot->cancel_settled();
+    if (slot->results_drained && settled) {
+        slot->check_after_query();
+        if (slot->state == ConnectionState::kIdle)
+            send_query(runner);
+        else
+            connect(runner);
+        return;
+    }
     if (now_ms() >= slot->drain_deadline_ms) {
         slot->close();
         fail(runner, TargetFailure::Kind::kConnection,
-             "its cancelled query did not end within multiquery.cancel_timeout (" +
-                 std::to_string(cancel_timeout_ms) + " ms)");
+             slot->results_drained
+                 ? "its cancel request was not handled within multiquery.cancel_timeout (" +
+                       std::to_string(cancel_timeout_ms) + " ms)"
+                 : "its cancelled query did not end within multiquery.cancel_timeout (" +
+                       std::to_string(cancel_timeout_ms) + " ms)");
     }
 }
 
@@ -321,8 +330,7 @@ void Race::handle_result(Runner* runner, PGresult* raw) {
                 runner->rows_complete = true;
             return;
         case PGRES_COMMAND_OK:
-            slot->state = ConnectionState::kDraining;
-            slot->drain_deadline_ms = now_ms() + cancel_timeout_ms;
+            slot->start_draining(now_ms() + cancel_timeout_ms);
             runner->phase = Phase::kFailed;
             runner->error = "the query returned no rows";
             throw Error("0A000", "race_query needs a query that returns rows",
@@ -330,8 +338,7 @@ void Race::handle_result(Runner* runner, PGresult* raw) {
                             PQcmdStatus(raw) + " command.",
                         "Send SELECT, VALUES, TABLE or a statement with RETURNING.");
         case PGRES_EMPTY_QUERY:
-            slot->state = ConnectionState::kDraining;
-            slot->drain_deadline_ms = now_ms() + cancel_timeout_ms;
+            slot->start_draining(now_ms() + cancel_timeout_ms);
             runner->phase = Phase::kFailed;
             runner->error = "empty query";
             throw Error("42601", "race_query's query is empty");
@@ -341,8 +348,7 @@ void Race::handle_result(Runner* runner, PGresult* raw) {
             if (message.empty())
                 message = one_line(PQresultErrorMessage(raw));
             // The query is over on that server; what follows its error is read later.
-            slot->state = ConnectionState::kDraining;
-            slot->drain_deadline_ms = now_ms() + cancel_timeout_ms;
+            slot->start_draining(now_ms() + cancel_timeout_ms);
             if (classify_remote_error(sqlstate, message) == FailureKind::kDeterministic) {
                 runner->phase = Phase::kFailed;
                 runner->error = message;
@@ -436,16 +442,16 @@ void Race::wind_down(bool report_errors) {
                 running.push_back(&runner);
                 connections.push_back(runner.slot->conn);
             }
-        std::vector<bool> sent = send_cancel_requests(connections, kCancelSendBoundMs);
+        // Each request's socket stays with its connection, which takes no new
+        // query before the server has closed it (engine: advance_drain).
+        std::vector<int> sockets = send_cancel_requests(connections, kCancelSendBoundMs);
         int64_t now = now_ms();
         for (size_t i = 0; i < running.size(); ++i) {
             TargetSlot* slot = running[i]->slot;
-            if (sent[i]) {
-                slot->state = ConnectionState::kDraining;
-                slot->drain_deadline_ms = now + cancel_timeout_ms;
-            } else {
+            if (sockets[i] >= 0)
+                slot->start_draining(now + cancel_timeout_ms, sockets[i]);
+            else
                 slot->close();
-            }
         }
         for (Runner& runner : runners_) {
             if (!runner.entered)

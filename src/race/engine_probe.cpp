@@ -163,8 +163,7 @@ void Race::judge_probe(Runner* runner, const PGresult* result) {
     if (runner->probe_only) {
         // Nothing else runs there: what is left (the probe's end and sync)
         // is read by the next race; no cancel is sent.
-        runner->slot->state = ConnectionState::kDraining;
-        runner->slot->drain_deadline_ms = now_ms() + cancel_timeout_ms;
+        runner->slot->start_draining(now_ms() + cancel_timeout_ms);
     }
     fail(runner, TargetFailure::Kind::kStale, verdict.reason);
 }

@@ -1,5 +1,6 @@
 // The race's one wait: the backend's latch, postmaster death and every
-// active target's socket, until the nearest deadline. Part of Race (engine.hpp).
+// active target's socket (and a draining one's cancel request socket), until
+// the nearest deadline. Part of Race (engine.hpp).
 #include <algorithm>
 
 #include "pg/guard.hpp"
@@ -58,6 +59,12 @@ void Race::wait_for_events() {
         }
         owners.push_back(&runner);
         sockets.emplace_back(socket, events);
+        // The server closes a cancel request's socket once it has signalled
+        // the backend; the drain waits for that too.
+        if (runner.phase == Phase::kDraining && slot->cancel_socket >= 0) {
+            owners.push_back(&runner);
+            sockets.emplace_back(slot->cancel_socket, WL_SOCKET_READABLE);
+        }
     }
     long timeout = wake_at == 0 ? -1 : std::max<int64_t>(0, wake_at - now);
     int size = static_cast<int>(sockets.size()) + 2;

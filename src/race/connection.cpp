@@ -139,6 +139,29 @@ bool TargetSlot::idle_connection_alive() {
     return !PQisBusy(conn);
 }
 
+bool TargetSlot::drain_arrived_results() {
+    if (PQflush(conn) < 0 || PQconsumeInput(conn) == 0)
+        return false;
+    int pipeline_ends = 0;
+    while (!results_drained && !PQisBusy(conn)) {
+        PGresult* result = PQgetResult(conn);
+        // In a pipeline, NULL ends one query's results, not the pipeline:
+        // it is over when libpq agrees to leave pipeline mode. (A probed
+        // pipeline holds two queries and two syncs; more ends than that
+        // means libpq and we disagree: start afresh.)
+        if (result == nullptr && PQpipelineStatus(conn) != PQ_PIPELINE_OFF &&
+            PQexitPipelineMode(conn) == 0) {
+            if (++pipeline_ends > 8)
+                return false;
+            continue;
+        }
+        if (result == nullptr)
+            results_drained = true;
+        PQclear(result);
+    }
+    return true;
+}
+
 void TargetSlot::check_after_query() {
     state = ConnectionState::kIdle;
     if (PQstatus(conn) != CONNECTION_OK || PQtransactionStatus(conn) != PQTRANS_IDLE) {

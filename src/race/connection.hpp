@@ -45,6 +45,10 @@ struct TargetSlot {
     // deadline_ms; cancel_socket (owned from now on) is where its cancel
     // request went, or -1 when none was sent.
     void start_draining(int64_t deadline_ms, int cancel_socket = -1);
+    // Reads whatever results of the connection's query have already arrived,
+    // without blocking; sets results_drained once they all have. False when
+    // the connection broke (the caller closes it).
+    bool drain_arrived_results();
     // True once no cancel request of this connection's can still reach its
     // server's backend: none was sent, or the server has closed its socket
     // (it has signalled the backend). Never blocks.

@@ -215,24 +215,7 @@ void Race::advance_connect(Runner* runner) {
 
 void Race::advance_drain(Runner* runner) {
     TargetSlot* slot = runner->slot;
-    PGconn* conn = slot->conn;
-    bool broken = PQflush(conn) < 0 || PQconsumeInput(conn) == 0;
-    int pipeline_ends = 0;
-    while (!broken && !slot->results_drained && !PQisBusy(conn)) {
-        PGresult* result = PQgetResult(conn);
-        // In a pipeline, NULL ends one query's results, not the pipeline:
-        // it is over when libpq agrees to leave pipeline mode. (A probed
-        // pipeline holds two queries and two syncs; more ends than that
-        // means libpq and we disagree: start afresh.)
-        if (result == nullptr && PQpipelineStatus(conn) != PQ_PIPELINE_OFF &&
-            PQexitPipelineMode(conn) == 0) {
-            broken = ++pipeline_ends > 8;
-            continue;
-        }
-        if (result == nullptr)
-            slot->results_drained = true;
-        PQclear(result);
-    }
+    bool broken = !slot->drain_arrived_results();
     if (broken) {
         slot->close();
         connect(runner);
@@ -436,12 +419,21 @@ void Race::wind_down(bool report_errors) {
         // long: a target that cannot take a cancel now loses its connection.
         std::vector<Runner*> running;
         std::vector<PGconn*> connections;
-        for (Runner& runner : runners_)
-            if (runner.entered && runner.slot->state == ConnectionState::kBusy &&
-                runner.phase != Phase::kWon) {
-                running.push_back(&runner);
-                connections.push_back(runner.slot->conn);
+        for (Runner& runner : runners_) {
+            if (!runner.entered || runner.slot->state != ConnectionState::kBusy ||
+                runner.phase == Phase::kWon)
+                continue;
+            // A loser whose whole answer has already arrived needs no cancel:
+            // sparing one spares its server a forked cancel handler.
+            TargetSlot* slot = runner.slot;
+            slot->results_drained = false;
+            if (slot->drain_arrived_results() && slot->results_drained) {
+                slot->check_after_query();
+                continue;
             }
+            running.push_back(&runner);
+            connections.push_back(slot->conn);
+        }
         // Each request's socket stays with its connection, which takes no new
         // query before the server has closed it (engine: advance_drain).
         std::vector<int> sockets = send_cancel_requests(connections, kCancelSendBoundMs);

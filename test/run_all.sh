@@ -36,6 +36,9 @@ mq_is_root && chown -R "$MQ_RUN_USER" "$work"
 mq_step "starting the test cluster (primary :$MQ_PRIMARY_PORT, standby :$MQ_STANDBY_PORT, redis :$MQ_REDIS_PORT)"
 bash "$MQ_ROOT/test/cluster.sh" start
 
+mq_step "cluster script checks"
+bash "$MQ_ROOT/test/cluster_test.sh" | tee "$logs/cluster"
+
 mq_step "pg_regress and TAP tests"
 status=0
 mq_as_run_user make -C "$work/tree" installcheck PG_CONFIG="$PG_CONFIG" \
@@ -50,9 +53,15 @@ if [ "$status" -ne 0 ]; then
     done
     mq_die "pg_regress or TAP tests failed"
 fi
+mq_step "stopping the test cluster"
+bash "$MQ_ROOT/test/cluster.sh" stop
+! pgrep -f -- "$MQ_CLUSTER_DIR" >/dev/null || mq_die "processes of the test cluster outlived cluster.sh stop"
+echo "ok - no process of the test cluster is left"
+
 # One closing line for the whole suite, counted from each runner's own summary.
 unit=$(sed -n 's/.*tests passed, 0 tests failed out of \([0-9]*\).*/\1/p' "$logs/unit")
 regress=$(sed -n 's/.*All \([0-9]*\) tests passed.*/\1/p' "$logs/installcheck")
 tap=$(sed -n 's/^Files=[0-9]*, Tests=\([0-9]*\),.*/\1/p' "$logs/installcheck")
-mq_step "unit ${unit:-0}, pg_regress ${regress:-0}, TAP ${tap:-0}"
-echo "tests: $(( ${unit:-0} + ${regress:-0} + ${tap:-0} )) passed, 0 failed"
+cluster=$(sed -n 's/^cluster checks: \([0-9]*\) passed.*/\1/p' "$logs/cluster")
+mq_step "unit ${unit:-0}, cluster ${cluster:-0}, pg_regress ${regress:-0}, TAP ${tap:-0}"
+echo "tests: $(( ${unit:-0} + ${cluster:-0} + ${regress:-0} + ${tap:-0} )) passed, 0 failed"

@@ -63,6 +63,20 @@ void with_slot(int slot, Fn&& fn) {
     });
 }
 
+// Runs fn on each used slot of one worker under the lock.
+template <typename Fn>
+void with_worker_slots(int worker, Fn&& fn) {
+    if (shared == nullptr)
+        return;
+    pg::call([&] {
+        LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+        for (Slot& s : shared->slots)
+            if (s.used && s.worker == worker)
+                fn(s);
+        LWLockRelease(shared->lock);
+    });
+}
+
 void request_shmem() {
     if (previous_request_hook)
         previous_request_hook();
@@ -120,37 +134,22 @@ int attach(int worker, const char* stream, int pid) {
 }
 
 void detach_others(int worker, const char* const* keep, int n) {
-    if (shared == nullptr)
-        return;
-    pg::call([&] {
-        LWLockAcquire(shared->lock, LW_EXCLUSIVE);
-        for (Slot& s : shared->slots) {
-            if (!s.used || s.worker != worker)
-                continue;
-            bool kept = false;
-            for (int i = 0; i < n && !kept; ++i)
-                kept = std::strcmp(s.stream, keep[i]) == 0;
-            if (!kept)
-                s.used = false;
-        }
-        LWLockRelease(shared->lock);
+    with_worker_slots(worker, [&](Slot& s) {
+        bool kept = false;
+        for (int i = 0; i < n && !kept; ++i)
+            kept = std::strcmp(s.stream, keep[i]) == 0;
+        if (!kept)
+            s.used = false;
     });
 }
 
 void set_worker_state(int worker, const char* state, bool stopped) {
-    if (shared == nullptr)
-        return;
-    pg::call([&] {
-        LWLockAcquire(shared->lock, LW_EXCLUSIVE);
-        for (Slot& s : shared->slots) {
-            if (!s.used || s.worker != worker)
-                continue;
-            copy(s.state, sizeof(s.state), state);
-            if (stopped)
-                s.pid = 0;
-            s.updated_at = GetCurrentTimestamp();
-        }
-        LWLockRelease(shared->lock);
+    TimestampTz now = GetCurrentTimestamp();
+    with_worker_slots(worker, [&](Slot& s) {
+        copy(s.state, sizeof(s.state), state);
+        if (stopped)
+            s.pid = 0;
+        s.updated_at = now;
     });
 }
 

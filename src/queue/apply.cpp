@@ -111,25 +111,36 @@ std::string storable(const std::string& value) {
     return out;
 }
 
-// Inserts the rows of items [first, last) — one statement per (table, key set).
+// Inserts the rows of items [first, last): one statement per run of rows
+// for the same table with the same keys. Each table's rows go in stream
+// order (its identity column counts as the stream does), and a batch of
+// uniform rows is one statement per table.
 int64_t insert_rows(const std::vector<Item*>& items, size_t first, size_t last, Oid role) {
-    // Groups keep the order in which they first appear, and rows keep stream order within one.
-    std::map<std::pair<const Target*, std::vector<std::string>>, size_t> group_index;
-    std::vector<std::pair<std::string, std::string>> groups;  // (sql, JSON array)
+    struct Group {
+        std::vector<std::string> keys;
+        std::string sql;
+        std::string json;  // the rows, as one JSON array
+    };
+    std::vector<Group> groups;
+    std::map<const Target*, size_t> open_group;  // each table's latest group
     for (size_t i = first; i < last; ++i) {
+        const Target* target = items[i]->target;
         for (const JsonRow& row : items[i]->content->rows) {
-            auto key = std::make_pair(items[i]->target, row.keys);
-            auto [it, added] = group_index.emplace(key, groups.size());
-            if (added)
-                groups.emplace_back(items[i]->target->insert_sql(row.keys), "[");
-            std::string& json = groups[it->second].second;
+            auto open = open_group.find(target);
+            if (open == open_group.end() || groups[open->second].keys != row.keys) {
+                groups.push_back({row.keys, target->insert_sql(row.keys), "["});
+                open_group[target] = groups.size() - 1;
+            }
+            std::string& json = groups[open_group[target]].json;
             if (json.size() > 1)
                 json += ',';
             json.append(row.text.data(), row.text.size());
         }
     }
     int64_t rows = 0;
-    for (auto& [sql, json] : groups) {
+    for (Group& group : groups) {
+        const std::string& sql = group.sql;
+        std::string& json = group.json;
         json += ']';
         Oid saved_user;
         int saved_context;

@@ -26,7 +26,33 @@ constexpr std::string_view kDeterministicCodes[] = {
     "39004",  // null value not allowed from an external routine
 };
 
+// Classes and codes of a server that cannot take writes now.
+constexpr std::string_view kServerStateClasses[] = {
+    "08",  // connection exception
+    "53",  // insufficient resources: disk full, out of memory, too many connections
+    "58",  // system error: I/O error, undefined file
+};
+constexpr std::string_view kServerStateCodes[] = {
+    "25006",  // read_only_sql_transaction: a demoted primary
+    "57P01",  // admin_shutdown
+    "57P02",  // crash_shutdown
+    "57P03",  // cannot_connect_now
+    "57P04",  // database_dropped
+    "XX001",  // data_corrupted
+    "XX002",  // index_corrupted
+};
+
 }  // namespace
+
+bool is_server_state_sqlstate(std::string_view sqlstate) {
+    for (std::string_view code : kServerStateCodes)
+        if (sqlstate == code)
+            return true;
+    for (std::string_view error_class : kServerStateClasses)
+        if (sqlstate.substr(0, 2) == error_class)
+            return true;
+    return false;
+}
 
 FailureKind classify_sqlstate(std::string_view sqlstate) {
     if (sqlstate.size() != 5)

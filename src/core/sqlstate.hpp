@@ -18,4 +18,10 @@ enum class FailureKind {
 // transient, since blaming the statement would stop a retry that might work.
 FailureKind classify_sqlstate(std::string_view sqlstate);
 
+// True when a failure with this SQLSTATE says the server cannot take writes
+// now (connection trouble, resources, shutdown, read-only, corruption),
+// rather than anything about what was being written: such a failure never
+// makes an entry of the write queue a dead letter, however often it recurs.
+bool is_server_state_sqlstate(std::string_view sqlstate);
+
 }  // namespace mq

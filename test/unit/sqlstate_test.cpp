@@ -31,5 +31,26 @@ TEST(ClassifySqlstate, MalformedCodesAreTransient) {
     EXPECT_EQ(classify_sqlstate("426011"), FailureKind::kTransient);
 }
 
+TEST(ServerStateSqlstate, ServerTroubleIsTheServers) {
+    EXPECT_TRUE(is_server_state_sqlstate("08006"));  // connection_failure
+    EXPECT_TRUE(is_server_state_sqlstate("53100"));  // disk_full
+    EXPECT_TRUE(is_server_state_sqlstate("58030"));  // io_error
+    EXPECT_TRUE(is_server_state_sqlstate("25006"));  // read_only_sql_transaction
+    EXPECT_TRUE(is_server_state_sqlstate("57P01"));  // admin_shutdown
+    EXPECT_TRUE(is_server_state_sqlstate("XX001"));  // data_corrupted
+}
+
+TEST(ServerStateSqlstate, WhatATableDoesIsNot) {
+    // A table's trigger, rule or lock can raise these: after enough attempts
+    // they are the entry's to bear, or one table stalls its whole stream.
+    EXPECT_FALSE(is_server_state_sqlstate("40001"));  // serialization_failure
+    EXPECT_FALSE(is_server_state_sqlstate("40P01"));  // deadlock_detected
+    EXPECT_FALSE(is_server_state_sqlstate("55P03"));  // lock_not_available
+    EXPECT_FALSE(is_server_state_sqlstate("57014"));  // query_canceled
+    EXPECT_FALSE(is_server_state_sqlstate("XX000"));  // internal_error
+    EXPECT_FALSE(is_server_state_sqlstate("42501"));
+    EXPECT_FALSE(is_server_state_sqlstate(""));
+}
+
 }  // namespace
 }  // namespace mq

@@ -21,7 +21,9 @@ extern "C" {
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/snapmgr.h"
+#include "utils/timeout.h"
 }
 
 namespace mq::queue {
@@ -35,6 +37,10 @@ struct Item {
     bool dead = false;
     EntryProblem problem;
 };
+
+// Any successful SPI result: an INSERT that a table's rule rewrote into
+// something else (or into nothing: SPI_OK_REWRITTEN) is what its owner asked for.
+constexpr int kAnySuccess = -1;
 
 // Runs one SPI statement with text parameters; returns rows processed.
 int64_t run_sql(const std::string& sql, const std::vector<const std::string*>& params,
@@ -52,7 +58,7 @@ int64_t run_sql(const std::string& sql, const std::vector<const std::string*>& p
             nulls[i] = ' ';
         }
         int rc = SPI_execute_with_args(sql.c_str(), n, types, values, nulls, false, 0);
-        if (rc != expected)
+        if (expected == kAnySuccess ? rc < 0 : rc != expected)
             elog(ERROR, "multiquery drain: unexpected SPI result %d for: %s", rc, sql.c_str());
         processed = static_cast<int64_t>(SPI_processed);
     });
@@ -74,11 +80,11 @@ std::optional<std::string> spi_single_value() {
     return std::string(value);
 }
 
-// The role the inserts run as.
+// multiquery.drain_role, or InvalidOid when unset (each table's owner then).
 Oid drain_role_oid() {
     std::string name = drain_role ? drain_role : "";
     if (name.empty())
-        return BOOTSTRAP_SUPERUSERID;
+        return InvalidOid;
     Oid role = InvalidOid;
     pg::call([&] { role = get_role_oid(name.c_str(), true); });
     if (!OidIsValid(role))
@@ -115,8 +121,15 @@ std::string storable(const std::string& value) {
 // for the same table with the same keys. Each table's rows go in stream
 // order (its identity column counts as the stream does), and a batch of
 // uniform rows is one statement per table.
-int64_t insert_rows(const std::vector<Item*>& items, size_t first, size_t last, Oid role) {
+//
+// Each statement runs as its table's insert role (target.cpp) in a
+// security-restricted operation, with a GUC nest level of its own so that
+// whatever the table's code SETs is undone; deferred constraints and
+// triggers fire as the insert role before the range's subtransaction ends,
+// so that their failures are the range's and never the commit's.
+int64_t insert_rows(const std::vector<Item*>& items, size_t first, size_t last) {
     struct Group {
+        const Target* target;
         std::vector<std::string> keys;
         std::string sql;
         std::string json;  // the rows, as one JSON array
@@ -128,7 +141,7 @@ int64_t insert_rows(const std::vector<Item*>& items, size_t first, size_t last, 
         for (const JsonRow& row : items[i]->content->rows) {
             auto open = open_group.find(target);
             if (open == open_group.end() || groups[open->second].keys != row.keys) {
-                groups.push_back({row.keys, target->insert_sql(row.keys), "["});
+                groups.push_back({target, row.keys, target->insert_sql(row.keys), "["});
                 open_group[target] = groups.size() - 1;
             }
             std::string& json = groups[open_group[target]].json;
@@ -139,35 +152,80 @@ int64_t insert_rows(const std::vector<Item*>& items, size_t first, size_t last, 
     }
     int64_t rows = 0;
     for (Group& group : groups) {
-        const std::string& sql = group.sql;
-        std::string& json = group.json;
-        json += ']';
+        group.json += ']';
+        Oid role = group.target->insert_role;
         Oid saved_user;
         int saved_context;
+        int nest_level;
         pg::call([&] {
             GetUserIdAndSecContext(&saved_user, &saved_context);
             SetUserIdAndSecContext(role, saved_context | SECURITY_LOCAL_USERID_CHANGE |
                                              SECURITY_RESTRICTED_OPERATION);
+            nest_level = NewGUCNestLevel();
         });
-        rows += run_sql(sql, {&json}, SPI_OK_INSERT);
-        pg::call([&] { SetUserIdAndSecContext(saved_user, saved_context); });
+        // An error here is rolled back with the range's subtransaction,
+        // which restores the user and the GUCs itself.
+        //
+        // Deferred triggers would fire at COMMIT, as the worker's superuser:
+        // every constraint is made immediate first, so they fire at the end
+        // of the INSERT, as the insert role; and again after, so that one the
+        // table's own code deferred meanwhile fails here, in the restricted
+        // operation ("cannot fire deferred trigger"), as its entry's fault.
+        run_sql("SET CONSTRAINTS ALL IMMEDIATE", {}, SPI_OK_UTILITY);
+        rows += run_sql(group.sql, {&group.json}, kAnySuccess);
+        run_sql("SET CONSTRAINTS ALL IMMEDIATE", {}, SPI_OK_UTILITY);
+        pg::call([&] {
+            AtEOXact_GUC(false, nest_level);
+            SetUserIdAndSecContext(saved_user, saved_context);
+        });
     }
     return rows;
 }
 
+// How insert_or_split treats failures.
+struct SplitPolicy {
+    // The batch already failed multiquery.drain_max_attempts times: a
+    // transient failure (a trigger's serialization failure, a lock or
+    // statement timeout) is now blamed on the entry that fails alone, unless
+    // it is the server's state (is_server_state_sqlstate).
+    bool isolate = false;
+};
+
+// Runs insert_rows for [first, last) in a subtransaction, bounded by
+// multiquery.drain_statement_timeout; returns the failure, or nullptr.
+ErrorData* try_insert(const std::vector<Item*>& items, size_t first, size_t last, int64_t* rows) {
+    int timeout_ms = drain_statement_timeout_ms;
+    return in_subtransaction([&] {
+        if (timeout_ms > 0)
+            pg::call([&] { enable_timeout_after(STATEMENT_TIMEOUT, timeout_ms); });
+        try {
+            *rows = insert_rows(items, first, last);
+        } catch (...) {
+            if (timeout_ms > 0)
+                pg::call([] { disable_timeout(STATEMENT_TIMEOUT, false); });
+            throw;
+        }
+        if (timeout_ms > 0)
+            pg::call([] { disable_timeout(STATEMENT_TIMEOUT, false); });
+    });
+}
+
 // Inserts items [first, last) in a subtransaction; when that fails for the
 // entries' fault, splits the range in halves down to single entries, and a
-// single entry that still fails becomes a dead letter. A transient failure
-// is rethrown: the whole batch is retried later.
-int64_t insert_or_split(const std::vector<Item*>& items, size_t first, size_t last, Oid role) {
+// single entry that still fails becomes a dead letter. Any other failure is
+// rethrown: the whole batch is retried later.
+int64_t insert_or_split(const std::vector<Item*>& items, size_t first, size_t last,
+                        const SplitPolicy& policy) {
     if (first >= last)
         return 0;
     int64_t rows = 0;
-    ErrorData* failure = in_subtransaction([&] { rows = insert_rows(items, first, last, role); });
+    ErrorData* failure = try_insert(items, first, last, &rows);
     if (failure == nullptr)
         return rows;
     std::string sqlstate = unpack_sql_state(failure->sqlerrcode);
-    if (!is_poison_sqlstate(sqlstate.c_str()))
+    bool entries_fault = is_poison_sqlstate(sqlstate.c_str()) ||
+                         (policy.isolate && !is_server_state_sqlstate(sqlstate));
+    if (!entries_fault)
         throw pg::PgException(failure);
     if (last - first == 1) {
         items[first]->dead = true;
@@ -175,44 +233,60 @@ int64_t insert_or_split(const std::vector<Item*>& items, size_t first, size_t la
         return 0;
     }
     size_t middle = first + (last - first) / 2;
-    return insert_or_split(items, first, middle, role) + insert_or_split(items, middle, last, role);
+    return insert_or_split(items, first, middle, policy) +
+           insert_or_split(items, middle, last, policy);
 }
 
-// Quotes a valid text value as a JSON string.
-void append_json_string(std::string* json, const std::string& value) {
-    static const char* hex = "0123456789abcdef";
-    *json += '"';
-    for (unsigned char c : value) {
-        if (c == '"' || c == '\\') {
-            *json += '\\';
-            *json += static_cast<char>(c);
-        } else if (c < 0x20) {
-            *json += "\\u00";
-            *json += hex[c >> 4];
-            *json += hex[c & 15];
-        } else {
-            *json += static_cast<char>(c);
-        }
-    }
-    *json += '"';
+// Inserts (or, after a reset of the stream's progress, replaces) one dead
+// letter. The payload travels as a text[] parameter: no value is spliced
+// into SQL, and no size limit short of text's own applies (jsonb's would).
+void write_dead_letter(const std::string& stream, const std::string& entry_id,
+                       const EntryProblem& problem, const std::vector<std::string>& payload) {
+    pg::call([&] {
+        Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * (payload.size() + 1)));
+        for (size_t i = 0; i < payload.size(); ++i)
+            elements[i] = PointerGetDatum(cstring_to_text_with_len(
+                payload[i].data(), static_cast<int>(payload[i].size())));
+        ArrayType* array = construct_array(elements, static_cast<int>(payload.size()), TEXTOID,
+                                           -1, false, TYPALIGN_INT);
+        const std::string* texts[] = {&stream, &entry_id, &problem.sqlstate, &problem.message};
+        Oid types[] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID};
+        Datum values[5];
+        for (int i = 0; i < 4; ++i)
+            values[i] = PointerGetDatum(
+                cstring_to_text_with_len(texts[i]->data(), static_cast<int>(texts[i]->size())));
+        values[4] = PointerGetDatum(array);
+        int rc = SPI_execute_with_args(
+            "INSERT INTO multiquery.dead_letters (stream, entry_id, sqlstate, error, payload) "
+            "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (stream, entry_id) DO UPDATE SET "
+            "sqlstate = excluded.sqlstate, error = excluded.error, payload = excluded.payload, "
+            "failed_at = pg_catalog.now()",
+            5, types, values, nullptr, false, 0);
+        if (rc != SPI_OK_INSERT)
+            elog(ERROR, "multiquery drain: unexpected SPI result %d for a dead letter", rc);
+    });
 }
 
-// Parks an entry in multiquery.dead_letters with its raw fields (name, value, ...).
+// Parks an entry in multiquery.dead_letters with its raw fields (name,
+// value, ...). Parking can fail too (a payload over text's 1 GB): then the
+// dead letter keeps why, without the payload, rather than hold up the stream.
 void insert_dead_letter(const std::string& stream, const Item& item) {
-    // The fields travel as one JSON array parameter: no value is ever spliced into SQL.
-    std::string fields = "[";
+    std::vector<std::string> payload;
+    payload.reserve(item.raw->fields.size() * 2);
     for (const auto& [name, value] : item.raw->fields) {
-        if (fields.size() > 1)
-            fields += ',';
-        append_json_string(&fields, storable(name));
-        fields += ',';
-        append_json_string(&fields, storable(value));
+        payload.push_back(storable(name));
+        payload.push_back(storable(value));
     }
-    fields += ']';
-    run_sql("INSERT INTO multiquery.dead_letters (stream, entry_id, sqlstate, error, payload) "
-            "SELECT $1, $2, $3, $4, ARRAY(SELECT pg_catalog.jsonb_array_elements_text($5::pg_catalog.jsonb))",
-            {&stream, &item.raw->id, &item.problem.sqlstate, &item.problem.message, &fields},
-            SPI_OK_INSERT);
+    ErrorData* failure = in_subtransaction(
+        [&] { write_dead_letter(stream, item.raw->id, item.problem, payload); });
+    if (failure == nullptr)
+        return;
+    if (is_server_state_sqlstate(unpack_sql_state(failure->sqlerrcode)))
+        throw pg::PgException(failure);
+    EntryProblem problem = item.problem;
+    problem.message += std::string(" (the payload could not be kept: ") +
+                       (failure->message ? failure->message : "error") + ")";
+    write_dead_letter(stream, item.raw->id, problem, {});
 }
 
 }  // namespace
@@ -226,8 +300,12 @@ bool is_poison_sqlstate(const char* sqlstate) {
     return classify_sqlstate(code) == FailureKind::kDeterministic;
 }
 
-BatchResult apply_batch(const std::string& stream, const std::vector<StreamEntry>& entries) {
+BatchResult apply_batch(const std::string& stream, const std::vector<StreamEntry>& entries,
+                        bool isolate) {
     BatchResult result;
+    // The caller's context outlives the transaction: a commit-time error is
+    // copied there, not into the SPI context SPI_finish deletes first.
+    MemoryContext caller_context = CurrentMemoryContext;
     pg::call([] {
         SetCurrentStatementStartTimestamp();
         StartTransactionCommand();
@@ -235,6 +313,10 @@ BatchResult apply_batch(const std::string& stream, const std::vector<StreamEntry
             elog(ERROR, "multiquery drain: SPI_connect failed");
         PushActiveSnapshot(GetTransactionSnapshot());
     });
+    // Lock waits end with an error (55P03) the batch path can blame on an entry.
+    std::string lock_timeout = std::to_string(drain_lock_timeout_ms);
+    run_sql("SELECT pg_catalog.set_config('lock_timeout', $1, true)", {&lock_timeout},
+            SPI_OK_SELECT);
 
     // The progress row is locked for the whole transaction, so even two
     // consumers that got the same entries apply them once.
@@ -247,8 +329,7 @@ BatchResult apply_batch(const std::string& stream, const std::vector<StreamEntry
     StreamId last = parse_stream_id(recorded).value_or(StreamId{});
     StreamId newest = last;
 
-    Oid role = drain_role_oid();
-    TargetResolver resolver(role);
+    TargetResolver resolver(drain_role_oid(), isolate);
     size_t max_bytes = static_cast<size_t>(drain_max_entry_size);
     std::vector<Item> items;
     items.reserve(entries.size());
@@ -294,7 +375,7 @@ BatchResult apply_batch(const std::string& stream, const std::vector<StreamEntry
     for (Item& item : items)
         if (!item.dead)
             live.push_back(&item);
-    result.rows = insert_or_split(live, 0, live.size(), role);
+    result.rows = insert_or_split(live, 0, live.size(), SplitPolicy{isolate});
 
     for (const Item& item : items) {
         if (item.dead) {
@@ -320,8 +401,10 @@ BatchResult apply_batch(const std::string& stream, const std::vector<StreamEntry
     pg::call([] {
         SPI_finish();
         PopActiveSnapshot();
-        CommitTransactionCommand();
     });
+    MemoryContextSwitchTo(caller_context);
+    pg::call([] { CommitTransactionCommand(); });
+    MemoryContextSwitchTo(caller_context);
     return result;
 }
 

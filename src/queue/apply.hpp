@@ -26,7 +26,11 @@ struct BatchResult {
 // order. Throws on failures that are not the entries' fault (a transient
 // PostgreSQL error, a missing drain role, ...): the transaction is then left
 // for the caller's error recovery to abort, and the batch is retried later.
-BatchResult apply_batch(const std::string& stream, const std::vector<StreamEntry>& entries);
+// isolate: the batch has failed multiquery.drain_max_attempts times; entries
+// that still fail alone, for any reason but the server's state, become dead
+// letters, so that one table cannot stall its stream.
+BatchResult apply_batch(const std::string& stream, const std::vector<StreamEntry>& entries,
+                        bool isolate);
 
 // True when a failure with this SQLSTATE is the entry's fault (a dead letter)
 // rather than the server's for now (retry the batch later).

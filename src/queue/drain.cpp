@@ -184,7 +184,12 @@ int64_t Drain::drain_stream(Stream& s, int64_t count) {
     if (entries.empty())
         return more ? 1 : 0;
 
-    BatchResult result = apply_batch(s.name, entries);
+    s.applying_from = entries.front().id;
+    bool isolate = s.failing_from == s.applying_from && s.failed_attempts >= drain_max_attempts;
+    BatchResult result = apply_batch(s.name, entries, isolate);
+    s.applying_from.clear();
+    s.failing_from.clear();
+    s.failed_attempts = 0;
 
     std::vector<std::string> ack{"XACK", s.name, group_};
     for (const StreamEntry& e : entries)
@@ -293,6 +298,13 @@ void Drain::failed(const char* sqlstate, const char* message) noexcept {
         s.recovering = true;  // the batch is still pending in Redis
         s.claim_cursor = "0-0";
         s.group_ready = false;  // the error may be NOGROUP after the stream was deleted
+        if (!s.applying_from.empty() && s.applying_from == s.failing_from) {
+            ++s.failed_attempts;
+        } else {
+            s.failing_from = s.applying_from;
+            s.failed_attempts = 1;
+        }
+        s.applying_from.clear();
         int64_t delay = s.backoff.next_delay_ms();
         s.retry_at_us = now + delay * 1000;
         status::set_error(s.slot, message);

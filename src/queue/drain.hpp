@@ -39,6 +39,12 @@ private:
         int64_t retry_at_us = 0;
         Backoff backoff{500, 30000};
         int64_t stats_at_us = 0;
+        // The batch being applied, and how often in a row a batch starting at
+        // the same entry failed: after multiquery.drain_max_attempts its
+        // entries are tried alone (apply_batch's isolate).
+        std::string applying_from;
+        std::string failing_from;
+        int failed_attempts = 0;
     };
 
     void sync_config(int64_t now_us);

@@ -1,6 +1,8 @@
 // The write queue's GUCs; see settings.hpp and docs/write_queue.md.
 #include "queue/settings.hpp"
 
+#include <climits>
+
 #include "module.hpp"
 
 #include "core/queue_streams.hpp"
@@ -24,6 +26,9 @@ int drain_batch_size = 1000;
 int drain_max_rows_per_sec = 0;
 int drain_workers = 1;
 int drain_max_entry_size = 1024 * 1024;
+int drain_max_attempts = 3;
+int drain_lock_timeout_ms = 5000;
+int drain_statement_timeout_ms = 60000;
 
 namespace {
 
@@ -68,7 +73,8 @@ void define_settings() {
                             nullptr, nullptr);
     DefineCustomStringVariable(
         "multiquery.drain_role", "Role whose privileges the drain's inserts run with.",
-        "Empty means the bootstrap superuser; set a role that may write only the queue's tables.",
+        "Empty (or a superuser) means each table's owner; set a role that may write only the "
+        "queue's tables.",
         &drain_role, "", PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
     DefineCustomStringVariable("multiquery.drain_streams",
                                "Comma-separated Redis streams the drain workers read.", nullptr,
@@ -90,6 +96,23 @@ void define_settings() {
                             "Largest stream entry the drain applies; larger ones are dead letters.",
                             nullptr, &drain_max_entry_size, 1024 * 1024, 1024, 256 * 1024 * 1024,
                             PGC_SIGHUP, GUC_UNIT_BYTE, nullptr, nullptr, nullptr);
+    // A table's owner decides what an insert into it does (triggers, rules,
+    // locks): these bound how long one table can hold its stream back.
+    DefineCustomIntVariable(
+        "multiquery.drain_max_attempts",
+        "Times a batch is retried after a transient failure before its entries are tried one by one.",
+        "An entry that then still fails alone becomes a dead letter, so that one table cannot "
+        "stall its stream.",
+        &drain_max_attempts, 3, 1, 1000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("multiquery.drain_lock_timeout",
+                            "Longest wait of the drain's inserts for a lock (0: no limit).",
+                            nullptr, &drain_lock_timeout_ms, 5000, 0, INT_MAX, PGC_SIGHUP,
+                            GUC_UNIT_MS, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("multiquery.drain_statement_timeout",
+                            "Longest time the drain's inserts of one batch may run (0: no limit).",
+                            "Bounds triggers that sleep or wait however they set lock_timeout.",
+                            &drain_statement_timeout_ms, 60000, 0, INT_MAX, PGC_SIGHUP,
+                            GUC_UNIT_MS, nullptr, nullptr, nullptr);
     // What only the postmaster reads: defining a PGC_POSTMASTER variable
     // after startup is FATAL, and a library loaded late (LOAD, or a first
     // call without shared_preload_libraries) starts no workers anyway.

@@ -17,6 +17,9 @@ extern int drain_batch_size;
 extern int drain_max_rows_per_sec;
 extern int drain_workers;
 extern int drain_max_entry_size;
+extern int drain_max_attempts;
+extern int drain_lock_timeout_ms;
+extern int drain_statement_timeout_ms;
 
 // Defines the GUCs; called from _PG_init in every process that loads the library.
 void define_settings();

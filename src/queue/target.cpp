@@ -1,7 +1,9 @@
 // Insert targets of the drain; see target.hpp.
 #include "queue/target.hpp"
 
+#include "core/sqlstate.hpp"
 #include "pg/guard.hpp"
+#include "queue/subtransaction.hpp"
 
 extern "C" {
 #include "access/relation.h"
@@ -22,6 +24,7 @@ namespace {
 // What the catalog says about a relation, gathered in one PostgreSQL frame.
 struct RawTarget {
     Oid relid;
+    Oid insert_role;
     const char* problem_sqlstate;  // null when usable
     const char* problem;           // palloc'd message
     const char* qualified_name;
@@ -31,8 +34,22 @@ struct RawTarget {
     const char** types;
 };
 
+// The role an insert into a table owned by owner runs as: drain_role when one
+// is set, else the owner. A table's triggers, defaults, constraints and index
+// expressions run as that role, so it never has more rights than the owner
+// unless the administrator chose so: a superuser drain_role counts as unset
+// (as PostgreSQL runs maintenance commands as the table owner since
+// CVE-2022-1552). Runs inside pg::call.
+Oid insert_role_for(Oid owner, Oid drain_role) {
+    if (!OidIsValid(drain_role))
+        return owner;
+    if (superuser_arg(drain_role) && !superuser_arg(owner))
+        return owner;
+    return drain_role;
+}
+
 // Looks the name up and checks it; runs inside pg::call (no C++ objects).
-void look_up(const char* table, Oid role, RawTarget* out) {
+void look_up(const char* table, Oid drain_role, RawTarget* out) {
     *out = RawTarget{};
     char* raw = pstrdup(table);
     List* names = NIL;
@@ -52,6 +69,10 @@ void look_up(const char* table, Oid role, RawTarget* out) {
         return;
     }
     out->relid = relid;
+    Relation rel = relation_open(relid, NoLock);  // locked by RangeVarGetRelid
+    Oid role = insert_role_for(rel->rd_rel->relowner, drain_role);
+    out->insert_role = role;
+    relation_close(rel, NoLock);
     char relkind = get_rel_relkind(relid);
     Oid nsp = get_rel_namespace(relid);
     const char* nspname = get_namespace_name(nsp);
@@ -72,18 +93,18 @@ void look_up(const char* table, Oid role, RawTarget* out) {
     }
     if (pg_namespace_aclcheck(nsp, role, ACL_USAGE) != ACLCHECK_OK) {
         out->problem_sqlstate = "42501";
-        out->problem = psprintf("permission denied for schema %s (multiquery.drain_role %s)",
+        out->problem = psprintf("permission denied for schema %s (inserting as role %s)",
                                 quote_identifier(nspname), GetUserNameFromId(role, false));
         return;
     }
     if (pg_class_aclcheck(relid, role, ACL_INSERT) != ACLCHECK_OK &&
         pg_attribute_aclcheck_all(relid, role, ACL_INSERT, ACLMASK_ANY) != ACLCHECK_OK) {
         out->problem_sqlstate = "42501";
-        out->problem = psprintf("permission denied for table %s (multiquery.drain_role %s)",
+        out->problem = psprintf("permission denied for table %s (inserting as role %s)",
                                 out->qualified_name, GetUserNameFromId(role, false));
         return;
     }
-    Relation rel = relation_open(relid, NoLock);  // locked by RangeVarGetRelid
+    rel = relation_open(relid, NoLock);
     TupleDesc desc = RelationGetDescr(rel);
     out->names = static_cast<const char**>(palloc0(sizeof(char*) * (desc->natts + 1)));
     out->quoted_names = static_cast<const char**>(palloc0(sizeof(char*) * (desc->natts + 1)));
@@ -134,7 +155,18 @@ const Target* TargetResolver::resolve(std::string_view table, EntryProblem* prob
     std::string name(table);
     RawTarget raw;
     Oid role = role_;
-    pg::call([&] { look_up(name.c_str(), role, &raw); });
+    // The table's lock is taken here, under the batch's lock_timeout: in a
+    // subtransaction, so that a table its owner keeps locked is that
+    // table's entries' problem once the batch is isolated, not the stream's.
+    ErrorData* failure =
+        in_subtransaction([&] { pg::call([&] { look_up(name.c_str(), role, &raw); }); });
+    if (failure != nullptr) {
+        std::string sqlstate = unpack_sql_state(failure->sqlerrcode);
+        if (!isolate_ || is_server_state_sqlstate(sqlstate))
+            throw pg::PgException(failure);
+        raw.problem_sqlstate = pstrdup(sqlstate.c_str());
+        raw.problem = failure->message ? failure->message : "error";
+    }
     if (raw.problem_sqlstate != nullptr) {
         EntryProblem found{raw.problem_sqlstate, raw.problem};
         problems_.emplace(name, found);
@@ -143,6 +175,7 @@ const Target* TargetResolver::resolve(std::string_view table, EntryProblem* prob
     }
     auto target = std::make_unique<Target>();
     target->relid = raw.relid;
+    target->insert_role = raw.insert_role;
     target->qualified_name = raw.qualified_name;
     for (int i = 0; i < raw.ncolumns; ++i)
         target->columns.emplace(raw.names[i], TargetColumn{raw.quoted_names[i], raw.types[i]});

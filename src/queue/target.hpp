@@ -1,7 +1,8 @@
 // Turns the table named in a queue entry into a checked insert target: the
 // relation is found through the catalog (never by pasting the message's text
-// into SQL), the drain role's privileges are checked, and every name that
-// reaches SQL is the catalog's own, quoted.
+// into SQL), the role the insert runs as (the table's owner, or
+// multiquery.drain_role) is chosen and its privileges are checked, and every
+// name that reaches SQL is the catalog's own, quoted.
 #pragma once
 
 #include <map>
@@ -22,6 +23,7 @@ struct TargetColumn {
 
 struct Target {
     Oid relid = InvalidOid;
+    Oid insert_role = InvalidOid;  // the owner, or multiquery.drain_role (target.cpp)
     std::string qualified_name;  // "schema"."table", quoted
     std::map<std::string, TargetColumn> columns;  // by attname
 
@@ -33,7 +35,10 @@ struct Target {
 // Resolves table names for one batch; remembers each name it has seen.
 class TargetResolver {
 public:
-    explicit TargetResolver(Oid role) : role_(role) {}
+    // drain_role: multiquery.drain_role's oid, or InvalidOid when unset.
+    // isolate: a failure to look a table up (its lock not granted in time)
+    // is that table's entries' problem, not the batch's (apply.hpp).
+    TargetResolver(Oid drain_role, bool isolate) : role_(drain_role), isolate_(isolate) {}
 
     // The target of a table name, or nullptr with *problem set (unknown table,
     // bad name, not a table, a system table, no privilege).
@@ -45,6 +50,7 @@ public:
 
 private:
     Oid role_;
+    bool isolate_;
     std::map<std::string, std::unique_ptr<Target>, std::less<>> by_name_;
     std::map<std::string, EntryProblem, std::less<>> problems_;
 };

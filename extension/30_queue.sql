@@ -39,6 +39,9 @@ AS 'MODULE_PATHNAME', 'multiquery_enqueue'
 LANGUAGE C VOLATILE CALLED ON NULL INPUT;
 COMMENT ON FUNCTION multiquery.enqueue(regclass, jsonb, text) IS
     'adds one row for target to a Redis stream (default: the first of multiquery.drain_streams); returns the entry id; not transactional';
+-- The drain inserts the row later as the table's owner: granted deliberately, e.g.
+--   GRANT EXECUTE ON FUNCTION multiquery.enqueue(regclass, jsonb, text) TO app_role;
+REVOKE ALL ON FUNCTION multiquery.enqueue(regclass, jsonb, text) FROM PUBLIC;
 
 CREATE FUNCTION multiquery._redis_xadd(stream text, fields text[])
 RETURNS text

@@ -47,12 +47,34 @@ SELECT multiquery.enqueue('queue_enqueue.events', NULL);
 SELECT multiquery.enqueue('queue_enqueue.no_such_table', '{}');
 SELECT multiquery.enqueue('queue_enqueue.events', '{}', '');
 
--- Only who may insert into the table may enqueue rows for it.
+-- Only roles granted EXECUTE may enqueue (not PUBLIC) ...
 CREATE ROLE queue_enqueue_user;
 GRANT USAGE ON SCHEMA queue_enqueue TO queue_enqueue_user;
 SET ROLE queue_enqueue_user;
+SELECT multiquery.enqueue('queue_enqueue.events', '{"kind": "no execute"}');
+RESET ROLE;
+GRANT EXECUTE ON FUNCTION multiquery.enqueue(regclass, jsonb, text) TO queue_enqueue_user;
+-- ... and only what they could insert themselves: the table ...
+SET ROLE queue_enqueue_user;
+SELECT multiquery.enqueue('queue_enqueue.events', '{"kind": "sneaky"}');
+SELECT multiquery.enqueue('queue_enqueue.events', '{}');
+RESET ROLE;
+-- ... each column the row names ...
+GRANT INSERT (kind) ON queue_enqueue.events TO queue_enqueue_user;
+SET ROLE queue_enqueue_user;
+SELECT multiquery.enqueue('queue_enqueue.events', '{"kind": "sneaky", "n": 7}');
+SELECT multiquery.enqueue('queue_enqueue.events', '{"kind": "sneaky", "no_such_column": 7}');
+SELECT multiquery.enqueue('queue_enqueue.events', '{"kind": "sneaky", "ctid": "(0,1)"}');
+SELECT multiquery.enqueue('queue_enqueue.events', '{}');
+RESET ROLE;
+-- ... and never past row-level security that applies to them.
+ALTER TABLE queue_enqueue.events ENABLE ROW LEVEL SECURITY;
+CREATE POLICY only_granted ON queue_enqueue.events WITH CHECK (kind = 'granted');
+SET ROLE queue_enqueue_user;
 SELECT multiquery.enqueue('queue_enqueue.events', '{"kind": "sneaky"}');
 RESET ROLE;
+DROP POLICY only_granted ON queue_enqueue.events;
+ALTER TABLE queue_enqueue.events DISABLE ROW LEVEL SECURITY;
 GRANT INSERT ON queue_enqueue.events TO queue_enqueue_user;
 SET ROLE queue_enqueue_user;
 SELECT multiquery.enqueue('queue_enqueue.events', '{"kind": "granted"}') IS NOT NULL AS sent;
@@ -75,4 +97,5 @@ SELECT queue_enqueue.wait_rows(12);
 SHOW multiquery.redis_password;
 
 DROP SCHEMA queue_enqueue CASCADE;
+REVOKE EXECUTE ON FUNCTION multiquery.enqueue(regclass, jsonb, text) FROM queue_enqueue_user;
 DROP ROLE queue_enqueue_user;

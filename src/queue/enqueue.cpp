@@ -18,6 +18,7 @@ extern "C" {
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/rls.h"
 }
 
 namespace {
@@ -70,6 +71,62 @@ std::string text_arg(FunctionCallInfo fcinfo, int n) {
     return std::string(value);
 }
 
+// Checks, as the caller, everything the caller could not do by inserting the
+// row itself: the drain inserts it later as the table's owner (or
+// multiquery.drain_role), so a check skipped here is a privilege gained.
+// Returns the table's quoted, qualified name. Runs inside pg::call.
+char* check_may_enqueue(Oid relid, Jsonb* row) {
+    Oid user = GetUserId();
+    char* relname = get_rel_name(relid);
+    if (relname == nullptr)
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+                        errmsg("relation with OID %u does not exist", relid)));
+    Oid nsp = get_rel_namespace(relid);
+    char* qualified = quote_qualified_identifier(get_namespace_name(nsp), relname);
+    if (pg_namespace_aclcheck(nsp, user, ACL_USAGE) != ACLCHECK_OK)
+        ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                        errmsg("permission denied for schema %s",
+                               quote_identifier(get_namespace_name(nsp)))));
+    // Policies would be checked against the drain's role, not the caller:
+    // refuse rather than let a row past a WITH CHECK the caller is under.
+    if (check_enable_rls(relid, InvalidOid, false) == RLS_ENABLED)
+        ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                        errmsg("multiquery.enqueue() cannot check row-level security of table %s",
+                               qualified),
+                        errdetail("Row-level security applies to role \"%s\" on this table, "
+                                  "and the drain would insert the row as another role.",
+                                  GetUserNameFromId(user, false)),
+                        errhint("Insert into this table directly.")));
+    bool table_insert = pg_class_aclcheck(relid, user, ACL_INSERT) == ACLCHECK_OK;
+    JsonbIterator* it = JsonbIteratorInit(&row->root);
+    JsonbValue value;
+    JsonbIteratorToken token;
+    bool any_key = false;
+    while ((token = JsonbIteratorNext(&it, &value, true)) != WJB_DONE) {
+        if (token != WJB_KEY)
+            continue;
+        any_key = true;
+        char* column = pnstrdup(value.val.string.val, value.val.string.len);
+        AttrNumber attnum = get_attnum(relid, column);
+        if (attnum <= 0)
+            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+                            errmsg("column \"%s\" of relation %s does not exist", column,
+                                   qualified)));
+        if (!table_insert && pg_attribute_aclcheck(relid, attnum, user, ACL_INSERT) !=
+                                 ACLCHECK_OK)
+            ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                            errmsg("permission denied for column %s of table %s",
+                                   quote_identifier(column), qualified),
+                            errhint("multiquery.enqueue() requires INSERT privilege on every "
+                                    "column the row names.")));
+    }
+    if (!table_insert && !any_key)
+        ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                        errmsg("permission denied for table %s", qualified),
+                        errhint("A row of defaults only needs INSERT privilege on the table.")));
+    return qualified;
+}
+
 }  // namespace
 
 // multiquery.enqueue(target regclass, row jsonb, stream text): XADDs one row for the drain.
@@ -91,31 +148,18 @@ MQ_FUNCTION(multiquery_enqueue) {
     if (stream.empty() || stream.size() > mq::queue::kMaxStreamNameLength)
         throw mq::Error("22023", "invalid stream name");
 
-    char* qualified = nullptr;
     char* json = nullptr;
-    bool is_object = false, may_insert = false;
+    char* qualified = nullptr;
     mq::pg::call([&] {
-        char* relname = get_rel_name(relid);
-        if (relname == nullptr)
-            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
-                            errmsg("relation with OID %u does not exist", relid)));
-        qualified = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-                                               relname);
-        // Whoever enqueues a row must be allowed to insert it: the drain
-        // writes it later with the drain role's (usually wider) privileges.
-        may_insert = pg_class_aclcheck(relid, GetUserId(), ACL_INSERT) == ACLCHECK_OK ||
-                     pg_attribute_aclcheck_all(relid, GetUserId(), ACL_INSERT, ACLMASK_ANY) ==
-                         ACLCHECK_OK;
         Jsonb* row = PG_GETARG_JSONB_P(1);
-        is_object = JB_ROOT_IS_OBJECT(row) && !JB_ROOT_IS_SCALAR(row);
+        if (!JB_ROOT_IS_OBJECT(row) || JB_ROOT_IS_SCALAR(row))
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                            errmsg("row must be a JSON object"),
+                            errhint("Give one object per row, its keys naming columns of the "
+                                    "target.")));
+        qualified = check_may_enqueue(relid, row);
         json = JsonbToCString(nullptr, &row->root, VARSIZE(row));
     });
-    if (!may_insert)
-        throw mq::Error("42501", std::string("permission denied for table ") + qualified,
-                        "multiquery.enqueue() requires INSERT privilege on the target.");
-    if (!is_object)
-        throw mq::Error("22023", "row must be a JSON object",
-                        "Give one object per row, its keys naming columns of the target.");
     std::string id = xadd(stream, {"table", qualified, "row", json});
     return mq::pg::call([&] { return CStringGetTextDatum(id.c_str()); });
 }

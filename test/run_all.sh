@@ -18,7 +18,7 @@ mq_build_and_install
 
 mq_step "unit tests (core, GoogleTest)"
 logs=$(mktemp -d /tmp/multiquery-logs.XXXXXX)
-if [ "${MQ_SKIP_UNIT:-0}" = 1 ]; then echo "skipped (MQ_SKIP_UNIT=1)"; else
+if [ "${MQ_SKIP_UNIT:-0}" = 1 ]; then echo "skipped (MQ_SKIP_UNIT=1)" | tee "$logs/unit"; else
     bash "$MQ_ROOT/test/run_unit.sh" | tee "$logs/unit"
 fi
 

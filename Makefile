@@ -35,7 +35,9 @@ override PROVE_FLAGS += -I test/perl
 
 PG_CONFIG ?= pg_config
 PG_CPPFLAGS = -I$(srcdir)/src -I$(shell $(PG_CONFIG) --includedir) -DMQ_VERSION='"$(EXTVERSION)"'
-PG_CXXFLAGS = -std=c++17 -fPIC -fvisibility-inlines-hidden -Wno-register -Wno-missing-field-initializers
+# -MMD -MP: each object's header dependencies, read back below, so that a
+# changed header (a struct's layout) rebuilds every object that includes it.
+PG_CXXFLAGS = -std=c++17 -fPIC -fvisibility-inlines-hidden -Wno-register -Wno-missing-field-initializers -MMD -MP
 SHLIB_LINK = -lpq -lhiredis -lstdc++
 
 # No LLVM bitcode for JIT inlining: it needs clang for C++ and buys nothing here.
@@ -48,6 +50,9 @@ else ifeq ($(filter test demo stop unit bench,$(MAKECMDGOALS)),)
 # test and demo install the server headers themselves, so only they may run without.
 $(error PGXS not found through PG_CONFIG=$(PG_CONFIG): install postgresql-server-dev-15, or run 'make test' or 'make demo' as root, which install it)
 endif
+
+-include $(OBJS:.o=.d)
+EXTRA_CLEAN += $(OBJS:.o=.d)
 
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
 	cat $^ > $@

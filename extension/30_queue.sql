@@ -96,14 +96,15 @@ CREATE FUNCTION multiquery._drain_status(
     OUT worker int, OUT pid int, OUT stream text, OUT state text,
     OUT entries_applied bigint, OUT rows_applied bigint, OUT entries_skipped bigint,
     OUT dead_letters bigint, OUT last_applied_id text, OUT pending bigint, OUT lag bigint,
-    OUT last_error text, OUT last_error_at timestamptz, OUT updated_at timestamptz)
+    OUT last_error text, OUT last_error_at timestamptz, OUT updated_at timestamptz,
+    OUT trimmed_to text)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'multiquery_drain_status'
 LANGUAGE C VOLATILE STRICT;
 
 CREATE VIEW multiquery.drain_status AS SELECT * FROM multiquery._drain_status();
 COMMENT ON VIEW multiquery.drain_status IS
-    'per drain worker and stream: state, entries applied, dead letters, backlog in Redis, last error';
+    'per drain worker and stream: state, entries applied, dead letters, backlog in Redis, last error, how far the stream is trimmed';
 REVOKE ALL ON FUNCTION multiquery._drain_status() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION multiquery._drain_status() TO pg_read_all_stats;
 GRANT SELECT ON multiquery.drain_status TO pg_read_all_stats;

@@ -14,6 +14,7 @@
 
 extern "C" {
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/pg_authid_d.h"
 #include "catalog/pg_type_d.h"
 #include "executor/spi.h"
@@ -405,6 +406,7 @@ BatchResult apply_batch(const std::string& stream, const std::vector<StreamEntry
     MemoryContextSwitchTo(caller_context);
     pg::call([] { CommitTransactionCommand(); });
     MemoryContextSwitchTo(caller_context);
+    result.commit_lsn = XactLastCommitEnd;
     return result;
 }
 

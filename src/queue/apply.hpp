@@ -20,6 +20,7 @@ struct BatchResult {
     int64_t skipped = 0;       // already applied (or deleted, or a spent retry)
     int64_t dead_letters = 0;  // entries parked in multiquery.dead_letters
     std::string last_id;       // the stream's last applied id after this batch
+    uint64_t commit_lsn = 0;   // where the batch's commit record ends (0: none written)
 };
 
 // Runs the batch's transaction and commits it. entries must be in stream

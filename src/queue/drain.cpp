@@ -3,10 +3,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include "core/queue_streams.hpp"
 #include "pg/guard.hpp"
 #include "queue/apply.hpp"
+#include "queue/progress.hpp"
 #include "queue/settings.hpp"
 #include "queue/status.hpp"
 
@@ -24,6 +26,8 @@ namespace {
 constexpr long kIdleWaitMs = 50;
 // How often the backlog numbers (XPENDING, XINFO GROUPS) are refreshed.
 constexpr int64_t kBacklogRefreshUs = 1000000;
+// How often the standbys' positions are read to trim applied entries.
+constexpr int64_t kTrimIntervalUs = 200000;
 
 void log_message(int level, const std::string& message) {
     pg::call([&] { ereport(level, (errmsg_internal("%s", message.c_str()))); });
@@ -46,11 +50,8 @@ void Drain::sync_config(int64_t now_us) {
     if (wanted == config_streams_ && group == group_ && !streams_.empty())
         return;
     if (group != group_)
-        for (Stream& s : streams_) {
+        for (Stream& s : streams_)
             s.group_ready = false;
-            s.recovering = true;
-            s.claim_cursor = "0-0";
-        }
     group_ = group;
     config_streams_ = wanted;
     std::string error;
@@ -85,9 +86,7 @@ void Drain::set_all_states(const char* state) {
 void Drain::lose_redis(const RedisError& error, int64_t now_us) {
     redis_.reset();
     for (Stream& s : streams_) {
-        s.group_ready = false;
-        s.recovering = true;  // whatever was read but not acknowledged comes back
-        s.claim_cursor = "0-0";
+        s.group_ready = false;  // rewound to the committed progress when back
         status::set_error(s.slot, error.what());
     }
     set_all_states("redis unreachable");
@@ -143,46 +142,112 @@ bool Drain::database_ready(int64_t now_us) {
     return database_ready_;
 }
 
-int64_t Drain::drain_stream(Stream& s, int64_t count) {
-    if (!s.group_ready) {
-        try {
-            redis_->command({"XGROUP", "CREATE", s.name, group_, "0", "MKSTREAM"});
-        } catch (const RedisError& e) {
-            if (!e.is_reply("BUSYGROUP"))
-                throw;
-        }
-        s.group_ready = true;
+void Drain::rewind(Stream& s) {
+    try {
+        redis_->command({"XGROUP", "CREATE", s.name, group_, "0", "MKSTREAM"});
+    } catch (const RedisError& e) {
+        if (!e.is_reply("BUSYGROUP"))
+            throw;
     }
+    std::string committed = committed_progress(s.name);
+    StreamId committed_id = parse_stream_id(committed).value_or(StreamId{});
+    StreamInfo info = stream_info(s.name);
+    // Only when the group is elsewhere: SETID makes Redis forget the
+    // group's lag until it has read to the end of the stream again.
+    if (info.group_last_delivered != committed_id)
+        redis_->command({"XGROUP", "SETID", s.name, group_, committed});
+    // What was delivered up to the committed id is applied: acknowledge it,
+    // so that only the unapplied remains pending (and '>' re-delivers that).
+    while (true) {
+        Reply pending = redis_->command({"XPENDING", s.name, group_, "-", committed, "1000"});
+        if (pending->type != REDIS_REPLY_ARRAY || pending->elements == 0)
+            break;
+        std::vector<std::string> ack{"XACK", s.name, group_};
+        for (size_t i = 0; i < pending->elements; ++i)
+            if (pending->element[i]->type == REDIS_REPLY_ARRAY && pending->element[i]->elements > 0)
+                ack.push_back(reply_text(pending->element[i]->element[0]));
+        redis_->command(ack);
+        if (pending->elements < 1000)
+            break;
+    }
+    report_gaps(s, committed_id, info);
+    // What is committed is trimmable once the standbys have it.
+    uint64_t now_lsn = pg::call([] { return GetXLogInsertRecPtr(); });
+    s.unsafe.clear();
+    s.unsafe.push_back({now_lsn, committed_id, monotonic_us()});
+    s.group_ready = true;
+}
+
+void Drain::report_gaps(Stream& s, const StreamId& committed, const StreamInfo& info) {
+    std::string problem;
+    if (info.last_generated < committed)
+        problem = "stream behind drain_progress";
+    else if (committed < info.max_deleted && s.trimmed_to < info.max_deleted)
+        problem = "stream trimmed past drain_progress";
+    if (problem.empty())
+        return;
+    std::string detail =
+        problem == "stream behind drain_progress"
+            ? "Redis stream \"" + s.name + "\" ends at " + info.last_generated.to_string() +
+                  " but entries up to " + committed.to_string() +
+                  " are recorded as applied; entries up to that id are skipped."
+            : "Redis stream \"" + s.name + "\" has lost entries after " + committed.to_string() +
+                  ", the last one applied here (deleted up to " + info.max_deleted.to_string() +
+                  ").";
+    status::set_state(s.slot, problem.c_str());
+    status::set_error(s.slot, detail.c_str());
+    pg::call([&] {
+        ereport(WARNING, (errmsg("multiquery drain: %s", problem.c_str()),
+                          errdetail_internal("%s", detail.c_str()),
+                          errhint("A stream recreated or trimmed by hand: reset its row in "
+                                  "multiquery.drain_progress once you know what was applied.")));
+    });
+}
+
+Drain::StreamInfo Drain::stream_info(const std::string& stream) {
+    StreamInfo info;
+    Reply reply = redis_->command({"XINFO", "STREAM", stream});
+    for (size_t f = 0; reply->type == REDIS_REPLY_ARRAY && f + 1 < reply->elements; f += 2) {
+        std::string field = reply_text(reply->element[f]);
+        std::string value = reply_text(reply->element[f + 1]);
+        if (field == "last-generated-id")
+            info.last_generated = parse_stream_id(value).value_or(StreamId{});
+        else if (field == "max-deleted-entry-id")
+            info.max_deleted = parse_stream_id(value).value_or(StreamId{});
+    }
+    Reply groups = redis_->command({"XINFO", "GROUPS", stream});
+    for (size_t g = 0; groups->type == REDIS_REPLY_ARRAY && g < groups->elements; ++g) {
+        const redisReply* group = groups->element[g];
+        std::string name, last;
+        for (size_t f = 0; group->type == REDIS_REPLY_ARRAY && f + 1 < group->elements; f += 2) {
+            std::string field = reply_text(group->element[f]);
+            if (field == "name")
+                name = reply_text(group->element[f + 1]);
+            else if (field == "last-delivered-id")
+                last = reply_text(group->element[f + 1]);
+        }
+        if (name == group_)
+            info.group_last_delivered = parse_stream_id(last).value_or(StreamId{});
+    }
+    return info;
+}
+
+int64_t Drain::drain_stream(Stream& s, int64_t count) {
+    // The read position is PostgreSQL's committed progress, not the group's:
+    // after a restart, a failure or a failover, reading goes on from there.
+    if (!s.group_ready)
+        rewind(s);
     std::vector<StreamEntry> entries;
-    bool more = false;
     std::string n = std::to_string(count);
-    if (s.recovering) {
-        // XAUTOCLAIM with no idle minimum takes every pending entry of the
-        // group, ours from before a crash and those of consumers that are
-        // gone, in id order: all of them are applied (or skipped) before any
-        // new entry, which is what keeps the stream's order.
-        Reply reply = redis_->command(
-            {"XAUTOCLAIM", s.name, group_, consumer_, "0", s.claim_cursor, "COUNT", n});
-        if (reply->type == REDIS_REPLY_ARRAY && reply->elements >= 2) {
-            s.claim_cursor = reply_text(reply->element[0]);
-            entries = reply_entries(reply->element[1]);
-        } else {
-            s.claim_cursor = "0-0";
-        }
-        if (s.claim_cursor == "0-0")
-            s.recovering = false;
-        more = true;
-    } else {
-        Reply reply = redis_->command(
-            {"XREADGROUP", "GROUP", group_, consumer_, "COUNT", n, "STREAMS", s.name, ">"});
-        if (reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1) {
-            const redisReply* stream = reply->element[0];
-            if (stream->type == REDIS_REPLY_ARRAY && stream->elements >= 2)
-                entries = reply_entries(stream->element[1]);
-        }
+    Reply reply = redis_->command(
+        {"XREADGROUP", "GROUP", group_, consumer_, "COUNT", n, "STREAMS", s.name, ">"});
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1) {
+        const redisReply* stream = reply->element[0];
+        if (stream->type == REDIS_REPLY_ARRAY && stream->elements >= 2)
+            entries = reply_entries(stream->element[1]);
     }
     if (entries.empty())
-        return more ? 1 : 0;
+        return 0;
 
     s.applying_from = entries.front().id;
     bool isolate = s.failing_from == s.applying_from && s.failed_attempts >= drain_max_attempts;
@@ -190,6 +255,7 @@ int64_t Drain::drain_stream(Stream& s, int64_t count) {
     s.applying_from.clear();
     s.failing_from.clear();
     s.failed_attempts = 0;
+    remember_commit(s, result);
 
     std::vector<std::string> ack{"XACK", s.name, group_};
     for (const StreamEntry& e : entries)
@@ -197,9 +263,8 @@ int64_t Drain::drain_stream(Stream& s, int64_t count) {
     try {
         redis_->command(ack);
     } catch (const RedisError& e) {
-        // Committed but not acknowledged: the entries come back and are skipped.
-        s.recovering = true;
-        s.claim_cursor = "0-0";
+        // Committed but not acknowledged: rewound, the entries are skipped.
+        s.group_ready = false;
         throw;
     }
     bucket_.charge(result.rows, monotonic_us());
@@ -208,6 +273,44 @@ int64_t Drain::drain_stream(Stream& s, int64_t count) {
     status::set_state(s.slot, "running");
     s.backoff.reset();
     return static_cast<int64_t>(entries.size());
+}
+
+void Drain::remember_commit(Stream& s, const BatchResult& result) {
+    auto last = parse_stream_id(result.last_id);
+    if (result.commit_lsn == 0 || !last)
+        return;
+    // Bounded however long the standbys lag: the newest two points merge,
+    // which only makes the newest wait for the later LSN.
+    if (s.unsafe.size() >= kMaxUnsafePoints)
+        s.unsafe.pop_back();
+    s.unsafe.push_back({result.commit_lsn, *last, monotonic_us()});
+}
+
+void Drain::trim(int64_t now_us) {
+    if (!drain_trim || now_us < trim_at_us_)
+        return;
+    trim_at_us_ = now_us + kTrimIntervalUs;
+    bool any = std::any_of(streams_.begin(), streams_.end(),
+                           [](const Stream& s) { return s.group_ready && !s.unsafe.empty(); });
+    if (!any)
+        return;
+    uint64_t safe_lsn = replication_safe_lsn();
+    int64_t old_enough = now_us - static_cast<int64_t>(drain_trim_delay_ms) * 1000;
+    for (Stream& s : streams_) {
+        std::optional<StreamId> upto;
+        while (s.group_ready && !s.unsafe.empty() && s.unsafe.front().commit_lsn <= safe_lsn &&
+               s.unsafe.front().committed_us <= old_enough) {
+            upto = s.unsafe.front().last;
+            s.unsafe.pop_front();
+        }
+        if (!upto || !(s.trimmed_to < *upto))
+            continue;
+        // MINID removes the entries below it: everything up to and with upto.
+        StreamId below{upto->ms, upto->seq + 1};
+        redis_->command({"XTRIM", s.name, "MINID", below.to_string()});
+        s.trimmed_to = *upto;
+        status::set_trimmed(s.slot, upto->to_string().c_str());
+    }
 }
 
 void Drain::refresh_backlog(Stream& s, int64_t now_us) {
@@ -268,6 +371,7 @@ long Drain::run_once() {
             current_ = -1;
             refresh_backlog(s, monotonic_us());
         }
+        trim(monotonic_us());
     } catch (const RedisError& e) {
         if (e.connection_lost()) {
             lose_redis(e, monotonic_us());
@@ -295,9 +399,9 @@ void Drain::failed(const char* sqlstate, const char* message) noexcept {
         }
         Stream& s = streams_[current_];
         current_ = -1;
-        s.recovering = true;  // the batch is still pending in Redis
-        s.claim_cursor = "0-0";
-        s.group_ready = false;  // the error may be NOGROUP after the stream was deleted
+        // Rewound to the committed progress: the batch is read again, and
+        // the error may be NOGROUP after the stream was deleted.
+        s.group_ready = false;
         if (!s.applying_from.empty() && s.applying_from == s.failing_from) {
             ++s.failed_attempts;
         } else {

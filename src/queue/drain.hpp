@@ -3,12 +3,15 @@
 // new ones), apply it, acknowledge it, and say how long to sleep.
 #pragma once
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "core/queue_backoff.hpp"
 #include "core/queue_throttle.hpp"
+#include "core/queue_stream_id.hpp"
+#include "queue/apply.hpp"
 #include "queue/redis.hpp"
 
 namespace mq::queue {
@@ -30,12 +33,30 @@ public:
     void stopped() noexcept;
 
 private:
+    // A commit of the stream's progress up to last, ending at commit_lsn.
+    struct CommitPoint {
+        uint64_t commit_lsn;
+        StreamId last;
+        int64_t committed_us;
+    };
+    // What XINFO says of a stream and of our group on it.
+    struct StreamInfo {
+        StreamId last_generated;
+        StreamId max_deleted;
+        StreamId group_last_delivered;
+    };
+    static constexpr size_t kMaxUnsafePoints = 256;
+
     struct Stream {
         std::string name;
         int slot = -1;
+        // Reading from the group is set up and rewound to the committed
+        // progress; false after anything that may have lost our place.
         bool group_ready = false;
-        bool recovering = true;  // pending entries (any consumer's) come before new ones
-        std::string claim_cursor = "0-0";
+        // Committed batches whose commit may not be on every standby yet:
+        // their entries stay in Redis until it is (trim()).
+        std::deque<CommitPoint> unsafe;
+        StreamId trimmed_to;
         int64_t retry_at_us = 0;
         Backoff backoff{500, 30000};
         int64_t stats_at_us = 0;
@@ -51,6 +72,14 @@ private:
     bool ensure_redis(int64_t now_us, long* wait_ms);
     bool database_ready(int64_t now_us);
     int64_t drain_stream(Stream& stream, int64_t count);
+    // Sets the group's read position to the stream's committed progress.
+    void rewind(Stream& stream);
+    StreamInfo stream_info(const std::string& stream);
+    // Warns when the stream lacks entries the committed progress expects.
+    void report_gaps(Stream& stream, const StreamId& committed, const StreamInfo& info);
+    void remember_commit(Stream& stream, const BatchResult& result);
+    // Removes applied entries whose commit every standby has (XTRIM MINID).
+    void trim(int64_t now_us);
     void refresh_backlog(Stream& stream, int64_t now_us);
     void lose_redis(const RedisError& error, int64_t now_us);
     void set_all_states(const char* state);
@@ -63,6 +92,7 @@ private:
     std::unique_ptr<RedisClient> redis_;
     Backoff redis_backoff_{250, 10000};
     int64_t redis_retry_at_us_ = 0;
+    int64_t trim_at_us_ = 0;
     TokenBucket bucket_;
     bool database_ready_ = false;
     int64_t database_check_at_us_ = 0;

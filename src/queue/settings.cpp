@@ -29,6 +29,8 @@ int drain_max_entry_size = 1024 * 1024;
 int drain_max_attempts = 3;
 int drain_lock_timeout_ms = 5000;
 int drain_statement_timeout_ms = 60000;
+bool drain_trim = true;
+int drain_trim_delay_ms = 0;
 
 namespace {
 
@@ -113,6 +115,15 @@ void define_settings() {
                             "Bounds triggers that sleep or wait however they set lock_timeout.",
                             &drain_statement_timeout_ms, 60000, 0, INT_MAX, PGC_SIGHUP,
                             GUC_UNIT_MS, nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable(
+        "multiquery.drain_trim", "Removes applied entries from the streams (XTRIM MINID).",
+        "An entry goes once its batch's commit is flushed on every connected standby and "
+        "kept by every physical replication slot, so that a promoted standby can re-read it.",
+        &drain_trim, true, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("multiquery.drain_trim_delay",
+                            "How long applied entries stay in the streams beyond that.", nullptr,
+                            &drain_trim_delay_ms, 0, 0, INT_MAX, PGC_SIGHUP, GUC_UNIT_MS, nullptr,
+                            nullptr, nullptr);
     // What only the postmaster reads: defining a PGC_POSTMASTER variable
     // after startup is FATAL, and a library loaded late (LOAD, or a first
     // call without shared_preload_libraries) starts no workers anyway.

@@ -20,6 +20,8 @@ extern int drain_max_entry_size;
 extern int drain_max_attempts;
 extern int drain_lock_timeout_ms;
 extern int drain_statement_timeout_ms;
+extern bool drain_trim;
+extern int drain_trim_delay_ms;
 
 // Defines the GUCs; called from _PG_init in every process that loads the library.
 void define_settings();

@@ -29,6 +29,7 @@ struct Slot {
     int64 entries_skipped;
     int64 dead_letters;
     char last_applied_id[48];
+    char trimmed_to[48];
     int64 pending;  // -1: not known yet
     int64 lag;      // -1: not known (Redis cannot tell)
     char last_error[512];
@@ -183,6 +184,10 @@ void set_backlog(int slot, int64_t pending, int64_t lag) {
     });
 }
 
+void set_trimmed(int slot, const char* trimmed_to) {
+    with_slot(slot, [&](Slot& s) { copy(s.trimmed_to, sizeof(s.trimmed_to), trimmed_to); });
+}
+
 void init() {
     previous_request_hook = shmem_request_hook;
     shmem_request_hook = request_shmem;
@@ -198,8 +203,8 @@ using mq::queue::status::kMaxSlots;
 
 // Adds one row of the view; a frame with no C++ object, so it may ereport.
 void put_row(Tuplestorestate* store, TupleDesc desc, const mq::queue::status::Slot* s) {
-    Datum values[14];
-    bool nulls[14] = {false};
+    Datum values[15];
+    bool nulls[15] = {false};
     values[0] = Int32GetDatum(s->worker);
     values[1] = Int32GetDatum(s->pid);
     nulls[1] = s->pid == 0;
@@ -220,6 +225,8 @@ void put_row(Tuplestorestate* store, TupleDesc desc, const mq::queue::status::Sl
     values[12] = TimestampTzGetDatum(s->last_error_at);
     nulls[12] = s->last_error_at == 0;
     values[13] = TimestampTzGetDatum(s->updated_at);
+    values[14] = CStringGetTextDatum(s->trimmed_to);
+    nulls[14] = s->trimmed_to[0] == '\0';
     tuplestore_putvalues(store, desc, values, nulls);
 }
 

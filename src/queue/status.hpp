@@ -25,6 +25,8 @@ void set_error(int slot, const char* message);
 void add_applied(int slot, int64_t entries, int64_t rows, int64_t skipped, int64_t dead_letters,
                  const char* last_applied_id);
 void set_backlog(int slot, int64_t pending, int64_t lag);
+// The stream has been trimmed up to and with this entry id.
+void set_trimmed(int slot, const char* trimmed_to);
 
 // Registers the shared memory request and its initialisation (from _PG_init).
 void init();

@@ -1,0 +1,84 @@
+// Reading the drain's progress and the standbys' positions; see progress.hpp.
+#include "queue/progress.hpp"
+
+#include <cstdio>
+
+#include "pg/guard.hpp"
+
+extern "C" {
+#include "access/xact.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/pg_lsn.h"
+#include "utils/snapmgr.h"
+}
+
+namespace mq::queue {
+namespace {
+
+// Runs one read-only SPI query with at most one text parameter in a
+// transaction of its own; returns its single value as text, or "" for none
+// or NULL. Runs inside pg::call.
+char* single_value(const char* sql, const char* param) {
+    char* value = nullptr;
+    SetCurrentStatementStartTimestamp();
+    StartTransactionCommand();
+    if (SPI_connect() != SPI_OK_CONNECT)
+        elog(ERROR, "multiquery drain: SPI_connect failed");
+    PushActiveSnapshot(GetTransactionSnapshot());
+    Oid type = TEXTOID;
+    Datum arg = param ? CStringGetTextDatum(param) : (Datum)0;
+    int rc = SPI_execute_with_args(sql, param ? 1 : 0, &type, &arg, nullptr, true, 1);
+    if (rc != SPI_OK_SELECT)
+        elog(ERROR, "multiquery drain: unexpected SPI result %d", rc);
+    if (SPI_processed == 1) {
+        char* found = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+        // Out of SPI's context, which SPI_finish frees.
+        value = found ? MemoryContextStrdup(TopMemoryContext, found) : nullptr;
+    }
+    SPI_finish();
+    PopActiveSnapshot();
+    CommitTransactionCommand();
+    return value;
+}
+
+std::string take(char* value) {
+    std::string text = value ? value : "";
+    if (value)
+        pfree(value);
+    return text;
+}
+
+}  // namespace
+
+std::string committed_progress(const std::string& stream) {
+    MemoryContext caller = CurrentMemoryContext;
+    char* value = pg::call([&] {
+        return single_value("SELECT last_id FROM multiquery.drain_progress WHERE stream = $1",
+                            stream.c_str());
+    });
+    MemoryContextSwitchTo(caller);
+    std::string id = take(value);
+    return id.empty() ? "0-0" : id;
+}
+
+uint64_t replication_safe_lsn() {
+    MemoryContext caller = CurrentMemoryContext;
+    // LEAST ignores NULLs: with no standby and no slot, flushed is safe.
+    char* value = pg::call([&] {
+        return single_value(
+            "SELECT LEAST(pg_catalog.pg_current_wal_flush_lsn(),"
+            " (SELECT pg_catalog.min(coalesce(flush_lsn, '0/0')) FROM pg_catalog.pg_stat_replication),"
+            " (SELECT pg_catalog.min(restart_lsn) FROM pg_catalog.pg_replication_slots"
+            "   WHERE slot_type = 'physical'))::text",
+            nullptr);
+    });
+    MemoryContextSwitchTo(caller);
+    std::string text = take(value);
+    uint32_t high = 0, low = 0;
+    if (std::sscanf(text.c_str(), "%X/%X", &high, &low) != 2)
+        return 0;
+    return (static_cast<uint64_t>(high) << 32) | low;
+}
+
+}  // namespace mq::queue

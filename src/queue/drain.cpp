@@ -107,7 +107,7 @@ bool Drain::ensure_redis(int64_t now_us, long* wait_ms) {
         return false;
     }
     try {
-        redis_ = RedisClient::connect(redis_config());
+        redis_ = connect_master(redis_config(), sentinel_config());
     } catch (const RedisError& e) {
         lose_redis(e, now_us);
         *wait_ms = std::max<long>(1, static_cast<long>((redis_retry_at_us_ - now_us) / 1000));
@@ -373,7 +373,9 @@ long Drain::run_once() {
         }
         trim(monotonic_us());
     } catch (const RedisError& e) {
-        if (e.connection_lost()) {
+        // A replica since a failover (READONLY) or a restarting Redis
+        // (LOADING) is an unavailable master: found again, with backoff.
+        if (master_unavailable(e)) {
             lose_redis(e, monotonic_us());
             return kIdleWaitMs;
         }

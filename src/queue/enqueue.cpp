@@ -27,17 +27,28 @@ using mq::queue::RedisClient;
 using mq::queue::RedisError;
 
 std::unique_ptr<RedisClient> connection;  // this backend's; replaced when broken or reconfigured
+std::string connection_settings;          // the settings it was made with
 int64_t connection_used_us = 0;
+
+// The settings that decide which Redis enqueue() writes to, as one value.
+std::string settings_of(const mq::queue::RedisConfig& config,
+                        const mq::queue::SentinelConfig& sentinel) {
+    std::string key = config.host + '\n' + std::to_string(config.port) + '\n' + config.password +
+                      '\n' + sentinel.master_name;
+    for (const mq::queue::HostPort& address : sentinel.sentinels)
+        key += '\n' + address.host + ':' + std::to_string(address.port);
+    return key;
+}
 
 // Checks a connection idle for over a second with PING, so that one Redis
 // closed meanwhile (a restart) is replaced before the XADD rather than
 // failing it: an XADD whose reply was lost must not be re-sent blindly.
 RedisClient& redis() {
     mq::queue::RedisConfig config = mq::queue::redis_config();
+    mq::queue::SentinelConfig sentinel = mq::queue::sentinel_config();
+    std::string settings = settings_of(config, sentinel);
     int64_t now = mq::queue::monotonic_us();
-    if (connection && (connection->broken() || connection->config().host != config.host ||
-                       connection->config().port != config.port ||
-                       connection->config().password != config.password))
+    if (connection && (connection->broken() || connection_settings != settings))
         connection.reset();
     if (connection && now - connection_used_us > 1000000) {
         try {
@@ -46,8 +57,10 @@ RedisClient& redis() {
             connection.reset();
         }
     }
-    if (!connection)
-        connection = RedisClient::connect(config);
+    if (!connection) {
+        connection = mq::queue::connect_master(config, sentinel);
+        connection_settings = settings;
+    }
     connection_used_us = now;
     return *connection;
 }
@@ -56,13 +69,22 @@ RedisClient& redis() {
 std::string xadd(const std::string& stream, const std::vector<std::string>& fields) {
     std::vector<std::string> args{"XADD", stream, "*"};
     args.insert(args.end(), fields.begin(), fields.end());
-    try {
-        return mq::queue::reply_text(redis().command(args).get());
-    } catch (const RedisError& e) {
-        if (e.connection_lost())
-            connection.reset();
-        throw mq::Error(e.sqlstate(), std::string("could not add to Redis stream \"") + stream +
+    for (int attempt = 1;; ++attempt) {
+        try {
+            return mq::queue::reply_text(redis().command(args).get());
+        } catch (const RedisError& e) {
+            if (mq::queue::master_unavailable(e))
+                connection.reset();
+            // READONLY: a replica since a failover refused the XADD, so it
+            // was not applied: once more, to the master Sentinel names now.
+            if (e.is_reply("READONLY") && attempt == 1)
+                continue;
+            std::string sqlstate = e.is_reply("LOADING")    ? "57P03"  // cannot_connect_now
+                                   : e.is_reply("READONLY") ? "08006"
+                                                            : e.sqlstate();
+            throw mq::Error(sqlstate, std::string("could not add to Redis stream \"") + stream +
                                           "\": " + e.what());
+        }
     }
 }
 

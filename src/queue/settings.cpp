@@ -6,6 +6,7 @@
 #include "module.hpp"
 
 #include "core/queue_streams.hpp"
+#include "core/redis_address.hpp"
 #include "pg/guard.hpp"
 
 extern "C" {
@@ -18,6 +19,8 @@ char* redis_host = nullptr;
 int redis_port = 6379;
 char* redis_password = nullptr;
 int redis_timeout_ms = 2000;
+char* redis_sentinels = nullptr;
+char* redis_master_name = nullptr;
 char* drain_database = nullptr;
 char* drain_role = nullptr;
 char* drain_streams = nullptr;
@@ -40,6 +43,20 @@ bool check_streams(char** newval, void** /*extra*/, GucSource /*source*/) {
     try {
         std::string error;
         ok = parse_stream_list(*newval ? *newval : "", &error).has_value();
+        if (!ok)
+            GUC_check_errdetail("%s", error.c_str());
+    } catch (...) {
+        ok = false;
+    }
+    return ok;
+}
+
+// Refuses a redis_sentinels value that is not a host:port list.
+bool check_sentinels(char** newval, void** /*extra*/, GucSource /*source*/) {
+    bool ok = false;
+    try {
+        std::string error;
+        ok = parse_host_ports(*newval ? *newval : "", &error).has_value();
         if (!ok)
             GUC_check_errdetail("%s", error.c_str());
     } catch (...) {
@@ -73,6 +90,15 @@ void define_settings() {
                             "How long to wait for Redis to connect or answer a command.", nullptr,
                             &redis_timeout_ms, 2000, 10, 600000, PGC_SUSET, GUC_UNIT_MS, nullptr,
                             nullptr, nullptr);
+    DefineCustomStringVariable(
+        "multiquery.redis_sentinels",
+        "Redis Sentinels (host:port, comma-separated) that name the write queue's master.",
+        "Empty: multiquery.redis_host and redis_port are the master.", &redis_sentinels, "",
+        PGC_SUSET, 0, check_sentinels, nullptr, nullptr);
+    DefineCustomStringVariable("multiquery.redis_master_name",
+                               "Name of the master the Sentinels monitor for the write queue.",
+                               nullptr, &redis_master_name, "mymaster", PGC_SUSET, 0, nullptr,
+                               nullptr, nullptr);
     DefineCustomStringVariable(
         "multiquery.drain_role", "Role whose privileges the drain's inserts run with.",
         "Empty (or a superuser) means each table's owner; set a role that may write only the "
@@ -145,6 +171,15 @@ RedisConfig redis_config() {
     config.port = redis_port;
     config.password = redis_password ? redis_password : "";
     config.timeout_ms = redis_timeout_ms;
+    return config;
+}
+
+SentinelConfig sentinel_config() {
+    SentinelConfig config;
+    std::string error;
+    config.sentinels = parse_host_ports(redis_sentinels ? redis_sentinels : "", &error)
+                           .value_or(std::vector<HostPort>{});
+    config.master_name = redis_master_name ? redis_master_name : "";
     return config;
 }
 

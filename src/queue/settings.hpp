@@ -2,6 +2,7 @@
 #pragma once
 
 #include "queue/redis.hpp"
+#include "queue/redis_master.hpp"
 
 namespace mq::queue {
 
@@ -9,6 +10,8 @@ extern char* redis_host;
 extern int redis_port;
 extern char* redis_password;
 extern int redis_timeout_ms;
+extern char* redis_sentinels;
+extern char* redis_master_name;
 extern char* drain_database;
 extern char* drain_role;
 extern char* drain_streams;
@@ -28,5 +31,8 @@ void define_settings();
 
 // Where Redis is, as the GUCs say now.
 RedisConfig redis_config();
+
+// The Sentinels to ask for the master, as the GUCs say now (none: use redis_host).
+SentinelConfig sentinel_config();
 
 }  // namespace mq::queue

@@ -11,12 +11,14 @@ use Test::More;
 use Time::HiRes qw(usleep);
 
 # new(): picks a port and a directory; start() runs the server.
+# new(args => ['--replicaof', '127.0.0.1', $port]): more server arguments.
 sub new {
-	my ($class) = @_;
+	my ($class, %options) = @_;
 	my $self = {
 		port => PostgreSQL::Test::Cluster::get_free_port(),
 		dir => PostgreSQL::Test::Utils::tempdir('redis'),
 		pid => undef,
+		args => $options{args} // [],
 	};
 	return bless $self, $class;
 }
@@ -30,7 +32,7 @@ sub start {
 	system('redis-server', '--port', $self->{port}, '--bind', '127.0.0.1',
 		'--protected-mode', 'no', '--dir', $dir, '--appendonly', 'yes',
 		'--appendfsync', 'always', '--save', '', '--daemonize', 'yes',
-		'--pidfile', "$dir/redis.pid", '--logfile', "$dir/redis.log") == 0
+		'--pidfile', "$dir/redis.pid", '--logfile', "$dir/redis.log", @{ $self->{args} }) == 0
 	  or BAIL_OUT("redis-server did not start: $?");
 	for (1 .. 300) {
 		if ($self->ping) {

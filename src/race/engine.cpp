@@ -341,7 +341,8 @@ void Race::wind_down(bool report_errors) {
         }
         // Each request's socket stays with its connection, which takes no new
         // query before the server has closed it (engine: advance_drain).
-        std::vector<int> sockets = send_cancel_requests(connections, kCancelSendBoundMs);
+        std::vector<int> sockets(connections.size());
+        send_cancel_requests(connections, kCancelSendBoundMs, &sockets);
         int64_t now = now_ms();
         for (size_t i = 0; i < running.size(); ++i) {
             TargetSlot* slot = running[i]->slot;

@@ -128,8 +128,11 @@ bool Race::take_result(Runner* runner, PGresult* raw) {
         // The query's rows one at a time, so that a large result is never
         // held whole by libpq: set now that the query is the pipeline's
         // current statement, before any of its results is parsed.
-        if (runner->pipeline.items[runner->at] == Sent::kQuery)
-            PQsetSingleRowMode(conn);
+        if (runner->pipeline.items[runner->at] == Sent::kQuery &&
+            PQsetSingleRowMode(conn) == 0) {
+            connection_failed(runner, "libpq refused single-row mode for the query");
+            return false;
+        }
         return true;
     }
     switch (item) {

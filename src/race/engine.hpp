@@ -9,6 +9,10 @@
 // taken after the LSN the probe saw); a target whose probe fails the policy
 // drops out before its rows are read.
 //
+// Every query runs inside BEGIN TRANSACTION READ ONLY ... ROLLBACK, sent
+// with it in one pipeline (engine_pipeline.cpp): it cannot write, and leaves
+// nothing transactional behind on the cached connection.
+//
 // Every target moves through connecting (or draining what an earlier race
 // cancelled), sending, and receiving; all of them are driven from one wait on
 // the backend's latch and every target's socket, so that interrupts

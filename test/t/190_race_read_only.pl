@@ -101,6 +101,28 @@ race(qq{"$primary_target"}, 'DECLARE leak CURSOR WITH HOLD FOR SELECT 1', 'x int
 like($err, qr/cursor "leak" does not exist/,
 	'a WITH HOLD cursor of one race is gone in the next') or diag("output: $out");
 
+# A query cancelled inside its read-only block (the standby sleeps, the
+# primary wins) leaves the block aborted until the ROLLBACK that follows it:
+# the next race drains through that ROLLBACK and its sync and reuses the
+# same remote backend, idle and read-only.
+my $standby_target = $target->($standby->port);
+for my $probe ('', 'min_lsn 0/0') {
+	my $args = $probe eq '' ? '' : q{, min_lsn => '0/0'};
+	my $pid_query = qq{SELECT * FROM multiquery.race_query('{"$standby_target"}',
+		'SELECT pg_backend_pid()' $args) AS t(pid int)};
+	my ($before) = session_query($session, $pid_query);
+	my ($winner) = session_query($session, qq{
+		SELECT * FROM multiquery.race_query('{$both}',
+			'SELECT pg_is_in_recovery() FROM pg_sleep(CASE WHEN pg_is_in_recovery() THEN 30 ELSE 0 END)'
+			$args) AS t(r bool)});
+	is($winner, 'f', "cancel ($probe): the primary won, the standby's query was cancelled");
+	my ($after) = session_query($session, $pid_query);
+	is($after, $before, "cancel ($probe): the next race reuses the drained connection");
+	is($standby->safe_psql('postgres',
+			"SELECT state FROM pg_stat_activity WHERE pid = $before"),
+		'idle', "cancel ($probe): which is idle, outside any transaction");
+}
+
 # Through the proxy the session default is read-write and unreported.
 ($out) = race(qq{"$proxied_target"}, 'SHOW default_transaction_read_only', 'x text');
 is($out, 'off', 'through the proxy the startup option is gone: the session default is off');

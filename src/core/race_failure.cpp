@@ -2,27 +2,24 @@
 #include "core/race_failure.hpp"
 
 namespace mq {
-namespace {
 
-bool contains(std::string_view text, std::string_view part) {
-    return text.find(part) != std::string_view::npos;
-}
-
-}  // namespace
-
-FailureKind classify_remote_error(std::string_view sqlstate, std::string_view message) {
-    if (sqlstate == "08P01" && contains(message, "bind message supplies"))
+FailureKind classify_remote_error(std::string_view sqlstate, bool connection_survived) {
+    if (sqlstate == "08P01" && connection_survived)
         return FailureKind::kDeterministic;
     return classify_sqlstate(sqlstate);
 }
 
-std::string remote_error_hint(std::string_view sqlstate, std::string_view message) {
-    if (sqlstate == "08P01" && contains(message, "bind message supplies"))
+std::string remote_error_hint(std::string_view sqlstate, bool connection_survived) {
+    if (sqlstate == "08P01" && connection_survived)
         return "The params array must have one element for each $n the query uses.";
-    if (sqlstate == "42601" && contains(message, "cannot insert multiple commands"))
-        return "race_query runs exactly one statement; send the others separately.";
     if (sqlstate == "25006")
         return "race_query runs every query in a read-only transaction: it is for reads.";
+    if (sqlstate == "2D000")
+        return "race_query runs every query inside a read-only transaction block, where a "
+               "procedure or DO block cannot COMMIT or ROLLBACK.";
+    if (sqlstate == "25001")
+        return "race_query runs every query inside a read-only transaction block; this "
+               "command cannot run there.";
     return {};
 }
 

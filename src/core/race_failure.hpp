@@ -10,14 +10,17 @@
 
 namespace mq {
 
-// Classifies an error a target returned. Like classify_sqlstate, except for
+// Classifies an error a target returned, by its SQLSTATE and whether the
+// connection survived it (never by its message, which follows the server's
+// lc_messages). Like classify_sqlstate, except for a protocol violation
+// (08P01) the server answered with a plain ERROR and kept the session: that is
 // the server's complaint that the parameters sent do not match the query's
-// $n: a protocol-class code (08P01) that is nevertheless the caller's fault.
-FailureKind classify_remote_error(std::string_view sqlstate, std::string_view message);
+// $n, the caller's fault; a protocol violation that ended the session is not.
+FailureKind classify_remote_error(std::string_view sqlstate, bool connection_survived);
 
 // A hint that makes a well-known remote error clearer to a race_query caller,
-// or empty.
-std::string remote_error_hint(std::string_view sqlstate, std::string_view message);
+// decided by the same two facts, or empty.
+std::string remote_error_hint(std::string_view sqlstate, bool connection_survived);
 
 // Why one target dropped out of a race.
 struct TargetFailure {

@@ -21,7 +21,9 @@ constexpr std::string_view kDeterministicClasses[] = {
 
 // Codes from otherwise-transient classes that are still the statement's fault.
 constexpr std::string_view kDeterministicCodes[] = {
+    "25001",  // active_sql_transaction: a command that cannot run in a transaction block
     "25006",  // read_only_sql_transaction: a write sent where only reads go
+    "2D000",  // invalid_transaction_termination: COMMIT in a DO block or procedure
     "2F005",  // function executed no return statement
     "39004",  // null value not allowed from an external routine
 };

@@ -74,9 +74,13 @@ bool start(PGconn* conn, PendingCancel* cancel) {
 
 }  // namespace
 
-std::vector<int> send_cancel_requests(const std::vector<PGconn*>& connections,
-                                     int bound_ms) noexcept {
-    std::vector<int> sockets(connections.size(), -1);
+void send_cancel_requests(const std::vector<PGconn*>& connections, int bound_ms,
+                          std::vector<int>* sockets) noexcept {
+    // Nothing that can throw runs outside the try: a bad_alloc escaping a
+    // noexcept function would call std::terminate, and a backend that dies
+    // that way makes the postmaster restart the whole cluster.
+    for (int& socket : *sockets)
+        socket = -1;
     std::vector<PendingCancel> pending;
     try {
         pending.resize(connections.size());
@@ -124,12 +128,11 @@ std::vector<int> send_cancel_requests(const std::vector<PGconn*>& connections,
     // Handed over only now, when nothing can throw any more: a request still
     // connecting when the bound ran out was never sent.
     for (size_t i = 0; i < pending.size(); ++i) {
-        if (pending[i].written)
-            sockets[i] = pending[i].fd;
+        if (pending[i].written && i < sockets->size())
+            (*sockets)[i] = pending[i].fd;
         else
             close_socket(&pending[i]);
     }
-    return sockets;
 }
 
 bool cancel_delivered(int socket) noexcept {

@@ -204,7 +204,9 @@ void close_all_connections() {
                 running.push_back(slot->conn);
         // Nothing runs on these connections after this: no need to see the
         // requests through.
-        for (int socket : send_cancel_requests(running, kExitCancelBoundMs))
+        std::vector<int> sockets(running.size());
+        send_cancel_requests(running, kExitCancelBoundMs, &sockets);
+        for (int socket : sockets)
             close_cancel_socket(socket);
         for (auto& [key, slot] : *slots)
             slot->close();

@@ -35,11 +35,6 @@ bool socket_ready(PGconn* conn, uint32_t wanted) {
     return fd.fd >= 0 && poll(&fd, 1, 0) > 0;
 }
 
-std::string field(const PGresult* result, int code) {
-    const char* value = PQresultErrorField(result, code);
-    return value == nullptr ? std::string() : std::string(value);
-}
-
 }  // namespace
 
 Race::Race(const std::vector<TargetSpec>& targets, const RaceRequest& request, ResultSink* sink)
@@ -107,14 +102,14 @@ void Race::run() {
 }
 
 bool Race::active(const Runner& runner) const {
-    if (!runner.entered || runner.phase == Phase::kFailed || runner.phase == Phase::kWon)
+    if (runner.phase == Phase::kWaiting || runner.phase == Phase::kFailed ||
+        runner.phase == Phase::kWon)
         return false;
     // While one target streams its rows, the others wait unread.
     return leader_ == nullptr || leader_ == &runner;
 }
 
 void Race::enter(Runner* runner) {
-    runner->entered = true;
     TargetSlot* slot = runner->slot;
     switch (slot->state) {
         case ConnectionState::kNone:
@@ -129,7 +124,7 @@ void Race::enter(Runner* runner) {
             if (runner->spec->password_required && !PQconnectionUsedPassword(slot->conn))
                 slot->close();
             if (slot->conn != nullptr && slot->idle_connection_alive()) {
-                runner->reused = true;
+                runner->origin = Origin::kCached;
                 send_query(runner);
             } else {
                 connect(runner);
@@ -262,21 +257,8 @@ void Race::advance_query(Runner* runner) {
     }
     int rows = 0;
     while (runner->phase == Phase::kReceiving && !PQisBusy(conn)) {
-        PGresult* result = PQgetResult(conn);
-        if (runner->step != Step::kQuery) {
-            if (!advance_probe(runner, result))
-                return;
-            continue;
-        }
-        if (result == nullptr) {
-            if (runner->probed) {
-                runner->step = Step::kQuerySync;  // the sync ends the pipeline
-                continue;
-            }
-            finish_query(runner);
+        if (!take_result(runner, PQgetResult(conn)))
             return;
-        }
-        handle_result(runner, result);
         if (++rows % kRowsBetweenInterruptChecks == 0) {
             pg::check_for_interrupts();
             if (PQconsumeInput(conn) == 0) {
@@ -284,82 +266,6 @@ void Race::advance_query(Runner* runner) {
                 return;
             }
         }
-    }
-}
-
-void Race::finish_query(Runner* runner) {
-    runner->slot->check_after_query();
-    if (runner->rows_complete) {
-        runner->phase = Phase::kWon;
-        runner->finished_us = now_us();
-        runner->slot->backoff.record_success();
-        winner_ = runner;
-    }
-}
-
-void Race::handle_result(Runner* runner, PGresult* raw) {
-    // Owns the result, so that a throwing conversion still frees it.
-    std::unique_ptr<PGresult, void (*)(PGresult*)> result(raw, PQclear);
-    TargetSlot* slot = runner->slot;
-    switch (PQresultStatus(raw)) {
-        case PGRES_SINGLE_TUPLE:
-        case PGRES_TUPLES_OK:
-            if (leader_ == nullptr) {
-                leader_ = runner;
-                sink_->check_shape(raw, runner->spec->name);
-            }
-            sink_->add_rows(raw, runner->spec->name);
-            if (PQresultStatus(raw) == PGRES_TUPLES_OK)
-                runner->rows_complete = true;
-            return;
-        case PGRES_COMMAND_OK:
-            slot->start_draining(now_ms() + cancel_timeout_ms);
-            runner->phase = Phase::kFailed;
-            runner->error = "the query returned no rows";
-            throw Error("0A000", "race_query needs a query that returns rows",
-                        "Race target \"" + runner->spec->name + "\" ran a " +
-                            PQcmdStatus(raw) + " command.",
-                        "Send SELECT, VALUES, TABLE or a statement with RETURNING.");
-        case PGRES_EMPTY_QUERY:
-            slot->start_draining(now_ms() + cancel_timeout_ms);
-            runner->phase = Phase::kFailed;
-            runner->error = "empty query";
-            throw Error("42601", "race_query's query is empty");
-        case PGRES_FATAL_ERROR: {
-            std::string sqlstate = field(raw, PG_DIAG_SQLSTATE);
-            std::string message = field(raw, PG_DIAG_MESSAGE_PRIMARY);
-            if (message.empty())
-                message = one_line(PQresultErrorMessage(raw));
-            // The query is over on that server; what follows its error is read later.
-            slot->start_draining(now_ms() + cancel_timeout_ms);
-            if (classify_remote_error(sqlstate, message) == FailureKind::kDeterministic) {
-                runner->phase = Phase::kFailed;
-                runner->error = message;
-                std::string hint = field(raw, PG_DIAG_MESSAGE_HINT);
-                if (hint.empty())
-                    hint = remote_error_hint(sqlstate, message);
-                throw Error(sqlstate, message, field(raw, PG_DIAG_MESSAGE_DETAIL), hint);
-            }
-            if (leader_ == runner) {
-                sink_->clear();
-                leader_ = nullptr;
-            }
-            fail(runner, TargetFailure::Kind::kRemote, message + " (SQLSTATE " + sqlstate + ")",
-                 sqlstate);
-            return;
-        }
-        case PGRES_COPY_IN:
-        case PGRES_COPY_OUT:
-        case PGRES_COPY_BOTH:
-            // libpq cannot leave COPY without finishing it: drop the connection.
-            slot->close();
-            runner->phase = Phase::kFailed;
-            runner->error = "COPY";
-            throw Error("0A000", "race_query does not run COPY",
-                        "Race target \"" + runner->spec->name + "\" started a COPY.");
-        default:
-            connection_failed(runner, one_line(PQresultErrorMessage(raw)));
-            return;
     }
 }
 
@@ -372,9 +278,8 @@ void Race::connection_failed(Runner* runner, const std::string& reason) {
     // A cached connection may have died while it sat idle (its server
     // restarted, its backend was terminated): that is no fault of the target,
     // so it gets one fresh connection before it counts as failed.
-    if (runner->reused && !runner->reconnected) {
-        runner->reconnected = true;
-        runner->rows_complete = false;
+    if (runner->origin == Origin::kCached) {
+        runner->origin = Origin::kReplacement;
         connect(runner);
         return;
     }
@@ -396,7 +301,7 @@ void Race::fail(Runner* runner, TargetFailure::Kind kind, const std::string& rea
 void Race::raise_all_failed(bool timed_out) {
     if (timed_out)
         for (Runner& runner : runners_)
-            if (active(runner) || (runner.entered && runner.phase != Phase::kFailed &&
+            if (active(runner) || (runner.phase != Phase::kWaiting && runner.phase != Phase::kFailed &&
                                    runner.phase != Phase::kWon)) {
                 runner.phase = Phase::kFailed;
                 runner.finished_us = now_us();
@@ -420,7 +325,7 @@ void Race::wind_down(bool report_errors) {
         std::vector<Runner*> running;
         std::vector<PGconn*> connections;
         for (Runner& runner : runners_) {
-            if (!runner.entered || runner.slot->state != ConnectionState::kBusy ||
+            if (runner.phase == Phase::kWaiting || runner.slot->state != ConnectionState::kBusy ||
                 runner.phase == Phase::kWon)
                 continue;
             // A loser whose whole answer has already arrived needs no cancel:
@@ -436,7 +341,8 @@ void Race::wind_down(bool report_errors) {
         }
         // Each request's socket stays with its connection, which takes no new
         // query before the server has closed it (engine: advance_drain).
-        std::vector<int> sockets = send_cancel_requests(connections, kCancelSendBoundMs);
+        std::vector<int> sockets(connections.size());
+        send_cancel_requests(connections, kCancelSendBoundMs, &sockets);
         int64_t now = now_ms();
         for (size_t i = 0; i < running.size(); ++i) {
             TargetSlot* slot = running[i]->slot;
@@ -446,7 +352,7 @@ void Race::wind_down(bool report_errors) {
                 slot->close();
         }
         for (Runner& runner : runners_) {
-            if (!runner.entered)
+            if (runner.phase == Phase::kWaiting)
                 continue;
             Outcome outcome = runner.phase == Phase::kWon      ? Outcome::kWin
                               : runner.phase == Phase::kFailed ? Outcome::kError

@@ -9,6 +9,10 @@
 // taken after the LSN the probe saw); a target whose probe fails the policy
 // drops out before its rows are read.
 //
+// Every query runs inside BEGIN TRANSACTION READ ONLY ... ROLLBACK, sent
+// with it in one pipeline (engine_pipeline.cpp): it cannot write, and leaves
+// nothing transactional behind on the cached connection.
+//
 // Every target moves through connecting (or draining what an earlier race
 // cancelled), sending, and receiving; all of them are driven from one wait on
 // the backend's latch and every target's socket, so that interrupts
@@ -55,40 +59,65 @@ public:
     void run();
 
 private:
-    enum class Phase { kIdle, kConnecting, kDraining, kSending, kReceiving, kWon, kFailed };
-    // Where a pipelined (probed) query is: the probe's result, its end, its
-    // sync, the query's results, the query's sync. Unprobed queries stay at kQuery.
-    enum class Step { kProbe, kProbeEnd, kProbeSync, kQuery, kQuerySync };
+    // Where a target is in this race. kWaiting: not entered (held for the
+    // hedge, or skipped while backed off).
+    enum class Phase { kWaiting, kConnecting, kDraining, kSending, kReceiving, kWon, kFailed };
+
+    // What goes out to a target, all in one pipeline (one round trip); its
+    // results come back in the same order and are read against this list.
+    // The query runs inside BEGIN TRANSACTION READ ONLY ... ROLLBACK whatever
+    // the session's defaults: it cannot write, and whatever transactional
+    // state it leaves (SET, LISTEN, a WITH HOLD cursor) is rolled back. The
+    // sync after the query ends the server's skipping after an error, so
+    // that the ROLLBACK runs whether the query succeeded or failed.
+    enum class Sent : uint8_t {
+        kProbe,     // the freshness probe (policies): a transaction of its own, first
+        kBegin,     // BEGIN TRANSACTION READ ONLY
+        kQuery,     // the caller's query, its rows read one at a time
+        kRollback,  // ends the block, leaving the connection idle
+        kSync,      // a pipeline sync
+    };
+    struct Pipeline {
+        const Sent* items = nullptr;
+        size_t size = 0;
+        bool has_query() const;
+    };
+    // A cached connection that broke while idle gets one fresh replacement
+    // before its target counts as failed.
+    enum class Origin { kNew, kCached, kReplacement };
 
     struct Runner {
         const TargetSpec* spec;
         TargetSlot* slot;
-        Phase phase = Phase::kIdle;
-        bool entered = false;
-        bool reused = false;       // its query went out on a cached connection
-        bool reconnected = false;  // a broken cached connection was replaced once
-        bool rows_complete = false;
-        bool probed = false;      // a probe went out with the query (pipeline mode)
-        bool probe_only = false;  // a lagging standby: only the probe went out
-        Step step = Step::kQuery;
+        Phase phase = Phase::kWaiting;
+        Origin origin = Origin::kNew;
+        Pipeline pipeline;     // what went out on its connection
+        size_t at = 0;         // the item of pipeline whose results come next
         uint32_t ready = 0;        // socket events seen by the last wait
         int64_t finished_us = 0;  // when it won or failed
         std::string error;
     };
+
+    // The freshness probe's SQL (engine_probe.cpp).
+    static const char* const kProbeQuery;
 
     void enter(Runner* runner);
     void advance(Runner* runner);
     void advance_connect(Runner* runner);
     void advance_drain(Runner* runner);
     void advance_query(Runner* runner);
-    void handle_result(Runner* runner, PGresult* result);
+    // Sends the runner's pipeline: the probe if a policy asks for one (only
+    // the probe to a lagging standby), then the query in its read-only block.
     void send_query(Runner* runner);
-    // Takes one result of a probed pipeline before the query's rows; false
-    // once the runner has left the receiving phase (failed, or re-sent).
-    bool advance_probe(Runner* runner, PGresult* result);
+    // Takes the next result of the runner's pipeline (owning it); false once
+    // the runner has left the receiving phase (won, failed, or re-sent).
+    bool take_result(Runner* runner, PGresult* result);
+    // One result of the caller's query: rows, or why there are none.
+    void handle_result(Runner* runner, PGresult* result);
     void judge_probe(Runner* runner, const PGresult* result);
-    // The query's results are all read: win if it had rows, reuse the connection.
-    void finish_query(Runner* runner);
+    // The last sync is read: the query won (the connection is idle again),
+    // or a lagging standby's probe passed and the query follows.
+    void finish_pipeline(Runner* runner);
     // Sends the held targets their query once the hedge delay is over or
     // every entered target failed.
     void maybe_hedge();

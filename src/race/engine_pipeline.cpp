@@ -1,0 +1,275 @@
+// What a race sends to each target, in one pipeline, and how the results are
+// read back against it. Part of Race (engine.hpp).
+//
+// Every query goes out as
+//     [probe, sync,] BEGIN TRANSACTION READ ONLY, query, sync, ROLLBACK, sync
+// in one round trip. The explicit read-only block is what keeps the query
+// from writing, whatever the session's defaults (a server that does not
+// report default_transaction_read_only, a pooler that dropped the startup
+// option, a query that turned the default off): a DO block or procedure that
+// COMMITs fails inside it (2D000), and SET, set_config, LISTEN or a WITH HOLD
+// cursor are undone by the ROLLBACK. A query that returns no rows is a
+// utility command, and some (PREPARE) outlive any rollback: its connection
+// is closed rather than reused.
+#include <cstring>
+#include <iterator>
+#include <memory>
+
+#include "core/error.hpp"
+#include "race/engine.hpp"
+#include "race/settings.hpp"
+
+namespace mq::race {
+namespace {
+
+std::string error_text(PGconn* conn) {
+    std::string text = one_line(PQerrorMessage(conn));
+    return text.empty() ? "connection lost" : text;
+}
+
+std::string field(const PGresult* result, int code) {
+    const char* value = PQresultErrorField(result, code);
+    return value == nullptr ? std::string() : std::string(value);
+}
+
+// True when the server ended the session with its error (FATAL, PANIC) or the
+// connection is gone: an error that says nothing about the statement. Read
+// from the untranslated severity, never from the message.
+bool connection_survived(PGconn* conn, const PGresult* result) {
+    std::string severity = field(result, PG_DIAG_SEVERITY_NONLOCALIZED);
+    return PQstatus(conn) == CONNECTION_OK && severity != "FATAL" && severity != "PANIC";
+}
+
+}  // namespace
+
+bool Race::Pipeline::has_query() const {
+    for (size_t i = 0; i < size; ++i)
+        if (items[i] == Sent::kQuery)
+            return true;
+    return false;
+}
+
+void Race::send_query(Runner* runner) {
+    static constexpr Sent kPlain[] = {Sent::kBegin, Sent::kQuery, Sent::kSync, Sent::kRollback,
+                                      Sent::kSync};
+    // The probe and its sync first: a transaction of its own, so that the
+    // query's snapshot is taken after the probe read the LSN, whatever the
+    // server's default isolation.
+    static constexpr Sent kProbed[] = {Sent::kProbe, Sent::kSync,     Sent::kBegin, Sent::kQuery,
+                                       Sent::kSync,  Sent::kRollback, Sent::kSync};
+    // A lagging standby: only the probe, until one shows it caught up.
+    static constexpr Sent kProbeOnly[] = {Sent::kProbe, Sent::kSync};
+    TargetSlot* slot = runner->slot;
+    PGconn* conn = slot->conn;
+    if (freshness_.max_replica_lag_ms == 0)
+        slot->lagging = false;
+    bool probed = freshness_.min_lsn != 0 || freshness_.max_replica_lag_ms > 0;
+    if (!probed)
+        runner->pipeline = {kPlain, std::size(kPlain)};
+    else if (slot->lagging)
+        runner->pipeline = {kProbeOnly, std::size(kProbeOnly)};
+    else
+        runner->pipeline = {kProbed, std::size(kProbed)};
+    runner->at = 0;
+    bool sent = PQenterPipelineMode(conn) == 1;
+    for (size_t i = 0; sent && i < runner->pipeline.size; ++i) {
+        switch (runner->pipeline.items[i]) {
+            case Sent::kProbe:
+                sent = PQsendQueryParams(conn, kProbeQuery, 0, nullptr, nullptr, nullptr,
+                                         nullptr, 0);
+                break;
+            case Sent::kBegin:
+                sent = PQsendQueryParams(conn, "BEGIN TRANSACTION READ ONLY", 0, nullptr, nullptr,
+                                         nullptr, nullptr, 0);
+                break;
+            case Sent::kQuery:
+                sent = PQsendQueryParams(conn, request_.query.c_str(),
+                                         static_cast<int>(param_values_.size()), nullptr,
+                                         param_values_.data(), nullptr, nullptr, 0);
+                break;
+            case Sent::kRollback:
+                sent = PQsendQueryParams(conn, "ROLLBACK", 0, nullptr, nullptr, nullptr, nullptr,
+                                         0);
+                break;
+            case Sent::kSync:
+                sent = PQpipelineSync(conn);
+                break;
+        }
+    }
+    if (!sent) {
+        connection_failed(runner, error_text(conn));
+        return;
+    }
+    slot->state = ConnectionState::kBusy;
+    runner->phase = Phase::kSending;
+}
+
+bool Race::take_result(Runner* runner, PGresult* raw) {
+    std::unique_ptr<PGresult, void (*)(PGresult*)> result(raw, PQclear);
+    PGconn* conn = runner->slot->conn;
+    Sent item = runner->pipeline.items[runner->at];
+    ExecStatusType status = raw == nullptr ? PGRES_EMPTY_QUERY : PQresultStatus(raw);
+    if (item == Sent::kSync) {
+        if (status != PGRES_PIPELINE_SYNC) {
+            connection_failed(runner, "unexpected result in the pipeline: " +
+                                          std::string(raw == nullptr ? "end of results"
+                                                                     : PQresStatus(status)));
+            return false;
+        }
+        if (++runner->at == runner->pipeline.size) {
+            finish_pipeline(runner);
+            return false;
+        }
+        return true;
+    }
+    if (raw == nullptr) {
+        // A statement's results are over; the next item's come next.
+        ++runner->at;
+        // The query's rows one at a time, so that a large result is never
+        // held whole by libpq: set now that the query is the pipeline's
+        // current statement, before any of its results is parsed.
+        if (runner->pipeline.items[runner->at] == Sent::kQuery &&
+            PQsetSingleRowMode(conn) == 0) {
+            connection_failed(runner, "libpq refused single-row mode for the query");
+            return false;
+        }
+        return true;
+    }
+    switch (item) {
+        case Sent::kProbe:
+            if (status == PGRES_TUPLES_OK || status == PGRES_SINGLE_TUPLE) {
+                // The probe's one row; in single-row mode an empty result ends it.
+                if (PQntuples(raw) > 0)
+                    judge_probe(runner, raw);
+                return runner->phase == Phase::kReceiving;
+            }
+            if (status == PGRES_FATAL_ERROR) {
+                fail(runner, TargetFailure::Kind::kRemote,
+                     "its freshness probe failed: " + one_line(PQresultErrorMessage(raw)),
+                     field(raw, PG_DIAG_SQLSTATE));
+                return false;
+            }
+            break;
+        case Sent::kBegin:
+            if (status == PGRES_COMMAND_OK)
+                return true;
+            if (status == PGRES_FATAL_ERROR) {
+                // The query after it is skipped; the syncs and ROLLBACK are read by the drain.
+                runner->slot->start_draining(now_ms() + cancel_timeout_ms);
+                fail(runner, TargetFailure::Kind::kRemote,
+                     "its read-only transaction could not begin: " +
+                         one_line(PQresultErrorMessage(raw)),
+                     field(raw, PG_DIAG_SQLSTATE));
+                return false;
+            }
+            break;
+        case Sent::kQuery:
+            handle_result(runner, result.release());
+            return runner->phase == Phase::kReceiving;
+        case Sent::kRollback:
+            // Whatever it answered, the connection's transaction status after
+            // the last sync decides whether it is reused (check_after_query).
+            return true;
+        case Sent::kSync:
+            break;
+    }
+    connection_failed(runner, "unexpected result in the pipeline: " +
+                                  std::string(PQresStatus(status)));
+    return false;
+}
+
+void Race::finish_pipeline(Runner* runner) {
+    TargetSlot* slot = runner->slot;
+    if (PQexitPipelineMode(slot->conn) == 0) {
+        connection_failed(runner, error_text(slot->conn));
+        return;
+    }
+    // Still inside a transaction, or read-write: closed rather than reused.
+    slot->check_after_query();
+    if (!runner->pipeline.has_query()) {
+        // A lagging standby caught up again: now the real query, probe and all.
+        if (slot->state == ConnectionState::kIdle)
+            send_query(runner);
+        else
+            connect(runner);
+        return;
+    }
+    // Every other outcome of the query (no rows, an error) left the
+    // receiving phase when its result was read: the rows are all in.
+    runner->phase = Phase::kWon;
+    runner->finished_us = now_us();
+    slot->backoff.record_success();
+    winner_ = runner;
+}
+
+void Race::handle_result(Runner* runner, PGresult* raw) {
+    // Owns the result, so that a throwing conversion still frees it.
+    std::unique_ptr<PGresult, void (*)(PGresult*)> result(raw, PQclear);
+    TargetSlot* slot = runner->slot;
+    switch (PQresultStatus(raw)) {
+        case PGRES_SINGLE_TUPLE:
+        case PGRES_TUPLES_OK:
+            if (leader_ == nullptr) {
+                leader_ = runner;
+                sink_->check_shape(raw, runner->spec->name);
+            }
+            sink_->add_rows(raw, runner->spec->name);
+            return;
+        case PGRES_COMMAND_OK: {
+            // A utility command: some (PREPARE) leave session state that no
+            // ROLLBACK undoes, so the connection is not reused.
+            std::string command = PQcmdStatus(raw);
+            slot->close();
+            runner->phase = Phase::kFailed;
+            runner->error = "the query returned no rows";
+            throw Error("0A000", "race_query needs a query that returns rows",
+                        "Race target \"" + runner->spec->name + "\" ran a " + command +
+                            " command.",
+                        "Send SELECT, VALUES, TABLE or a statement with RETURNING.");
+        }
+        case PGRES_EMPTY_QUERY:
+            slot->close();
+            runner->phase = Phase::kFailed;
+            runner->error = "empty query";
+            throw Error("42601", "race_query's query is empty");
+        case PGRES_FATAL_ERROR: {
+            std::string sqlstate = field(raw, PG_DIAG_SQLSTATE);
+            std::string message = field(raw, PG_DIAG_MESSAGE_PRIMARY);
+            if (message.empty())
+                message = one_line(PQresultErrorMessage(raw));
+            bool survived = connection_survived(slot->conn, raw);
+            // The query is over on that server; the sync, ROLLBACK and sync
+            // that follow its error are read later.
+            slot->start_draining(now_ms() + cancel_timeout_ms);
+            if (classify_remote_error(sqlstate, survived) == FailureKind::kDeterministic) {
+                runner->phase = Phase::kFailed;
+                runner->error = message;
+                std::string hint = field(raw, PG_DIAG_MESSAGE_HINT);
+                if (hint.empty())
+                    hint = remote_error_hint(sqlstate, survived);
+                throw Error(sqlstate, message, field(raw, PG_DIAG_MESSAGE_DETAIL), hint);
+            }
+            if (leader_ == runner) {
+                sink_->clear();
+                leader_ = nullptr;
+            }
+            fail(runner, TargetFailure::Kind::kRemote, message + " (SQLSTATE " + sqlstate + ")",
+                 sqlstate);
+            return;
+        }
+        case PGRES_COPY_IN:
+        case PGRES_COPY_OUT:
+        case PGRES_COPY_BOTH:
+            // libpq cannot leave COPY without finishing it: drop the connection.
+            slot->close();
+            runner->phase = Phase::kFailed;
+            runner->error = "COPY";
+            throw Error("0A000", "race_query does not run COPY",
+                        "Race target \"" + runner->spec->name + "\" started a COPY.");
+        default:
+            connection_failed(runner, one_line(PQresultErrorMessage(raw)));
+            return;
+    }
+}
+
+}  // namespace mq::race

@@ -81,16 +81,20 @@ worker_pid() {
 # status_kb PID FIELD: a field of /proc/PID/status in kB (0 if gone).
 status_kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 
+# redis_used_kb: Redis' own account of its memory (INFO memory used_memory), in kB.
+redis_used_kb() { redis INFO memory | awk -F: '$1 == "used_memory" { printf "%d", $2 / 1024 }'; }
+
 # drain_worker_wait ROWS CAP_S: poll until the events table has ROWS rows; sets
-# PEAK_ANON_KB (the worker's private memory, sampled).
+# PEAK_ANON_KB (the worker's private memory, sampled) and PEAK_REDIS_KB.
 drain_worker_wait() {
-    local rows=$1 deadline=$((SECONDS + $2)) pid anon
-    PEAK_ANON_KB=0
+    local rows=$1 deadline=$((SECONDS + $2)) pid anon used
+    PEAK_ANON_KB=0 PEAK_REDIS_KB=0
     while (( $(events_count) < rows )); do
         pid=$(worker_pid)
         if [[ -n "$pid" ]]; then
             anon=$(status_kb "$pid" RssAnon); (( ${anon:-0} > PEAK_ANON_KB )) && PEAK_ANON_KB=$anon
         fi
+        used=$(redis_used_kb); (( ${used:-0} > PEAK_REDIS_KB )) && PEAK_REDIS_KB=$used
         (( SECONDS < deadline )) \
             || { log "drain: worker cut at the ${2}s cap with $(events_count) of $rows rows"; return 1; }
         sleep 0.5
@@ -103,9 +107,10 @@ drain_worker() {
         log "drain: $DRAIN_MISSING"
         return 0
     fi
-    local t0 t1 pid hwm secs
+    local t0 t1 pid hwm secs idle_kb
     # (1) the backlog: 1M entries piped in as fast as Redis takes them.
     primary -c "TRUNCATE events"
+    idle_kb=$(redis_used_kb)
     t0=$(now)
     redis --pipe <"$DRAIN_WORK/worker.resp" >/dev/null
     log "drain: $DRAIN_ROWS entries in Redis after $(elapsed "$t0" "$(now)")s; waiting for the worker"
@@ -115,6 +120,13 @@ drain_worker() {
     drain_row worker "$(events_count)" "$secs" "$(rate "$(events_count)" "$secs")" "" "" \
         "$(awk -v k="$PEAK_ANON_KB" 'BEGIN { printf "%.1f", k / 1024 }')" \
         "from XADD of the first entry to the last row; RSS = peak RssAnon (VmHWM incl. shared buffers: $((hwm / 1024)) MB)"
+    # Redis' memory over that flow: applied entries are trimmed once the
+    # standby has their commit (multiquery.drain_trim), so it returns to
+    # where it was instead of keeping every entry.
+    sleep 3
+    drain_row redis_memory "$(redis XLEN bench_events)" "" "" "" "" \
+        "$(awk -v k="$(redis_used_kb)" 'BEGIN { printf "%.1f", k / 1024 }')" \
+        "Redis used_memory (rss_mb column) and XLEN (rows column) 3 s after the $DRAIN_ROWS-entry flow; idle before $((idle_kb / 1024)) MB, peak during $((PEAK_REDIS_KB / 1024)) MB"
     # (1b) the same backlog drained from a standstill: the worker is pointed
     # at another stream while the entries are piped in, then back at this
     # one, so the rate is the drain's own, not bounded by the pipe.

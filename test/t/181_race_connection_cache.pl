@@ -34,8 +34,9 @@ sub remote_apps {
 }
 sub listed_apps {
 	my ($out) = session_query($session, q{
-		SELECT coalesce(string_agg(substring(target FROM 'application_name=(\S+)'), ' '
-			ORDER BY 1), '') FROM multiquery.race_connections()});
+		SELECT coalesce(string_agg(app, ' ' ORDER BY app), '') FROM (
+			SELECT substring(target FROM 'application_name=(\S+)') AS app
+			FROM multiquery.race_connections()) c});
 	return $out;
 }
 

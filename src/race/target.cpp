@@ -1,10 +1,10 @@
 // Resolving race targets; see target.hpp.
 #include "race/target.hpp"
 
-#include <libpq-fe.h>
-
 #include <cctype>
 #include <cstring>
+
+#include <libpq-fe.h>
 
 #include "core/conninfo.hpp"
 #include "core/error.hpp"

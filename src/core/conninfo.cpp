@@ -132,6 +132,15 @@ void redact_uri_query(std::string_view params, std::string* out) {
     }
 }
 
+// True for a URI in which libpq finds no user info ('/' before any '@') but
+// an '@' follows before the query: most likely a password holding '/'.
+bool uri_misplaced_at(std::string_view rest) {
+    size_t stop = rest.find_first_of("@/");
+    if (stop == std::string_view::npos || rest[stop] == '@')
+        return false;
+    return rest.substr(0, rest.find('?')).find('@') != std::string_view::npos;
+}
+
 // Redacts a URI the way libpq splits it: the user info is everything before
 // the first '@' that comes before any '/', so its password may hold '?', ':'
 // or '#'; the query starts at the first '?' after the user info.
@@ -151,16 +160,13 @@ std::string redact_uri(std::string_view in) {
         }
         out.push_back('@');
         rest = rest.substr(stop + 1);
-    } else {
+    } else if (uri_misplaced_at(rest)) {
         // libpq sees no user info, but a person may have meant one whose
         // password holds a '/' ("u:pa/ss@host"): libpq then takes pieces of
         // it for the port or database, and its errors would quote them. Mask
         // everything up to the last '@' before the query.
-        size_t at = rest.substr(0, rest.find('?')).rfind('@');
-        if (at != std::string_view::npos) {
-            out.append(kMask);
-            rest = rest.substr(at);
-        }
+        out.append(kMask);
+        rest = rest.substr(rest.substr(0, rest.find('?')).rfind('@'));
     }
     size_t query = rest.find('?');
     out.append(rest.substr(0, query));
@@ -175,6 +181,10 @@ std::string redact_uri(std::string_view in) {
 
 bool looks_like_conninfo(std::string_view target) {
     return is_uri(target) || target.find('=') != std::string_view::npos;
+}
+
+bool ambiguous_uri_user_info(std::string_view conninfo) {
+    return is_uri(conninfo) && uri_misplaced_at(conninfo.substr(conninfo.find("://") + 3));
 }
 
 std::string redact_conninfo(std::string_view conninfo) {

@@ -131,6 +131,12 @@ bool parse_error_is_safe(const std::string& target, const std::string& redacted)
 TargetSpec resolve_conninfo(const std::string& target) {
     TargetSpec spec;
     spec.name = redact_conninfo(target);
+    if (ambiguous_uri_user_info(target))
+        throw Error("42602", "invalid connection string in race target \"" + spec.name + "\"",
+                    "libpq reads no user name or password before the host, but an \"@\" follows "
+                    "it.",
+                    "Percent-encode a \"/\" in a password as %2F, and an \"@\" after the host as "
+                    "%40.");
     char* parse_error = nullptr;
     PQconninfoOption* options = PQconninfoParse(target.c_str(), &parse_error);
     if (options == nullptr) {

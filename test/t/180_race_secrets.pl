@@ -44,6 +44,8 @@ my @cases = (
 	  qr/password authentication failed for user "sec_user"/ ],
 	[ 'percent-encoded sslpassword key, refused', "postgresql://sec_user\@127.0.0.1:1/postgres?sslpass%77ord=E1kr", qr/connect|refused/i ],
 	[ 'percent-encoded key, unparsable', "postgresql://127.0.0.1:$port/postgres?pass%77ord=F1kr%zz", qr/invalid connection string/ ],
+	[ 'URI password with an unencoded /, refused', "postgresql://sec_user:H1kr/H2kr\@127.0.0.1:$port/postgres",
+	  qr/invalid connection string.*\n.*DETAIL:.*"\@" follows/ ],
 	[ 'keyword=value, wrong', "host=127.0.0.1 port=$port user=sec_user password='G1kr?G2kr#G3kr\@G4kr'",
 	  qr/password authentication failed for user "sec_user"/ ],
 );

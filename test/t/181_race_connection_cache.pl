@@ -117,6 +117,15 @@ race_app('by_string');
 ($out) = session_query($session, "SELECT multiquery.race_disconnect('" . target('by_string') . "')");
 is($out, 't', 'a connection string target is disconnected by its string');
 ok(poll_until(10, sub { remote_apps('by_string') eq '' }), 'the standby saw it go');
+
+# 6. Like race_query, the functions are not PUBLIC's.
+session_query($session, 'CREATE ROLE plain_user');
+for my $call ('multiquery.race_connections()', "multiquery.race_disconnect('mq_standby1')",
+	'multiquery.race_disconnect_all()') {
+	(undef, $err) = session_query($session, "SET ROLE plain_user; SELECT $call; RESET ROLE");
+	like($err, qr/permission denied for function/, "$call is not granted to PUBLIC");
+	session_query($session, 'RESET ROLE');
+}
 $session->quit;
 
 ok(!$primary->log_contains('terminated by signal'), 'no backend crashed');

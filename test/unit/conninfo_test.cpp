@@ -68,6 +68,15 @@ TEST(RedactConninfo, PasswordWithSlashIsMaskedUpToTheLastAt) {
     EXPECT_EQ(mq::redact_conninfo("postgresql://u:pa/ss@h/db?x=1"), "postgresql://***@h/db?x=1");
 }
 
+TEST(AmbiguousUriUserInfo, AnAtAfterTheFirstSlashIsAmbiguous) {
+    EXPECT_TRUE(mq::ambiguous_uri_user_info("postgresql://u:pa/ss@h/db"));
+    EXPECT_TRUE(mq::ambiguous_uri_user_info("postgres://h/db@x"));
+    EXPECT_FALSE(mq::ambiguous_uri_user_info("postgresql://u:pa?ss@h/db"));
+    EXPECT_FALSE(mq::ambiguous_uri_user_info("postgresql://h/db?application_name=a@b"));
+    EXPECT_FALSE(mq::ambiguous_uri_user_info("postgresql://h/db"));
+    EXPECT_FALSE(mq::ambiguous_uri_user_info("host=a password=p/q@r"));
+}
+
 TEST(RedactConninfo, PercentEncodedUriKeysAreDecoded) {
     EXPECT_EQ(mq::redact_conninfo("postgresql://h/db?pass%77ord=x&a=1"),
               "postgresql://h/db?pass%77ord=***&a=1");

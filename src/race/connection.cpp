@@ -29,8 +29,6 @@ constexpr int kExitCancelBoundMs = 250;
 // Heap-allocated and never freed: a static map would be destroyed after
 // PostgreSQL's own exit callbacks, in no order we control.
 std::unordered_map<std::string, std::unique_ptr<TargetSlot>>* slots = nullptr;
-// The innermost running race's scope, or null.
-CacheScope* current_scope = nullptr;
 
 // Marks the connections made with a changed foreign server or user mapping
 // for reconnection (hashvalue 0: every entry of that cache changed).
@@ -196,21 +194,30 @@ TargetSlot* find_or_create_slot(const TargetSpec& spec) {
     }
     slot->server_hash = spec.server_hash;
     slot->mapping_hash = spec.mapping_hash;
-    if (current_scope != nullptr) {
-        current_scope->pinned_.push_back(slot);
-        ++slot->pins;
-        // Before the race connects anything: make room for its targets.
-        trim_cache();
-    }
     return slot;
 }
 
-CacheScope::CacheScope() : outer_(current_scope) {
-    current_scope = this;
+CacheScope::CacheScope(const std::vector<TargetSpec>& targets) {
+    pinned_.reserve(targets.size());
+    try {
+        for (const TargetSpec& spec : targets) {
+            TargetSlot* slot = find_or_create_slot(spec);
+            pinned_.push_back(slot);
+            ++slot->pins;
+        }
+    } catch (...) {
+        for (TargetSlot* slot : pinned_)
+            --slot->pins;
+        throw;
+    }
+    try {
+        trim_cache();
+    } catch (...) {
+        // Out of memory: the bounds are applied again when the race ends.
+    }
 }
 
 CacheScope::~CacheScope() {
-    current_scope = outer_;
     int64_t now = now_ms();
     for (TargetSlot* slot : pinned_) {
         --slot->pins;

@@ -91,21 +91,20 @@ struct TargetSlot {
     int64_t last_used_ms = 0;
 };
 
-// The lifetime of one race, for the cache: while it lives, the slots
-// find_or_create_slot hands out are pinned, and the bounds are applied as
-// each is added (so a race never holds more connections than the bound
-// allows, unless its own targets are more). Its end stamps them as used and
-// applies the bounds again. Create it before the Race and destroy it after.
+// The lifetime of one race, for the cache: its targets' slots are pinned
+// (created if need be) and the bounds applied before it connects anything, so
+// that older connections make room for its targets, never the reverse; a race
+// with more targets than the bound holds them all while it runs. Its end
+// stamps them as used and applies the bounds again. Create it before the Race
+// and destroy it after.
 class CacheScope {
 public:
-    CacheScope();
+    explicit CacheScope(const std::vector<TargetSpec>& targets);
     CacheScope(const CacheScope&) = delete;
     CacheScope& operator=(const CacheScope&) = delete;
     ~CacheScope();
 
 private:
-    friend TargetSlot* find_or_create_slot(const TargetSpec& spec);
-    CacheScope* outer_;
     std::vector<TargetSlot*> pinned_;
 };
 

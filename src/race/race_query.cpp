@@ -146,7 +146,7 @@ MQ_FUNCTION(multiquery_race_query) {
     ReturnSetInfo* rsinfo = prepare_materialized_result(fcinfo);
     mq::race::ResultSink sink(rsinfo->setResult, rsinfo->setDesc);
     // Outlives the race: its connections stay pinned until the race is over.
-    mq::race::CacheScope cache_scope;
+    mq::race::CacheScope cache_scope(targets);
     mq::race::Race race(targets, request, &sink);
     race.run();
     return (Datum)0;

@@ -68,6 +68,17 @@ is(listed_apps(), 'lru_a lru_c lru_d', 'the least recently used connection was c
 ok(poll_until(10, sub { remote_apps('lru%') eq 'lru_a lru_c lru_d' }),
 	'on the standby too') or diag(remote_apps('lru%'));
 
+# A race's own targets are never the ones closed to make room for it, even
+# the least recently used (lru_c).
+my $remote_pid = sub { $standby->safe_psql('postgres',
+	"SELECT pid FROM pg_stat_activity WHERE application_name = '$_[0]'") };
+my $c_pid = $remote_pid->('lru_c');
+session_query($session, 'SET multiquery.race_max_cached_connections = 2');
+($out, $err) = race_app('lru_e', 'lru_c');
+is($out, '1', 'a race over lru_e and lru_c answers') or diag($err);
+is(listed_apps(), 'lru_c lru_e', 'its two targets are what the cache keeps');
+is($remote_pid->('lru_c'), $c_pid, 'lru_c kept its connection');
+
 # 3. A race with more targets than the bound has them all while it runs.
 session_query($session, 'SELECT multiquery.race_disconnect_all()');
 session_query($session, 'SET multiquery.race_max_cached_connections = 2');

@@ -27,6 +27,10 @@ bool iequals(std::string_view a, std::string_view b) {
     return true;
 }
 
+bool is_secret_key(std::string_view key) {
+    return iequals(key, "password") || iequals(key, "sslpassword");
+}
+
 // Redacts "key = value" pairs, following libpq's quoting rules: a value is a
 // bare word or single-quoted with backslash escapes. Returns false on syntax
 // libpq would reject.
@@ -50,7 +54,7 @@ bool redact_keyword_value(std::string_view in, std::string* out) {
             return false;
         out->push_back(in[i++]);
         skip_space();
-        bool secret = iequals(key, "password") || iequals(key, "sslpassword");
+        bool secret = is_secret_key(key);
         std::string value;
         if (i < in.size() && in[i] == '\'') {
             value.push_back(in[i++]);
@@ -78,56 +82,98 @@ bool redact_keyword_value(std::string_view in, std::string* out) {
     }
 }
 
-// Redacts the password of a URI's user info and any password query parameter.
+int hex_value(char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+// Percent-decodes a URI query key as libpq does; false on a malformed escape.
+bool percent_decode(std::string_view in, std::string* out) {
+    for (size_t i = 0; i < in.size(); ++i) {
+        if (in[i] != '%') {
+            out->push_back(in[i]);
+            continue;
+        }
+        int high = i + 1 < in.size() ? hex_value(in[i + 1]) : -1;
+        int low = i + 2 < in.size() ? hex_value(in[i + 2]) : -1;
+        if (high < 0 || low < 0 || (high == 0 && low == 0))
+            return false;
+        out->push_back(static_cast<char>(high * 16 + low));
+        i += 2;
+    }
+    return true;
+}
+
+// Redacts a URI's query parameters ("a=1&password=x"): keys are compared
+// after percent-decoding, as libpq reads them, so "pass%77ord" is a password
+// too; a key that does not decode may be anything, so its value is masked.
+void redact_uri_query(std::string_view params, std::string* out) {
+    while (true) {
+        size_t amp = params.find('&');
+        std::string_view param = params.substr(0, amp);
+        size_t eq = param.find('=');
+        std::string key;
+        bool decoded = percent_decode(param.substr(0, eq), &key);
+        if (eq != std::string_view::npos && (!decoded || is_secret_key(key))) {
+            out->append(param.substr(0, eq + 1));
+            out->append(kMask);
+        } else {
+            out->append(param);
+        }
+        if (amp == std::string_view::npos)
+            return;
+        out->push_back('&');
+        params = params.substr(amp + 1);
+    }
+}
+
+// True for a URI in which libpq finds no user info ('/' before any '@') but
+// an '@' follows before the query: most likely a password holding '/'.
+bool uri_misplaced_at(std::string_view rest) {
+    size_t stop = rest.find_first_of("@/");
+    if (stop == std::string_view::npos || rest[stop] == '@')
+        return false;
+    return rest.substr(0, rest.find('?')).find('@') != std::string_view::npos;
+}
+
+// Redacts a URI the way libpq splits it: the user info is everything before
+// the first '@' that comes before any '/', so its password may hold '?', ':'
+// or '#'; the query starts at the first '?' after the user info.
 std::string redact_uri(std::string_view in) {
     std::string out;
     size_t scheme_end = in.find("://") + 3;
     out.append(in.substr(0, scheme_end));
     std::string_view rest = in.substr(scheme_end);
-    size_t authority_end = rest.find_first_of("/?");
-    std::string_view authority = rest.substr(0, authority_end);
-    size_t at = authority.rfind('@');
-    if (at != std::string_view::npos) {
-        std::string_view userinfo = authority.substr(0, at);
+    size_t stop = rest.find_first_of("@/");
+    if (stop != std::string_view::npos && rest[stop] == '@') {
+        std::string_view userinfo = rest.substr(0, stop);
         size_t colon = userinfo.find(':');
         out.append(userinfo.substr(0, colon));
         if (colon != std::string_view::npos) {
             out.push_back(':');
             out.append(kMask);
         }
-        out.append(authority.substr(at));
-    } else {
-        out.append(authority);
+        out.push_back('@');
+        rest = rest.substr(stop + 1);
+    } else if (uri_misplaced_at(rest)) {
+        // libpq sees no user info, but a person may have meant one whose
+        // password holds a '/' ("u:pa/ss@host"): libpq then takes pieces of
+        // it for the port or database, and its errors would quote them. Mask
+        // everything up to the last '@' before the query.
+        out.append(kMask);
+        rest = rest.substr(rest.substr(0, rest.find('?')).rfind('@'));
     }
-    if (authority_end == std::string_view::npos)
-        return out;
-    rest = rest.substr(authority_end);
     size_t query = rest.find('?');
     out.append(rest.substr(0, query));
     if (query == std::string_view::npos)
         return out;
     out.push_back('?');
-    std::string_view params = rest.substr(query + 1);
-    bool first = true;
-    while (true) {
-        size_t amp = params.find('&');
-        std::string_view param = params.substr(0, amp);
-        size_t eq = param.find('=');
-        std::string_view key = param.substr(0, eq);
-        if (!first)
-            out.push_back('&');
-        first = false;
-        if (eq != std::string_view::npos && (iequals(key, "password") || iequals(key, "sslpassword"))) {
-            out.append(key);
-            out.push_back('=');
-            out.append(kMask);
-        } else {
-            out.append(param);
-        }
-        if (amp == std::string_view::npos)
-            break;
-        params = params.substr(amp + 1);
-    }
+    redact_uri_query(rest.substr(query + 1), &out);
     return out;
 }
 
@@ -135,6 +181,10 @@ std::string redact_uri(std::string_view in) {
 
 bool looks_like_conninfo(std::string_view target) {
     return is_uri(target) || target.find('=') != std::string_view::npos;
+}
+
+bool ambiguous_uri_user_info(std::string_view conninfo) {
+    return is_uri(conninfo) && uri_misplaced_at(conninfo.substr(conninfo.find("://") + 3));
 }
 
 std::string redact_conninfo(std::string_view conninfo) {

@@ -18,4 +18,10 @@ bool looks_like_conninfo(std::string_view target);
 // than risk leaking a password.
 std::string redact_conninfo(std::string_view conninfo);
 
+// True for a URI libpq reads without user info although an '@' follows the
+// host ("postgresql://u:pa/ss@h/db": libpq takes host "u", port "pa"), which
+// is most likely a password holding an unencoded '/'. Such a string is
+// refused rather than connected to: libpq's errors would quote its pieces.
+bool ambiguous_uri_user_info(std::string_view conninfo);
+
 }  // namespace mq

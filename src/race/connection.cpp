@@ -8,8 +8,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/cache_trim.hpp"
 #include "pg/guard.hpp"
 #include "race/cancel.hpp"
+#include "race/settings.hpp"
 
 extern "C" {
 #include "storage/fd.h"
@@ -182,6 +184,7 @@ TargetSlot* find_or_create_slot(const TargetSpec& spec) {
     if (found == slots->end()) {
         auto slot = std::make_unique<TargetSlot>();
         slot->name = spec.name;
+        slot->last_used_ms = now_ms();
         found = slots->emplace(spec.key, std::move(slot)).first;
     }
     TargetSlot* slot = found->second.get();
@@ -192,6 +195,67 @@ TargetSlot* find_or_create_slot(const TargetSpec& spec) {
     slot->server_hash = spec.server_hash;
     slot->mapping_hash = spec.mapping_hash;
     return slot;
+}
+
+CacheScope::CacheScope(const std::vector<TargetSpec>& targets) {
+    pinned_.reserve(targets.size());
+    try {
+        for (const TargetSpec& spec : targets) {
+            TargetSlot* slot = find_or_create_slot(spec);
+            pinned_.push_back(slot);
+            ++slot->pins;
+        }
+    } catch (...) {
+        for (TargetSlot* slot : pinned_)
+            --slot->pins;
+        throw;
+    }
+    try {
+        trim_cache();
+    } catch (...) {
+        // Out of memory: the bounds are applied again when the race ends.
+    }
+}
+
+CacheScope::~CacheScope() {
+    int64_t now = now_ms();
+    for (TargetSlot* slot : pinned_) {
+        --slot->pins;
+        slot->last_used_ms = now;
+    }
+    try {
+        trim_cache();
+    } catch (...) {
+        // Out of memory: the bounds are applied again at the next race.
+    }
+}
+
+void trim_cache() {
+    if (slots == nullptr)
+        return;
+    std::vector<std::unordered_map<std::string, std::unique_ptr<TargetSlot>>::iterator> at;
+    std::vector<CacheEntry> entries;
+    at.reserve(slots->size());
+    entries.reserve(slots->size());
+    for (auto it = slots->begin(); it != slots->end(); ++it) {
+        const TargetSlot& slot = *it->second;
+        at.push_back(it);
+        entries.push_back({slot.last_used_ms, slot.conn != nullptr, slot.pins > 0});
+    }
+    CacheLimits limits{race_max_cached_connections, race_connection_idle_timeout_ms,
+                       cache_entry_limit(race_max_cached_connections)};
+    CacheTrim trim = plan_cache_trim(entries, now_ms(), limits);
+    for (size_t i : trim.close)
+        at[i]->second->close();
+    for (size_t i : trim.forget)
+        slots->erase(at[i]);
+}
+
+void for_each_slot(const std::function<void(const std::string& key, TargetSlot* slot)>& visit) {
+    if (slots == nullptr)
+        return;
+    for (auto& [key, slot] : *slots)
+        visit(key, slot.get());
 }
 
 void close_all_connections() {

@@ -2,12 +2,16 @@
 // circuit breaker. Connections outlive races: a cancelled query is drained
 // (and its cancel request seen through) at the start of the next race that
 // uses its connection, a connection still
-// being made goes on being made, and an idle one is reused.
+// being made goes on being made, and an idle one is reused. The cache is
+// bounded (multiquery.race_max_cached_connections, least recently used closed
+// first; multiquery.race_connection_idle_timeout): see CacheScope.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <libpq-fe.h>
 
@@ -80,10 +84,39 @@ struct TargetSlot {
     // sent only the probe until one shows it caught up.
     bool lagging = false;
     TargetBackoff backoff;
+    // The cache's bookkeeping: how many running races use this slot (it is
+    // then never closed nor dropped by the bounds), and when a race last
+    // finished with it (now_ms), for the LRU order and the idle timeout.
+    int pins = 0;
+    int64_t last_used_ms = 0;
+};
+
+// The lifetime of one race, for the cache: its targets' slots are pinned
+// (created if need be) and the bounds applied before it connects anything, so
+// that older connections make room for its targets, never the reverse; a race
+// with more targets than the bound holds them all while it runs. Its end
+// stamps them as used and applies the bounds again. Create it before the Race
+// and destroy it after.
+class CacheScope {
+public:
+    explicit CacheScope(const std::vector<TargetSpec>& targets);
+    CacheScope(const CacheScope&) = delete;
+    CacheScope& operator=(const CacheScope&) = delete;
+    ~CacheScope();
+
+private:
+    std::vector<TargetSlot*> pinned_;
 };
 
 // The slot for spec's key, created on first use. Never null.
 TargetSlot* find_or_create_slot(const TargetSpec& spec);
+
+// Applies the cache's bounds now: closes connections idle too long and the
+// least recently used beyond the bound, forgets targets beyond the map's bound.
+void trim_cache();
+
+// Calls visit for every cached slot with its cache key (see TargetSpec::key).
+void for_each_slot(const std::function<void(const std::string& key, TargetSlot* slot)>& visit);
 
 // Cancels every busy connection and closes all: at backend exit.
 void close_all_connections();

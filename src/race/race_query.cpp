@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "pg/guard.hpp"
+#include "race/connection.hpp"
 #include "race/engine.hpp"
 #include "race/race.hpp"
 #include "race/result_sink.hpp"
@@ -144,6 +145,8 @@ MQ_FUNCTION(multiquery_race_query) {
     std::vector<mq::race::TargetSpec> targets = resolve_targets(fcinfo);
     ReturnSetInfo* rsinfo = prepare_materialized_result(fcinfo);
     mq::race::ResultSink sink(rsinfo->setResult, rsinfo->setDesc);
+    // Outlives the race: its connections stay pinned until the race is over.
+    mq::race::CacheScope cache_scope(targets);
     mq::race::Race race(targets, request, &sink);
     race.run();
     return (Datum)0;

@@ -20,6 +20,8 @@ int target_backoff_ms = 1000;
 int target_backoff_max_ms = 60000;
 int hedge_delay_ms = 0;
 int max_replica_lag_ms = 0;
+int race_max_cached_connections = 8;
+int race_connection_idle_timeout_ms = 300000;
 
 namespace {
 
@@ -101,6 +103,19 @@ void define_settings() {
         "The replay lag beyond which a standby does not take part in races.",
         "A lagging standby is only probed until it has caught up; 0 disables the bound.",
         &max_replica_lag_ms, 0, 0, INT_MAX, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "multiquery.race_max_cached_connections",
+        "How many connections to race targets one backend keeps open between races.",
+        "The least recently used is closed first. A running race's connections count against "
+        "it but are never closed, so a race with more targets exceeds it while it runs.",
+        &race_max_cached_connections, 8, 0, 10000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "multiquery.race_connection_idle_timeout",
+        "How long a cached connection to a race target may stay unused before it is closed.",
+        "Applied when a race starts or ends and when race_connections() is called, not while "
+        "the backend runs no race; 0 keeps idle connections until the bound or backend exit.",
+        &race_connection_idle_timeout_ms, 300000, 0, INT_MAX, PGC_USERSET, GUC_UNIT_MS, nullptr,
+        nullptr, nullptr);
 }
 
 }  // namespace mq::race

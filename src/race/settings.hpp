@@ -24,6 +24,15 @@ extern int hedge_delay_ms;
 // of races until a probe shows it caught up (ms; 0 = off).
 extern int max_replica_lag_ms;
 
+// multiquery.race_max_cached_connections: how many connections to race
+// targets one backend keeps open between races (the least recently used is
+// closed first; a running race's own connections count but are never closed).
+extern int race_max_cached_connections;
+// multiquery.race_connection_idle_timeout: how long a cached connection may
+// sit unused before it is closed (ms; 0 = never). Applied when a race starts
+// and ends and when race_connections() lists the cache.
+extern int race_connection_idle_timeout_ms;
+
 // Parses a hedge delay as multiquery.hedge_delay takes it: 'auto', or a
 // duration with an optional unit ('10ms', '1s', '0'; a bare number is ms).
 // Returns false (with *hint possibly set) when it is neither.

@@ -1,6 +1,9 @@
 // Resolving race targets; see target.hpp.
 #include "race/target.hpp"
 
+#include <cctype>
+#include <cstring>
+
 #include <libpq-fe.h>
 
 #include "core/conninfo.hpp"
@@ -70,22 +73,81 @@ void check_password_given(TargetSpec* spec, const char* where) {
                     "Target \"" + spec->name + "\" needs a password, and its server must ask for it.");
 }
 
+bool is_secret_option(const char* keyword) {
+    return std::strcmp(keyword, "password") == 0 || std::strcmp(keyword, "sslpassword") == 0;
+}
+
+// A display name built from what libpq parsed, secrets left out: for a string
+// whose redacted form still shows a password (libpq read it differently).
+std::string name_without_secrets(const PQconninfoOption* options) {
+    std::string name;
+    for (const PQconninfoOption* option = options; option->keyword != nullptr; ++option) {
+        if (option->val == nullptr || is_secret_option(option->keyword))
+            continue;
+        std::string value = option->val;
+        bool quote = value.empty() || value.find_first_of(" \t\n\r\f\v'\\") != std::string::npos;
+        if (!name.empty())
+            name.push_back(' ');
+        name.append(option->keyword).push_back('=');
+        if (!quote) {
+            name.append(value);
+            continue;
+        }
+        name.push_back('\'');
+        for (char c : value) {
+            if (c == '\'' || c == '\\')
+                name.push_back('\\');
+            name.push_back(c);
+        }
+        name.push_back('\'');
+    }
+    return name.empty() ? "<connection string>" : name;
+}
+
+// Belt and braces: the redaction follows libpq's rules, but should the two
+// ever disagree, no password libpq parsed may show in the name.
+void hide_parsed_secrets(TargetSpec* spec, const PQconninfoOption* options) {
+    for (const PQconninfoOption* option = options; option->keyword != nullptr; ++option)
+        if (option->val != nullptr && option->val[0] != '\0' && is_secret_option(option->keyword) &&
+            spec->name.find(option->val) != std::string::npos) {
+            spec->name = name_without_secrets(options);
+            return;
+        }
+}
+
+// libpq's parse errors quote pieces of the string ("invalid percent-encoded
+// token: ..."): shown only for a string with nothing to hide, neither a
+// password the redaction found, nor a percent escape or a "password" it might
+// have missed.
+bool parse_error_is_safe(const std::string& target, const std::string& redacted) {
+    if (redacted != target || target.find('%') != std::string::npos)
+        return false;
+    std::string lower;
+    for (char c : target)
+        lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    return lower.find("password") == std::string::npos;
+}
+
 TargetSpec resolve_conninfo(const std::string& target) {
     TargetSpec spec;
     spec.name = redact_conninfo(target);
+    if (ambiguous_uri_user_info(target))
+        throw Error("42602", "invalid connection string in race target \"" + spec.name + "\"",
+                    "libpq reads no user name or password before the host, but an \"@\" follows "
+                    "it.",
+                    "Percent-encode a \"/\" in a password as %2F, and an \"@\" after the host as "
+                    "%40.");
     char* parse_error = nullptr;
     PQconninfoOption* options = PQconninfoParse(target.c_str(), &parse_error);
     if (options == nullptr) {
         std::string detail;
-        // libpq quotes pieces of the string it could not parse: show them only
-        // when the string has no password to leak.
-        if (parse_error != nullptr && spec.name.find("***") == std::string::npos &&
-            target.find("password") == std::string::npos)
+        if (parse_error != nullptr && parse_error_is_safe(target, spec.name))
             detail = one_line(parse_error);
         PQfreemem(parse_error);
         throw Error("42602", "invalid connection string in race target \"" + spec.name + "\"",
                     detail);
     }
+    hide_parsed_secrets(&spec, options);
     for (PQconninfoOption* option = options; option->keyword != nullptr; ++option)
         if (option->val != nullptr) {
             spec.keywords.emplace_back(option->keyword);

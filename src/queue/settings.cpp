@@ -37,26 +37,14 @@ int drain_trim_delay_ms = 0;
 
 namespace {
 
-// Refuses a drain_streams value the drain could not use, with the reason.
-bool check_streams(char** newval, void** /*extra*/, GucSource /*source*/) {
+// A GUC check hook from a parser of the core (text, &error) -> optional:
+// refuses a value the parser refuses, with its reason as the detail.
+template <auto parse>
+bool check_parses(char** newval, void** /*extra*/, GucSource /*source*/) {
     bool ok = false;
     try {
         std::string error;
-        ok = parse_stream_list(*newval ? *newval : "", &error).has_value();
-        if (!ok)
-            GUC_check_errdetail("%s", error.c_str());
-    } catch (...) {
-        ok = false;
-    }
-    return ok;
-}
-
-// Refuses a redis_sentinels value that is not a host:port list.
-bool check_sentinels(char** newval, void** /*extra*/, GucSource /*source*/) {
-    bool ok = false;
-    try {
-        std::string error;
-        ok = parse_host_ports(*newval ? *newval : "", &error).has_value();
+        ok = parse(*newval ? *newval : "", &error).has_value();
         if (!ok)
             GUC_check_errdetail("%s", error.c_str());
     } catch (...) {
@@ -94,7 +82,7 @@ void define_settings() {
         "multiquery.redis_sentinels",
         "Redis Sentinels (host:port, comma-separated) that name the write queue's master.",
         "Empty: multiquery.redis_host and redis_port are the master.", &redis_sentinels, "",
-        PGC_SUSET, 0, check_sentinels, nullptr, nullptr);
+        PGC_SUSET, 0, check_parses<parse_host_ports>, nullptr, nullptr);
     DefineCustomStringVariable("multiquery.redis_master_name",
                                "Name of the master the Sentinels monitor for the write queue.",
                                nullptr, &redis_master_name, "mymaster", PGC_SUSET, 0, nullptr,
@@ -107,7 +95,7 @@ void define_settings() {
     DefineCustomStringVariable("multiquery.drain_streams",
                                "Comma-separated Redis streams the drain workers read.", nullptr,
                                &drain_streams, "multiquery", PGC_SIGHUP, 0,
-                               check_streams, nullptr, nullptr);
+                               check_parses<parse_stream_list>, nullptr, nullptr);
     DefineCustomStringVariable("multiquery.drain_group",
                                "Redis consumer group the drain workers read the streams with.",
                                nullptr, &drain_group, "multiquery", PGC_SIGHUP, 0, nullptr,

@@ -7,6 +7,7 @@
 #include "core/queue_streams.hpp"
 #include "pg/guard.hpp"
 #include "queue/apply.hpp"
+#include "queue/redis_wait.hpp"
 #include "queue/settings.hpp"
 #include "queue/status.hpp"
 
@@ -101,14 +102,26 @@ void Drain::lose_redis(const RedisError& error, int64_t now_us) {
 }
 
 bool Drain::ensure_redis(int64_t now_us, long* wait_ms) {
-    if (redis_ && !redis_->broken())
+    RedisConfig config = redis_config();
+    if (redis_ && !redis_->broken() && redis_->config() == config)
         return true;
+    if (redis_) {
+        // Broken (a command interrupted half-way, whose batch may have been
+        // delivered to us) or reconfigured: start over from the pending
+        // entries on a new connection.
+        redis_.reset();
+        for (Stream& s : streams_) {
+            s.group_ready = false;
+            s.recovering = true;
+            s.claim_cursor = "0-0";
+        }
+    }
     if (now_us < redis_retry_at_us_) {
         *wait_ms = std::max<long>(1, static_cast<long>((redis_retry_at_us_ - now_us) / 1000));
         return false;
     }
     try {
-        redis_ = RedisClient::connect(redis_config());
+        redis_ = RedisClient::connect(config, latch_waiter());
     } catch (const RedisError& e) {
         lose_redis(e, now_us);
         *wait_ms = std::max<long>(1, static_cast<long>((redis_retry_at_us_ - now_us) / 1000));

@@ -6,6 +6,7 @@
 #include "pg/guard.hpp"
 #include "queue/drain.hpp"
 #include "queue/redis.hpp"
+#include "queue/redis_wait.hpp"
 #include "queue/settings.hpp"
 
 #include "core/queue_streams.hpp"
@@ -34,9 +35,9 @@ int64_t connection_used_us = 0;
 RedisClient& redis() {
     mq::queue::RedisConfig config = mq::queue::redis_config();
     int64_t now = mq::queue::monotonic_us();
-    if (connection && (connection->broken() || connection->config().host != config.host ||
-                       connection->config().port != config.port ||
-                       connection->config().password != config.password))
+    // A broken connection may have a reply still on its way (a command was
+    // interrupted half-way): it is never reused.
+    if (connection && (connection->broken() || connection->config() != config))
         connection.reset();
     if (connection && now - connection_used_us > 1000000) {
         try {
@@ -46,7 +47,7 @@ RedisClient& redis() {
         }
     }
     if (!connection)
-        connection = RedisClient::connect(config);
+        connection = RedisClient::connect(config, mq::queue::latch_waiter());
     connection_used_us = now;
     return *connection;
 }
@@ -60,8 +61,9 @@ std::string xadd(const std::string& stream, const std::vector<std::string>& fiel
     } catch (const RedisError& e) {
         if (e.connection_lost())
             connection.reset();
-        throw mq::Error(e.sqlstate(), std::string("could not add to Redis stream \"") + stream +
-                                          "\": " + e.what());
+        throw mq::Error(e.sqlstate(),
+                        std::string("could not add to Redis stream \"") + stream + "\": " + e.what(),
+                        e.detail(), e.hint());
     }
 }
 

@@ -7,7 +7,8 @@ namespace mq::queue {
 
 extern char* redis_host;
 extern int redis_port;
-extern char* redis_password;
+extern char* redis_user;
+extern char* redis_password_file;
 extern int redis_timeout_ms;
 extern char* drain_database;
 extern char* drain_role;

@@ -17,8 +17,14 @@ $redis->start;
 sub random_word { return join '', map { ('a' .. 'z', 'A' .. 'Z', 0 .. 9)[ int rand 62 ] } 1 .. 24 }
 my $password = 'Right' . random_word();
 my $wrong = 'Wrong' . random_word();
+my $default_password = 'Default' . random_word();
 is($redis->cli('ACL', 'SETUSER', 'mq_drain', 'on', ">$password", '~*', '+@all'), 'OK',
 	'an ACL user with a password');
+# Nobody gets in without a password, so the drain below must authenticate.
+$redis->cli('CONFIG', 'SET', 'requirepass', $default_password);
+$redis->set_auth(undef, $default_password);
+like(`redis-cli -h 127.0.0.1 -p ${\ $redis->port} PING 2>&1`, qr/NOAUTH/,
+	'the default user needs its password');
 
 my $node = PostgreSQL::Test::Cluster->new('redis_auth');
 $node->init;
@@ -108,9 +114,6 @@ ok($node->poll_query_until('postgres', 'SELECT count(*) = 3 FROM auth'),
 	'with the right file again, the worker drains what waited');
 
 # The default user with requirepass: plain AUTH password.
-my $default_password = 'Default' . random_word();
-$redis->cli('CONFIG', 'SET', 'requirepass', $default_password);
-$redis->set_auth(undef, $default_password);
 my $default_file = secret_file('default.pass', "$default_password\n", 0600);
 $node->safe_psql('postgres', qq{SET multiquery.redis_user = '';
 	SET multiquery.redis_password_file = '$default_file';

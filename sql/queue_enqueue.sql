@@ -93,8 +93,9 @@ RESET multiquery.redis_timeout;
 SELECT multiquery.enqueue('queue_enqueue.events', '{"kind": "after"}') IS NOT NULL AS sent;
 SELECT queue_enqueue.wait_rows(12);
 
--- The password is never shown, and only superusers may see the setting at all.
-SHOW multiquery.redis_password;
+-- No setting holds the password (0.2's redis_password is gone): only the
+-- path of the file it is read from.
+SHOW multiquery.redis_password_file;
 
 DROP SCHEMA queue_enqueue CASCADE;
 REVOKE EXECUTE ON FUNCTION multiquery.enqueue(regclass, jsonb, text) FROM queue_enqueue_user;

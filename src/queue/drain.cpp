@@ -9,6 +9,7 @@
 #include "pg/guard.hpp"
 #include "queue/apply.hpp"
 #include "queue/progress.hpp"
+#include "queue/redis_wait.hpp"
 #include "queue/settings.hpp"
 #include "queue/status.hpp"
 
@@ -100,14 +101,26 @@ void Drain::lose_redis(const RedisError& error, int64_t now_us) {
 }
 
 bool Drain::ensure_redis(int64_t now_us, long* wait_ms) {
-    if (redis_ && !redis_->broken())
+    RedisConfig config = redis_config();
+    SentinelConfig sentinel = sentinel_config();
+    if (redis_ && !redis_->broken() && redis_config_ == config && redis_sentinel_ == sentinel)
         return true;
+    if (redis_) {
+        // Broken (a command interrupted half-way, whose batch may have been
+        // delivered to us) or reconfigured: start over from the committed
+        // progress on a new connection.
+        redis_.reset();
+        for (Stream& s : streams_)
+            s.group_ready = false;
+    }
     if (now_us < redis_retry_at_us_) {
         *wait_ms = std::max<long>(1, static_cast<long>((redis_retry_at_us_ - now_us) / 1000));
         return false;
     }
     try {
-        redis_ = connect_master(redis_config(), sentinel_config());
+        redis_ = connect_master(config, sentinel, latch_waiter());
+        redis_config_ = config;
+        redis_sentinel_ = sentinel;
     } catch (const RedisError& e) {
         lose_redis(e, now_us);
         *wait_ms = std::max<long>(1, static_cast<long>((redis_retry_at_us_ - now_us) / 1000));

@@ -13,6 +13,7 @@
 #include "core/queue_stream_id.hpp"
 #include "queue/apply.hpp"
 #include "queue/redis.hpp"
+#include "queue/redis_master.hpp"
 
 namespace mq::queue {
 
@@ -90,6 +91,8 @@ private:
     std::string config_streams_;
     std::vector<Stream> streams_;
     std::unique_ptr<RedisClient> redis_;
+    RedisConfig redis_config_;        // the settings redis_ was made with
+    SentinelConfig redis_sentinel_;
     Backoff redis_backoff_{250, 10000};
     int64_t redis_retry_at_us_ = 0;
     int64_t trim_at_us_ = 0;

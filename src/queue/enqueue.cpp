@@ -6,6 +6,7 @@
 #include "pg/guard.hpp"
 #include "queue/drain.hpp"
 #include "queue/redis.hpp"
+#include "queue/redis_wait.hpp"
 #include "queue/settings.hpp"
 
 #include "core/queue_streams.hpp"
@@ -33,7 +34,8 @@ int64_t connection_used_us = 0;
 // The settings that decide which Redis enqueue() writes to, as one value.
 std::string settings_of(const mq::queue::RedisConfig& config,
                         const mq::queue::SentinelConfig& sentinel) {
-    std::string key = config.host + '\n' + std::to_string(config.port) + '\n' + config.password +
+    std::string key = config.host + '\n' + std::to_string(config.port) + '\n' + config.user +
+                      '\n' + config.password_file + '\n' + std::to_string(config.timeout_ms) +
                       '\n' + sentinel.master_name;
     for (const mq::queue::HostPort& address : sentinel.sentinels)
         key += '\n' + address.host + ':' + std::to_string(address.port);
@@ -48,6 +50,8 @@ RedisClient& redis() {
     mq::queue::SentinelConfig sentinel = mq::queue::sentinel_config();
     std::string settings = settings_of(config, sentinel);
     int64_t now = mq::queue::monotonic_us();
+    // A broken connection may have a reply still on its way (a command was
+    // interrupted half-way): it is never reused.
     if (connection && (connection->broken() || connection_settings != settings))
         connection.reset();
     if (connection && now - connection_used_us > 1000000) {
@@ -58,7 +62,7 @@ RedisClient& redis() {
         }
     }
     if (!connection) {
-        connection = mq::queue::connect_master(config, sentinel);
+        connection = mq::queue::connect_master(config, sentinel, mq::queue::latch_waiter());
         connection_settings = settings;
     }
     connection_used_us = now;
@@ -82,8 +86,10 @@ std::string xadd(const std::string& stream, const std::vector<std::string>& fiel
             std::string sqlstate = e.is_reply("LOADING")    ? "57P03"  // cannot_connect_now
                                    : e.is_reply("READONLY") ? "08006"
                                                             : e.sqlstate();
-            throw mq::Error(sqlstate, std::string("could not add to Redis stream \"") + stream +
-                                          "\": " + e.what());
+            throw mq::Error(sqlstate,
+                            std::string("could not add to Redis stream \"") + stream + "\": " +
+                                e.what(),
+                            e.detail(), e.hint());
         }
     }
 }

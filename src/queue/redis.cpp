@@ -1,20 +1,45 @@
 // The hiredis wrapper; see redis.hpp.
 #include "queue/redis.hpp"
 
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <cstring>
+
+#include "core/secret_file.hpp"
 
 namespace mq::queue {
 namespace {
 
-timeval to_timeval(int ms) {
-    timeval tv;
-    tv.tv_sec = ms / 1000;
-    tv.tv_usec = (ms % 1000) * 1000;
-    return tv;
+long long now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
 }
 
 std::string where(const RedisConfig& config) {
     return config.host + ":" + std::to_string(config.port);
+}
+
+// Replaces every occurrence of secret in text: Redis error replies are
+// shown to users and logged, and must never carry the password.
+std::string redact(std::string text, const std::string& secret) {
+    if (secret.empty())
+        return text;
+    for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at))
+        text.replace(at, secret.size(), "********");
+    return text;
+}
+
+// Overwrites a string holding a password before it is freed.
+void wipe(std::string& secret) {
+    volatile char* p = secret.data();
+    for (size_t i = 0; i < secret.size(); ++i)
+        p[i] = '\0';
+    secret.clear();
 }
 
 }  // namespace
@@ -23,39 +48,106 @@ bool RedisError::is_reply(const char* code) const {
     return !connection_lost_ && std::strncmp(what(), code, std::strlen(code)) == 0;
 }
 
-std::unique_ptr<RedisClient> RedisClient::connect(const RedisConfig& config) {
-    redisContext* context =
-        redisConnectWithTimeout(config.host.c_str(), config.port, to_timeval(config.timeout_ms));
-    if (context == nullptr)
+std::unique_ptr<RedisClient> RedisClient::connect(const RedisConfig& config,
+                                                  SocketWaiter& waiter) {
+    long long deadline = now_ms() + config.timeout_ms;
+    // Read first: a bad file is reported without touching Redis.
+    std::string password;
+    if (!config.password_file.empty()) {
+        try {
+            password = read_secret_file(config.password_file);
+        } catch (const mq::Error& e) {
+            throw RedisError(e.sqlstate().c_str(), e.what(), true, e.detail(), e.hint());
+        }
+    }
+    // Name resolution inside redisConnectNonBlock still blocks; use an
+    // address (the default) where a hung resolver is a concern.
+    redisContext* context = redisConnectNonBlock(config.host.c_str(), config.port);
+    if (context == nullptr) {
+        wipe(password);
         throw RedisError("08001", "could not connect to Redis at " + where(config) +
                                       ": out of memory", true);
+    }
     if (context->err != 0) {
         std::string reason = context->errstr;
         redisFree(context);
+        wipe(password);
         throw RedisError("08001", "could not connect to Redis at " + where(config) + ": " + reason,
                          true);
     }
-    redisSetTimeout(context, to_timeval(config.timeout_ms));
-    std::unique_ptr<RedisClient> client(new RedisClient(context, config));
-    if (!config.password.empty()) {
-        try {
-            client->command({"AUTH", config.password});
-        } catch (const RedisError& e) {
-            throw RedisError("28P01", "could not authenticate to Redis at " + where(config) +
-                                          ": " + e.what(), true);
-        }
+    std::unique_ptr<RedisClient> client(new RedisClient(context, config, waiter));
+    try {
+        client->wait_connected(deadline);
+        if (!password.empty() || !config.user.empty())
+            client->authenticate(password);
+    } catch (...) {
+        wipe(password);
+        throw;
     }
+    wipe(password);
     return client;
+}
+
+// Waits for the non-blocking connect to finish, within the deadline.
+void RedisClient::wait_connected(long long deadline) {
+    broken_ = true;  // until connected
+    for (;;) {
+        long long left = deadline - now_ms();
+        if (left <= 0)
+            throw RedisError("08001", "could not connect to Redis at " + where(config_) +
+                                          ": timed out after " +
+                                          std::to_string(config_.timeout_ms) + " ms", true);
+        waiter_.wait(context_->fd, true, static_cast<long>(left));
+        pollfd probe{context_->fd, POLLOUT, 0};
+        if (poll(&probe, 1, 0) <= 0)
+            continue;
+        int error = 0;
+        socklen_t length = sizeof(error);
+        if (getsockopt(context_->fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0)
+            error = errno;
+        if (error != 0)
+            throw RedisError("08001", "could not connect to Redis at " + where(config_) + ": " +
+                                          std::strerror(error), true);
+        broken_ = false;
+        return;
+    }
+}
+
+void RedisClient::authenticate(const std::string& password) {
+    std::vector<std::string> args{"AUTH"};
+    if (!config_.user.empty())
+        args.push_back(config_.user);
+    args.push_back(password);
+    std::string as = config_.user.empty() ? "" : " as user \"" + config_.user + "\"";
+    try {
+        command(args);
+    } catch (const RedisError& e) {
+        if (e.connection_lost())
+            throw;
+        broken_ = true;  // never used unauthenticated
+        throw RedisError("28P01", "could not authenticate to Redis at " + where(config_) + as,
+                         true, redact(e.what(), password),
+                         "Check multiquery.redis_user and the password file "
+                         "multiquery.redis_password_file names.");
+    }
+    std::fill(args.back().begin(), args.back().end(), '\0');
 }
 
 RedisClient::~RedisClient() {
     redisFree(context_);
 }
 
+void RedisClient::lose(const std::string& why) {
+    broken_ = true;
+    throw RedisError("08006", "lost the connection to Redis at " + where(config_) + ": " + why,
+                     true);
+}
+
 Reply RedisClient::command(const std::vector<std::string>& args) {
     if (broken_)
         throw RedisError("08006", "the connection to Redis at " + where(config_) + " was lost",
                          true);
+    long long deadline = now_ms() + config_.timeout_ms;
     std::vector<const char*> argv;
     std::vector<size_t> lengths;
     argv.reserve(args.size());
@@ -64,20 +156,43 @@ Reply RedisClient::command(const std::vector<std::string>& args) {
         argv.push_back(arg.data());
         lengths.push_back(arg.size());
     }
-    auto* raw = static_cast<redisReply*>(
-        redisCommandArgv(context_, static_cast<int>(args.size()), argv.data(), lengths.data()));
-    if (raw == nullptr) {
-        broken_ = true;
-        throw RedisError("08006", "lost the connection to Redis at " + where(config_) + ": " +
-                                      (context_->err ? context_->errstr : "no reply"),
-                         true);
+    // From here until the whole reply is read, an exception (a timeout, the
+    // waiter's interrupt) leaves the connection broken: a reply may be on
+    // its way, and the next command would read it as its own.
+    broken_ = true;
+    if (redisAppendCommandArgv(context_, static_cast<int>(args.size()), argv.data(),
+                               lengths.data()) != REDIS_OK)
+        lose(context_->err ? context_->errstr : "out of memory");
+    std::string timed_out = "no answer within " + std::to_string(config_.timeout_ms) + " ms";
+    for (int done = 0; !done;) {
+        if (redisBufferWrite(context_, &done) != REDIS_OK)
+            lose(context_->errstr);
+        if (done)
+            break;
+        long long left = deadline - now_ms();
+        if (left <= 0)
+            lose(timed_out);
+        waiter_.wait(context_->fd, true, static_cast<long>(left));
     }
-    Reply reply(raw);
+    void* raw = nullptr;
+    for (;;) {
+        if (redisGetReplyFromReader(context_, &raw) != REDIS_OK)
+            lose(context_->errstr);
+        if (raw != nullptr)
+            break;
+        long long left = deadline - now_ms();
+        if (left <= 0)
+            lose(timed_out);
+        waiter_.wait(context_->fd, false, static_cast<long>(left));
+        if (redisBufferRead(context_) != REDIS_OK)
+            lose(context_->errstr);
+    }
+    Reply reply(static_cast<redisReply*>(raw));
+    broken_ = false;
     if (reply->type == REDIS_REPLY_ERROR)
         throw RedisError("58000", std::string(reply->str, reply->len), false);
     return reply;
 }
-
 std::string reply_text(const redisReply* reply) {
     if (reply == nullptr)
         return {};

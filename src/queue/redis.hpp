@@ -1,6 +1,11 @@
-// A small synchronous Redis client over hiredis, shaped for the write queue:
-// connect with a timeout, run one command, read stream entries from replies.
+// A small Redis client over hiredis, shaped for the write queue: connect,
+// authenticate, run one command, read stream entries from replies.
 // Plain C++ with no PostgreSQL header: it throws, it never longjmps.
+//
+// The socket is non-blocking: whenever the client must wait for Redis it asks
+// its SocketWaiter, which the PostgreSQL side implements on the process latch
+// so that a query cancel, statement_timeout or SIGTERM is served while Redis
+// hangs (the waiter throws), instead of after redis_timeout.
 #pragma once
 
 #include <hiredis/hiredis.h>
@@ -14,20 +19,44 @@
 
 namespace mq::queue {
 
-// Where Redis is and how long to wait for it.
+// Where Redis is, who to be there and how long to wait for it. The password
+// is not here: it is read from password_file at each connect, so that it
+// never sits in a setting and a changed file is taken at the next connect.
 struct RedisConfig {
     std::string host;
     int port = 6379;
-    std::string password;
-    int timeout_ms = 2000;
+    std::string user;           // ACL user ("": the default user)
+    std::string password_file;  // "": no AUTH (unless user is set)
+    int timeout_ms = 2000;      // the bound of one connect or one command
+
+    bool operator==(const RedisConfig& o) const {
+        return host == o.host && port == o.port && user == o.user &&
+               password_file == o.password_file && timeout_ms == o.timeout_ms;
+    }
+    bool operator!=(const RedisConfig& o) const { return !(*this == o); }
+};
+
+// Waits for a socket on the client's behalf.
+class SocketWaiter {
+public:
+    // Returns once fd may be readable (for_write false) or writable, or after
+    // at most timeout_ms, or early for any other reason (the client looks
+    // again and keeps its own deadline). Throws to abandon the wait.
+    virtual void wait(int fd, bool for_write, long timeout_ms) = 0;
+
+protected:
+    ~SocketWaiter() = default;
 };
 
 // A Redis failure. connection_lost: the connection cannot be used again
-// (refused, timed out, reset); otherwise Redis answered with an error reply.
+// (refused, timed out, reset, not authenticated); otherwise Redis answered
+// with an error reply.
 class RedisError : public mq::Error {
 public:
-    RedisError(const char* sqlstate, const std::string& message, bool connection_lost)
-        : mq::Error(sqlstate, message), connection_lost_(connection_lost) {}
+    RedisError(const char* sqlstate, const std::string& message, bool connection_lost,
+               std::string detail = {}, std::string hint = {})
+        : mq::Error(sqlstate, message, std::move(detail), std::move(hint)),
+          connection_lost_(connection_lost) {}
     bool connection_lost() const noexcept { return connection_lost_; }
     // True when the error reply starts with this code ("NOGROUP", "BUSYGROUP").
     bool is_reply(const char* code) const;
@@ -51,26 +80,37 @@ struct StreamEntry {
 
 class RedisClient {
 public:
-    // Connects (and authenticates); throws RedisError (08001) on failure.
-    static std::unique_ptr<RedisClient> connect(const RedisConfig& config);
+    // Connects and authenticates (AUTH [user] password, the password read
+    // from config.password_file); throws RedisError: 08001 (cannot connect),
+    // 28P01 (authentication refused), the password file's error. The waiter
+    // must outlive the client.
+    static std::unique_ptr<RedisClient> connect(const RedisConfig& config, SocketWaiter& waiter);
 
     RedisClient(const RedisClient&) = delete;
     RedisClient& operator=(const RedisClient&) = delete;
     ~RedisClient();
 
-    // Runs one command; throws RedisError on a lost connection (08006) or an
-    // error reply. After a lost connection, broken() is true.
+    // Runs one command within config().timeout_ms; throws RedisError on a
+    // lost connection or timeout (08006) or an error reply. Whatever
+    // interrupts a command half-way (a timeout, the waiter throwing) leaves
+    // broken() true: its reply may still come, so the connection is never
+    // used again.
     Reply command(const std::vector<std::string>& args);
 
     bool broken() const { return broken_; }
     const RedisConfig& config() const { return config_; }
 
 private:
-    RedisClient(redisContext* context, RedisConfig config)
-        : context_(context), config_(std::move(config)) {}
+    RedisClient(redisContext* context, RedisConfig config, SocketWaiter& waiter)
+        : context_(context), config_(std::move(config)), waiter_(waiter) {}
+
+    void wait_connected(long long deadline_ms);
+    void authenticate(const std::string& password);
+    [[noreturn]] void lose(const std::string& why);
 
     redisContext* context_;
     RedisConfig config_;
+    SocketWaiter& waiter_;
     bool broken_ = false;
 };
 

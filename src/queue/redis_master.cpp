@@ -9,12 +9,13 @@ std::string where(const HostPort& address) {
 }
 
 // The master's address as one sentinel sees it; throws RedisError.
-HostPort ask_sentinel(const RedisConfig& data, const HostPort& sentinel, const std::string& name) {
+HostPort ask_sentinel(const RedisConfig& data, const HostPort& sentinel, const std::string& name,
+                      SocketWaiter& waiter) {
     RedisConfig config;
     config.host = sentinel.host;
     config.port = sentinel.port;
     config.timeout_ms = data.timeout_ms;  // sentinels are asked without the data credentials
-    std::unique_ptr<RedisClient> client = RedisClient::connect(config);
+    std::unique_ptr<RedisClient> client = RedisClient::connect(config, waiter);
     Reply reply = client->command({"SENTINEL", "get-master-addr-by-name", name});
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2)
         throw RedisError("08001", "does not know a master named \"" + name + "\"", false);
@@ -38,18 +39,19 @@ bool master_unavailable(const RedisError& error) {
     return error.connection_lost() || error.is_reply("READONLY") || error.is_reply("LOADING");
 }
 
-std::unique_ptr<RedisClient> connect_master(const RedisConfig& data, const SentinelConfig& sentinel) {
+std::unique_ptr<RedisClient> connect_master(const RedisConfig& data, const SentinelConfig& sentinel,
+                                            SocketWaiter& waiter) {
     if (sentinel.sentinels.empty())
-        return RedisClient::connect(data);
+        return RedisClient::connect(data, waiter);
     std::string answers;
     for (const HostPort& address : sentinel.sentinels) {
         std::string answer;
         try {
-            HostPort master = ask_sentinel(data, address, sentinel.master_name);
+            HostPort master = ask_sentinel(data, address, sentinel.master_name, waiter);
             RedisConfig config = data;
             config.host = master.host;
             config.port = master.port;
-            std::unique_ptr<RedisClient> client = RedisClient::connect(config);
+            std::unique_ptr<RedisClient> client = RedisClient::connect(config, waiter);
             std::string role = role_of(*client);
             if (role == "master")
                 return client;

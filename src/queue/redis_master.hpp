@@ -15,6 +15,10 @@ namespace mq::queue {
 struct SentinelConfig {
     std::vector<HostPort> sentinels;  // empty: no Sentinel, use the data config's host
     std::string master_name;
+
+    friend bool operator==(const SentinelConfig& a, const SentinelConfig& b) {
+        return a.sentinels == b.sentinels && a.master_name == b.master_name;
+    }
 };
 
 // Connects to the master. With Sentinel, asks each sentinel in turn for the
@@ -22,7 +26,8 @@ struct SentinelConfig {
 // accepts it only if it says it is a master (ROLE): a stale answer during a
 // failover never makes us write to a replica. Throws RedisError (08001)
 // naming every sentinel's answer when none led to a master.
-std::unique_ptr<RedisClient> connect_master(const RedisConfig& data, const SentinelConfig& sentinel);
+std::unique_ptr<RedisClient> connect_master(const RedisConfig& data, const SentinelConfig& sentinel,
+                                            SocketWaiter& waiter);
 
 // True when an error means "this is not, or not yet, a usable master": the
 // connection was lost, or the server answered READONLY (a replica, since a

@@ -17,7 +17,8 @@ namespace mq::queue {
 
 char* redis_host = nullptr;
 int redis_port = 6379;
-char* redis_password = nullptr;
+char* redis_user = nullptr;
+char* redis_password_file = nullptr;
 int redis_timeout_ms = 2000;
 char* redis_sentinels = nullptr;
 char* redis_master_name = nullptr;
@@ -53,27 +54,27 @@ bool check_parses(char** newval, void** /*extra*/, GucSource /*source*/) {
     return ok;
 }
 
-// Shows whether a password is set, never the password itself.
-const char* show_password() {
-    return redis_password != nullptr && *redis_password != '\0' ? "********" : "";
-}
-
 }  // namespace
 
-// Redis host, port and timeout are PGC_SUSET: the workers follow
-// postgresql.conf (on SIGHUP), and a superuser session may point its own
-// enqueue() elsewhere.
+// Redis host, port, user, password file and timeout are PGC_SUSET: the
+// workers follow postgresql.conf (on SIGHUP), and a superuser session may
+// point its own enqueue() elsewhere (a superuser reads any file the server
+// can anyway). No setting holds the password itself: PostgreSQL logs every
+// changed setting's value on reload ("parameter ... changed to ...").
 void define_settings() {
     DefineCustomStringVariable(
         "multiquery.redis_host", "Host name or IP address of the Redis server of the write queue.",
         nullptr, &redis_host, "127.0.0.1", PGC_SUSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("multiquery.redis_port", "TCP port of the Redis server.", nullptr,
                             &redis_port, 6379, 1, 65535, PGC_SUSET, 0, nullptr, nullptr, nullptr);
-    DefineCustomStringVariable("multiquery.redis_password",
-                               "Password sent with AUTH to the Redis server (empty: none).",
-                               nullptr, &redis_password, "", PGC_SIGHUP,
-                               GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL, nullptr, nullptr,
-                               show_password);
+    DefineCustomStringVariable(
+        "multiquery.redis_user", "Redis ACL user to authenticate as (empty: the default user).",
+        nullptr, &redis_user, "", PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomStringVariable(
+        "multiquery.redis_password_file",
+        "File whose first line is the Redis password (empty: no AUTH).",
+        "Read at each connect; refused if it has group or world access.", &redis_password_file,
+        "", PGC_SUSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("multiquery.redis_timeout",
                             "How long to wait for Redis to connect or answer a command.", nullptr,
                             &redis_timeout_ms, 2000, 10, 600000, PGC_SUSET, GUC_UNIT_MS, nullptr,
@@ -157,7 +158,8 @@ RedisConfig redis_config() {
     RedisConfig config;
     config.host = redis_host ? redis_host : "127.0.0.1";
     config.port = redis_port;
-    config.password = redis_password ? redis_password : "";
+    config.user = redis_user ? redis_user : "";
+    config.password_file = redis_password_file ? redis_password_file : "";
     config.timeout_ms = redis_timeout_ms;
     return config;
 }

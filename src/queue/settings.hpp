@@ -8,7 +8,8 @@ namespace mq::queue {
 
 extern char* redis_host;
 extern int redis_port;
-extern char* redis_password;
+extern char* redis_user;
+extern char* redis_password_file;
 extern int redis_timeout_ms;
 extern char* redis_sentinels;
 extern char* redis_master_name;

@@ -47,7 +47,7 @@ sub start {
 
 sub ping {
 	my ($self) = @_;
-	my $out = `redis-cli -h 127.0.0.1 -p $self->{port} ping 2>/dev/null`;
+	my $out = $self->cli('ping');
 	return defined $out && $out =~ /PONG/;
 }
 
@@ -72,6 +72,20 @@ sub stop { $_[0]->_signal_and_wait('TERM'); }
 # Crash: SIGKILL.
 sub kill9 { $_[0]->_signal_and_wait('KILL'); }
 
+# Freezes the server (SIGSTOP): connections stay open and the kernel still
+# accepts new ones, but nothing is answered until thaw() (SIGCONT); this is a
+# hung Redis, not a dead one.
+sub freeze { kill 'STOP', $_[0]->{pid}; }
+sub thaw { kill 'CONT', $_[0]->{pid}; }
+
+# Credentials redis-cli uses from now on (once the default user needs a
+# password); undef user: the default user.
+sub set_auth {
+	my ($self, $user, $password) = @_;
+	$self->{auth} = [ (defined $user ? ('--user', $user) : ()),
+		'--pass', $password, '--no-auth-warning' ];
+}
+
 sub restart {
 	my ($self) = @_;
 	$self->stop;
@@ -82,7 +96,8 @@ sub restart {
 sub cli {
 	my ($self, @args) = @_;
 	my $quoted = join ' ', map { my $a = $_; $a =~ s/'/'\\''/g; "'$a'" } @args;
-	my $out = `redis-cli -h 127.0.0.1 -p $self->{port} $quoted 2>&1`;
+	my $auth = join ' ', map { my $a = $_; $a =~ s/'/'\\''/g; "'$a'" } @{ $self->{auth} || [] };
+	my $out = `redis-cli -h 127.0.0.1 -p $self->{port} $auth $quoted 2>&1`;
 	chomp $out;
 	return $out;
 }
@@ -114,7 +129,8 @@ sub pipe_generated {
 	open my $fh, '>:raw', $file or die "cannot write $file: $!";
 	print $fh resp(@{ $make->($_) }) for 0 .. $count - 1;
 	close $fh;
-	my $out = `redis-cli -h 127.0.0.1 -p $self->{port} --pipe < $file 2>&1`;
+	my $auth = join ' ', map { my $a = $_; $a =~ s/'/'\\''/g; "'$a'" } @{ $self->{auth} || [] };
+	my $out = `redis-cli -h 127.0.0.1 -p $self->{port} $auth --pipe < $file 2>&1`;
 	unlink $file;
 	like($out, qr/errors: 0, replies: $count\b/, "redis-cli --pipe sent $count commands");
 	return $out;

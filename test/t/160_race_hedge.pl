@@ -50,13 +50,13 @@ $session->query_safe('SELECT multiquery.race_stats_reset()');
 # 1. A fast first target and a long delay: the standby sees nothing.
 is($race->("fast-$_", 0, q{, hedge_delay => '5s'}), 'f', "fast primary, long delay: race $_")
 	for 1 .. 3;
-is($standby_executed->("fast-$_"), 0, "the standby never saw race $_'s query") for 1 .. 3;
+is($standby_executed->("fast-$_"), 0, "the standby never saw race ${_}'s query") for 1 .. 3;
 is($hedges->(), '0', 'no hedge counted');
 
 # 2. A slow first target: one hedge per race, answered by the standby.
 is($race->("slow-$_", 3, q{, hedge_delay => '100ms'}), 't', "slow primary: the hedge answers, race $_")
 	for 1 .. 3;
-is($standby_executed->("slow-$_"), 1, "the standby saw race $_'s query once") for 1 .. 3;
+is($standby_executed->("slow-$_"), 1, "the standby saw race ${_}'s query once") for 1 .. 3;
 is($hedges->(), '3', 'race_stats.hedges counts the three late sends');
 ok(poll_until(20, sub { remote_queries($primary, 'slow-') eq '0' }),
 	"the slow primary's queries were cancelled");

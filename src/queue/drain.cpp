@@ -29,6 +29,9 @@ constexpr long kIdleWaitMs = 50;
 constexpr int64_t kBacklogRefreshUs = 1000000;
 // How often the standbys' positions are read to trim applied entries.
 constexpr int64_t kTrimIntervalUs = 200000;
+// How often the standbys' replay lag is read for drain_replica_lag_limit.
+constexpr int64_t kLagCheckIntervalUs = 100000;
+constexpr const char* kPausedState = "paused: replica lag";
 
 void log_message(int level, const std::string& message) {
     pg::call([&] { ereport(level, (errmsg_internal("%s", message.c_str()))); });
@@ -299,6 +302,22 @@ void Drain::remember_commit(Stream& s, const BatchResult& result) {
     s.unsafe.push_back({result.commit_lsn, *last, monotonic_us()});
 }
 
+bool Drain::replicas_behind(int64_t now_us) {
+    int64_t limit_bytes = static_cast<int64_t>(drain_replica_lag_limit_kb) * 1024;
+    if (limit_bytes <= 0) {
+        replicas_behind_ = false;
+        return false;
+    }
+    if (now_us < lag_check_at_us_)
+        return replicas_behind_;
+    lag_check_at_us_ = now_us + kLagCheckIntervalUs;
+    bool was_behind = replicas_behind_;
+    replicas_behind_ = replica_lag_bytes() > limit_bytes;
+    if (was_behind && !replicas_behind_)
+        set_all_states("running");
+    return replicas_behind_;
+}
+
 void Drain::trim(int64_t now_us) {
     if (!drain_trim || now_us < trim_at_us_)
         return;
@@ -365,6 +384,11 @@ long Drain::run_once() {
         return 1000;
     if (!ensure_redis(now, &wait_ms))
         return wait_ms;
+    // The heavy writer yields to replay: the standbys' reads stay fast.
+    if (replicas_behind(now)) {
+        set_all_states(kPausedState);
+        return kLagCheckIntervalUs / 1000;
+    }
 
     bool worked = false, throttled = false;
     try {

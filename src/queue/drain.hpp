@@ -81,6 +81,9 @@ private:
     void remember_commit(Stream& stream, const BatchResult& result);
     // Removes applied entries whose commit every standby has (XTRIM MINID).
     void trim(int64_t now_us);
+    // True while a standby is further behind than drain_replica_lag_limit
+    // (looked up at most every kLagCheckIntervalUs).
+    bool replicas_behind(int64_t now_us);
     void refresh_backlog(Stream& stream, int64_t now_us);
     void lose_redis(const RedisError& error, int64_t now_us);
     void set_all_states(const char* state);
@@ -96,6 +99,8 @@ private:
     Backoff redis_backoff_{250, 10000};
     int64_t redis_retry_at_us_ = 0;
     int64_t trim_at_us_ = 0;
+    int64_t lag_check_at_us_ = 0;
+    bool replicas_behind_ = false;
     TokenBucket bucket_;
     bool database_ready_ = false;
     int64_t database_check_at_us_ = 0;

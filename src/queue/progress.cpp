@@ -81,4 +81,19 @@ uint64_t replication_safe_lsn() {
     return (static_cast<uint64_t>(high) << 32) | low;
 }
 
+int64_t replica_lag_bytes() {
+    MemoryContext caller = CurrentMemoryContext;
+    char* value = pg::call([&] {
+        return single_value(
+            "SELECT pg_catalog.max(pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), lsn))"
+            "::bigint::text FROM (SELECT replay_lsn AS lsn FROM pg_catalog.pg_stat_replication"
+            " UNION ALL SELECT restart_lsn FROM pg_catalog.pg_replication_slots"
+            "   WHERE slot_type = 'physical') AS standby WHERE lsn IS NOT NULL",
+            nullptr);
+    });
+    MemoryContextSwitchTo(caller);
+    std::string text = take(value);
+    return text.empty() ? -1 : std::stoll(text);
+}
+
 }  // namespace mq::queue

@@ -19,4 +19,10 @@ std::string committed_progress(const std::string& stream);
 // every physical replication slot (a stopped standby's included).
 uint64_t replication_safe_lsn();
 
+// How many bytes of WAL the standby furthest behind has yet to replay: the
+// primary's current position minus each connected standby's replay position
+// and each physical slot's restart position (a standby that is down but
+// holds a slot). -1 when the primary knows of no standby.
+int64_t replica_lag_bytes();
+
 }  // namespace mq::queue

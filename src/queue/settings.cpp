@@ -35,6 +35,7 @@ int drain_lock_timeout_ms = 5000;
 int drain_statement_timeout_ms = 60000;
 bool drain_trim = true;
 int drain_trim_delay_ms = 0;
+int drain_replica_lag_limit_kb = 0;
 
 namespace {
 
@@ -139,6 +140,13 @@ void define_settings() {
                             "How long applied entries stay in the streams beyond that.", nullptr,
                             &drain_trim_delay_ms, 0, 0, INT_MAX, PGC_SIGHUP, GUC_UNIT_MS, nullptr,
                             nullptr, nullptr);
+    DefineCustomIntVariable(
+        "multiquery.drain_replica_lag_limit",
+        "Pauses the drain while a standby has this much WAL left to replay (0: never).",
+        "Standbys are the connected ones and those holding a physical replication slot; the "
+        "drain is the one writer the extension controls, so it yields to their replay.",
+        &drain_replica_lag_limit_kb, 0, 0, INT_MAX, PGC_SIGHUP, GUC_UNIT_KB, nullptr, nullptr,
+        nullptr);
     // What only the postmaster reads: defining a PGC_POSTMASTER variable
     // after startup is FATAL, and a library loaded late (LOAD, or a first
     // call without shared_preload_libraries) starts no workers anyway.

@@ -26,6 +26,7 @@ extern int drain_lock_timeout_ms;
 extern int drain_statement_timeout_ms;
 extern bool drain_trim;
 extern int drain_trim_delay_ms;
+extern int drain_replica_lag_limit_kb;
 
 // Defines the GUCs; called from _PG_init in every process that loads the library.
 void define_settings();

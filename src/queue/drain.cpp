@@ -133,7 +133,10 @@ bool Drain::ensure_redis(int64_t now_us, long* wait_ms) {
         log_message(LOG, "multiquery drain worker " + std::to_string(worker_) +
                              ": connected to Redis again");
     redis_backoff_.reset();
-    set_all_states("running");
+    // Shown as running once a stream's first read succeeds: a Redis that
+    // accepts connections may still refuse commands (LOADING).
+    for (Stream& s : streams_)
+        s.show_running = true;
     return true;
 }
 
@@ -212,6 +215,7 @@ void Drain::report_gaps(Stream& s, const StreamId& committed, const StreamInfo& 
                   ").";
     status::set_state(s.slot, problem.c_str());
     status::set_error(s.slot, detail.c_str());
+    s.show_running = false;  // the problem stays shown until entries flow again
     pg::call([&] {
         ereport(WARNING, (errmsg("multiquery drain: %s", problem.c_str()),
                           errdetail_internal("%s", detail.c_str()),
@@ -261,6 +265,10 @@ int64_t Drain::drain_stream(Stream& s, int64_t count) {
         const redisReply* stream = reply->element[0];
         if (stream->type == REDIS_REPLY_ARRAY && stream->elements >= 2)
             entries = reply_entries(stream->element[1]);
+    }
+    if (s.show_running) {
+        status::set_state(s.slot, "running");
+        s.show_running = false;
     }
     if (entries.empty())
         return 0;

@@ -58,6 +58,7 @@ private:
         // their entries stay in Redis until it is (trim()).
         std::deque<CommitPoint> unsafe;
         StreamId trimmed_to;
+        bool show_running = false;  // the next successful read shows "running"
         int64_t retry_at_us = 0;
         Backoff backoff{500, 30000};
         int64_t stats_at_us = 0;

@@ -28,21 +28,34 @@ sub port { return $_[0]->{port}; }
 # Starts redis-server and waits (at most 30 s) until it answers PING.
 sub start {
 	my ($self) = @_;
+	$self->launch;
+	for (1 .. 300) {
+		return if $self->ping;
+		usleep(100_000);
+	}
+	BAIL_OUT("redis-server on port $self->{port} does not answer");
+}
+
+# Starts redis-server without waiting for it to answer (it may be loading its
+# dataset: commands then get LOADING replies); records its pid.
+sub launch {
+	my ($self) = @_;
 	my $dir = $self->{dir};
+	unlink "$dir/redis.pid";
 	system('redis-server', '--port', $self->{port}, '--bind', '127.0.0.1',
 		'--protected-mode', 'no', '--dir', $dir, '--appendonly', 'yes',
 		'--appendfsync', 'always', '--save', '', '--daemonize', 'yes',
 		'--pidfile', "$dir/redis.pid", '--logfile', "$dir/redis.log", @{ $self->{args} }) == 0
 	  or BAIL_OUT("redis-server did not start: $?");
 	for (1 .. 300) {
-		if ($self->ping) {
+		if (-s "$dir/redis.pid") {
 			$self->{pid} = PostgreSQL::Test::Utils::slurp_file("$dir/redis.pid");
 			chomp $self->{pid};
 			return;
 		}
 		usleep(100_000);
 	}
-	BAIL_OUT("redis-server on port $self->{port} does not answer");
+	BAIL_OUT("redis-server on port $self->{port} wrote no pid file");
 }
 
 sub ping {

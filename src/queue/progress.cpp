@@ -1,8 +1,8 @@
 // Reading the drain's progress and the standbys' positions; see progress.hpp.
 #include "queue/progress.hpp"
 
-#include <cstdio>
 
+#include "core/freshness.hpp"
 #include "pg/guard.hpp"
 
 extern "C" {
@@ -42,7 +42,12 @@ char* single_value(const char* sql, const char* param) {
     return value;
 }
 
-std::string take(char* value) {
+// single_value from C++: its text ("" for none or NULL), back in the caller's
+// memory context (a transaction's commit leaves another one current).
+std::string query_text(const char* sql, const char* param = nullptr) {
+    MemoryContext caller = CurrentMemoryContext;
+    char* value = pg::call([&] { return single_value(sql, param); });
+    MemoryContextSwitchTo(caller);
     std::string text = value ? value : "";
     if (value)
         pfree(value);
@@ -52,47 +57,27 @@ std::string take(char* value) {
 }  // namespace
 
 std::string committed_progress(const std::string& stream) {
-    MemoryContext caller = CurrentMemoryContext;
-    char* value = pg::call([&] {
-        return single_value("SELECT last_id FROM multiquery.drain_progress WHERE stream = $1",
-                            stream.c_str());
-    });
-    MemoryContextSwitchTo(caller);
-    std::string id = take(value);
+    std::string id = query_text("SELECT last_id FROM multiquery.drain_progress WHERE stream = $1",
+                                stream.c_str());
     return id.empty() ? "0-0" : id;
 }
 
 uint64_t replication_safe_lsn() {
-    MemoryContext caller = CurrentMemoryContext;
     // LEAST ignores NULLs: with no standby and no slot, flushed is safe.
-    char* value = pg::call([&] {
-        return single_value(
-            "SELECT LEAST(pg_catalog.pg_current_wal_flush_lsn(),"
-            " (SELECT pg_catalog.min(coalesce(flush_lsn, '0/0')) FROM pg_catalog.pg_stat_replication),"
-            " (SELECT pg_catalog.min(restart_lsn) FROM pg_catalog.pg_replication_slots"
-            "   WHERE slot_type = 'physical'))::text",
-            nullptr);
-    });
-    MemoryContextSwitchTo(caller);
-    std::string text = take(value);
-    uint32_t high = 0, low = 0;
-    if (std::sscanf(text.c_str(), "%X/%X", &high, &low) != 2)
-        return 0;
-    return (static_cast<uint64_t>(high) << 32) | low;
+    std::string text = query_text(
+        "SELECT LEAST(pg_catalog.pg_current_wal_flush_lsn(),"
+        " (SELECT pg_catalog.min(coalesce(flush_lsn, '0/0')) FROM pg_catalog.pg_stat_replication),"
+        " (SELECT pg_catalog.min(restart_lsn) FROM pg_catalog.pg_replication_slots"
+        "   WHERE slot_type = 'physical'))::text");
+    return parse_lsn(text).value_or(0);
 }
 
 int64_t replica_lag_bytes() {
-    MemoryContext caller = CurrentMemoryContext;
-    char* value = pg::call([&] {
-        return single_value(
-            "SELECT pg_catalog.max(pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), lsn))"
-            "::bigint::text FROM (SELECT replay_lsn AS lsn FROM pg_catalog.pg_stat_replication"
-            " UNION ALL SELECT restart_lsn FROM pg_catalog.pg_replication_slots"
-            "   WHERE slot_type = 'physical') AS standby WHERE lsn IS NOT NULL",
-            nullptr);
-    });
-    MemoryContextSwitchTo(caller);
-    std::string text = take(value);
+    std::string text = query_text(
+        "SELECT pg_catalog.max(pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), lsn))"
+        "::bigint::text FROM (SELECT replay_lsn AS lsn FROM pg_catalog.pg_stat_replication"
+        " UNION ALL SELECT restart_lsn FROM pg_catalog.pg_replication_slots"
+        "   WHERE slot_type = 'physical') AS standby WHERE lsn IS NOT NULL");
     return text.empty() ? -1 : std::stoll(text);
 }
 

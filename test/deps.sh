@@ -10,6 +10,7 @@ packages=(
     libipc-run-perl                      # TAP tests (PostgreSQL::Test::Cluster)
     procps                               # ps and pgrep, to stop and freeze servers in tests
     locales                              # a German lc_messages target (test/t/191_*)
+    prometheus-postgres-exporter         # the real exporter scrapes monitoring/ (test/t/300_*)
 )
 
 missing=()

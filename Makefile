@@ -54,6 +54,12 @@ endif
 -include $(OBJS:.o=.d)
 EXTRA_CLEAN += $(OBJS:.o=.d)
 
+# A VPATH build (pg_buildext builds each version in build-<version>) has no
+# object folders yet; as rule targets make would find them through VPATH.
+ifneq ($(VPATH),)
+$(shell mkdir -p $(sort $(dir $(OBJS))))
+endif
+
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
 	cat $^ > $@
 

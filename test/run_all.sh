@@ -65,10 +65,18 @@ bash "$MQ_ROOT/test/cluster.sh" stop
 ! pgrep -f -- "$MQ_CLUSTER_DIR" >/dev/null || mq_die "processes of the test cluster outlived cluster.sh stop"
 echo "ok - no process of the test cluster is left"
 
+if [ "${MQ_SKIP_PACKAGE:-0}" = 1 ]; then
+    echo "package checks: 0 passed, 0 failed (skipped: MQ_SKIP_PACKAGE=1)" | tee "$logs/package"
+else
+    mq_step "the Debian package: build, install, CREATE EXTENSION"
+    bash "$MQ_ROOT/test/package_test.sh" | tee "$logs/package"
+fi
+
 # One closing line for the whole suite, counted from each runner's own summary.
 unit=$(sed -n 's/.*tests passed, 0 tests failed out of \([0-9]*\).*/\1/p' "$logs/unit")
 regress=$(sed -n 's/.*All \([0-9]*\) tests passed.*/\1/p' "$logs/installcheck")
 tap=$(sed -n 's/^Files=[0-9]*, Tests=\([0-9]*\),.*/\1/p' "$logs/installcheck")
 cluster=$(sed -n 's/^cluster checks: \([0-9]*\) passed.*/\1/p' "$logs/cluster")
-mq_step "unit ${unit:-0}, cluster ${cluster:-0}, pg_regress ${regress:-0}, TAP ${tap:-0}"
-echo "tests: $(( ${unit:-0} + ${cluster:-0} + ${regress:-0} + ${tap:-0} )) passed, 0 failed"
+package=$(sed -n 's/^package checks: \([0-9]*\) passed.*/\1/p' "$logs/package")
+mq_step "unit ${unit:-0}, cluster ${cluster:-0}, pg_regress ${regress:-0}, TAP ${tap:-0}, package ${package:-0}"
+echo "tests: $(( ${unit:-0} + ${cluster:-0} + ${regress:-0} + ${tap:-0} + ${package:-0} )) passed, 0 failed"

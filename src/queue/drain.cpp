@@ -33,8 +33,13 @@ constexpr int64_t kTrimIntervalUs = 200000;
 constexpr int64_t kLagCheckIntervalUs = 100000;
 constexpr const char* kPausedState = "paused: replica lag";
 
-void log_message(int level, const std::string& message) {
-    pg::call([&] { ereport(level, (errmsg_internal("%s", message.c_str()))); });
+// One log line in PostgreSQL's shape: what happened, then the details.
+void log_message(int level, int sqlerrcode, const std::string& message,
+                 const std::string& detail = {}) {
+    pg::call([&] {
+        ereport(level, (errcode(sqlerrcode), errmsg_internal("%s", message.c_str()),
+                        detail.empty() ? 0 : errdetail_internal("%s", detail.c_str())));
+    });
 }
 
 }  // namespace
@@ -98,9 +103,10 @@ void Drain::lose_redis(const RedisError& error, int64_t now_us) {
     redis_retry_at_us_ = now_us + delay * 1000;
     if (redis_backoff_.grew())
         log_message(redis_backoff_.failures() == 1 ? WARNING : LOG,
+                    ERRCODE_CONNECTION_FAILURE,
                     "multiquery drain worker " + std::to_string(worker_) +
-                        ": Redis unreachable, retrying in " + std::to_string(delay) +
-                        " ms: " + error.what());
+                        " cannot use Redis, retrying in " + std::to_string(delay) + " ms",
+                    error.what());
 }
 
 bool Drain::ensure_redis(int64_t now_us, long* wait_ms) {
@@ -130,8 +136,8 @@ bool Drain::ensure_redis(int64_t now_us, long* wait_ms) {
         return false;
     }
     if (redis_backoff_.failures() > 0)
-        log_message(LOG, "multiquery drain worker " + std::to_string(worker_) +
-                             ": connected to Redis again");
+        log_message(LOG, ERRCODE_SUCCESSFUL_COMPLETION,
+                    "multiquery drain worker " + std::to_string(worker_) + " reached Redis again");
     redis_backoff_.reset();
     // Shown as running once a stream's first read succeeds: a Redis that
     // accepts connections may still refuse commands (LOADING).

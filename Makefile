@@ -27,7 +27,9 @@ DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 DATA = $(call mq_relative,$(wildcard $(MQ_SRC)/extension/$(EXTENSION)--*.sql))
 
 REGRESS = $(sort $(patsubst $(MQ_SRC)/sql/%.sql,%,$(wildcard $(MQ_SRC)/sql/*.sql)))
-REGRESS_OPTS = --load-extension=$(EXTENSION)
+# multiquery_test (test/extension/) holds the tests' hooks into the library;
+# test/run_all.sh installs it, the extension itself ships no test functions.
+REGRESS_OPTS = --load-extension=$(EXTENSION) --load-extension=$(EXTENSION)_test
 
 TAP_TESTS = 1
 PROVE_TESTS = test/t/*.pl

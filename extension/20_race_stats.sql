@@ -85,20 +85,3 @@ GRANT EXECUTE ON FUNCTION multiquery.race_wins_per_minute() TO pg_read_all_stats
 GRANT EXECUTE ON FUNCTION multiquery.race_stats_info() TO pg_read_all_stats;
 GRANT SELECT ON multiquery.race_stats, multiquery.race_wins_per_minute,
     multiquery.race_stats_info TO pg_read_all_stats;
-
--- Test hooks, superusers only: report a race outcome (win, cancel, error,
--- hedge) as the race engine would, and read back the latency quantile the
--- engine sees, so the statistics can be tested without remote servers.
-CREATE FUNCTION multiquery._selftest_record_race(
-    target text, outcome text, latency_ms double precision, error text DEFAULT NULL)
-RETURNS void
-AS 'MODULE_PATHNAME', 'multiquery_selftest_record_race'
-LANGUAGE C VOLATILE;
-
-CREATE FUNCTION multiquery._selftest_latency_quantile(target text, p double precision)
-RETURNS bigint
-AS 'MODULE_PATHNAME', 'multiquery_selftest_latency_quantile'
-LANGUAGE C STRICT VOLATILE;
-
-REVOKE ALL ON FUNCTION multiquery._selftest_record_race(text, text, double precision, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION multiquery._selftest_latency_quantile(text, double precision) FROM PUBLIC;

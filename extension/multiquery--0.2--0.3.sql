@@ -69,3 +69,10 @@ COMMENT ON FUNCTION multiquery.race_disconnect_all() IS
 REVOKE ALL ON FUNCTION multiquery.race_connections() FROM PUBLIC;
 REVOKE ALL ON FUNCTION multiquery.race_disconnect(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION multiquery.race_disconnect_all() FROM PUBLIC;
+
+-- The test hooks are no longer shipped: the tests bring their own
+-- extension, multiquery_test, that declares them from the library.
+DROP FUNCTION multiquery._selftest_boundary(text);
+DROP FUNCTION multiquery._selftest_probes_destroyed();
+DROP FUNCTION multiquery._selftest_record_race(text, text, double precision, text);
+DROP FUNCTION multiquery._selftest_latency_quantile(text, double precision);

@@ -1,5 +1,5 @@
 -- Race statistics: what the race engine reports (here through the test hook
--- multiquery._selftest_record_race) shows up in the views, shared by every
+-- multiquery_test.record_race) shows up in the views, shared by every
 -- backend, until reset. The test cluster preloads the library.
 SELECT multiquery.race_stats_reset();
 SELECT tracking, targets, untracked, stats_reset <= now() AS reset_in_the_past
@@ -11,14 +11,14 @@ SELECT stats_reset AS first_reset FROM multiquery.race_stats_info \gset
 -- 100 races won by the primary in 1..100 ms; the standby lost each: 95
 -- cancelled, 5 failed. The standby also had its query sent late twice.
 SELECT count(*) AS recorded FROM generate_series(1, 100) AS ms,
-       LATERAL multiquery._selftest_record_race('stats_primary', 'win', ms);
+       LATERAL multiquery_test.record_race('stats_primary', 'win', ms);
 SELECT count(*) AS recorded FROM generate_series(1, 95) AS ms,
-       LATERAL multiquery._selftest_record_race('stats_standby', 'cancel', ms);
+       LATERAL multiquery_test.record_race('stats_standby', 'cancel', ms);
 SELECT count(*) AS recorded FROM generate_series(1, 4) AS ms,
-       LATERAL multiquery._selftest_record_race('stats_standby', 'error', ms, 'connection refused');
-SELECT multiquery._selftest_record_race('stats_standby', 'error', 3000, 'timeout expired') \gset
-SELECT multiquery._selftest_record_race('stats_standby', 'hedge', NULL) \gset
-SELECT multiquery._selftest_record_race('stats_standby', 'hedge', NULL) \gset
+       LATERAL multiquery_test.record_race('stats_standby', 'error', ms, 'connection refused');
+SELECT multiquery_test.record_race('stats_standby', 'error', 3000, 'timeout expired') \gset
+SELECT multiquery_test.record_race('stats_standby', 'hedge', NULL) \gset
+SELECT multiquery_test.record_race('stats_standby', 'hedge', NULL) \gset
 
 SELECT target, races, wins, errors, cancels, hedges, win_ratio, last_error,
        last_error_at IS NOT NULL AS has_error_time, stats_reset = :'first_reset' AS same_reset
@@ -35,11 +35,11 @@ SELECT p50_ms IS NULL AS p50_null, p99_ms IS NULL AS p99_null
   FROM multiquery.race_stats WHERE target = 'stats_standby';
 
 -- The quantile the race engine reads for hedging, in microseconds.
-SELECT abs(multiquery._selftest_latency_quantile('stats_primary', 0.9) - 90000) <= 90000 / 32
+SELECT abs(multiquery_test.latency_quantile('stats_primary', 0.9) - 90000) <= 90000 / 32
        AS engine_p90_close;
-SELECT multiquery._selftest_latency_quantile('stats_standby', 0.5) IS NULL AS no_wins_no_quantile,
-       multiquery._selftest_latency_quantile('stats_nobody', 0.5) IS NULL AS unknown_target,
-       multiquery._selftest_latency_quantile('stats_primary', 1.5) IS NULL AS bad_p;
+SELECT multiquery_test.latency_quantile('stats_standby', 0.5) IS NULL AS no_wins_no_quantile,
+       multiquery_test.latency_quantile('stats_nobody', 0.5) IS NULL AS unknown_target,
+       multiquery_test.latency_quantile('stats_primary', 1.5) IS NULL AS bad_p;
 
 -- Every win is in a whole minute of the last 24 hours (the inserts may
 -- straddle a minute boundary, so sum the minutes).
@@ -52,7 +52,7 @@ SELECT target, sum(wins) AS wins,
 -- and adds to them.
 \c
 SELECT target, races, wins FROM multiquery.race_stats ORDER BY target;
-SELECT multiquery._selftest_record_race('stats_primary', 'win', 1000) \gset
+SELECT multiquery_test.record_race('stats_primary', 'win', 1000) \gset
 \c
 SELECT target, races, wins, round(p99_ms) AS p99_ms
   FROM multiquery.race_stats WHERE target = 'stats_primary';
@@ -61,8 +61,8 @@ SELECT sum(wins) AS primary_wins FROM multiquery.race_wins_per_minute
 
 -- Long names are cut at a character boundary, so they stay valid text; two
 -- names that differ only past the cut are one target.
-SELECT multiquery._selftest_record_race(repeat('é', 200), 'win', 5) \gset
-SELECT multiquery._selftest_record_race(repeat('é', 200) || 'x', 'win', 5) \gset
+SELECT multiquery_test.record_race(repeat('é', 200), 'win', 5) \gset
+SELECT multiquery_test.record_race(repeat('é', 200) || 'x', 'win', 5) \gset
 SELECT octet_length(target) BETWEEN 254 AND 255 AS cut, races,
        target = left(repeat('é', 200), length(target)) AS is_prefix
   FROM multiquery.race_stats WHERE target LIKE 'é%';
@@ -71,8 +71,8 @@ SELECT octet_length(target) BETWEEN 254 AND 255 AS cut, races,
 SELECT multiquery.race_stats_reset();
 SELECT max_targets FROM multiquery.race_stats_info \gset
 SELECT count(*) - :max_targets AS recorded_beyond_max FROM generate_series(1, :max_targets + 5) AS i,
-       LATERAL multiquery._selftest_record_race('stats_fill_' || i, 'win', 1);
-SELECT multiquery._selftest_record_race('stats_fill_1', 'win', 1) \gset
+       LATERAL multiquery_test.record_race('stats_fill_' || i, 'win', 1);
+SELECT multiquery_test.record_race('stats_fill_1', 'win', 1) \gset
 SELECT targets = :max_targets AS full, untracked FROM multiquery.race_stats_info;
 SELECT count(*) = :max_targets AS one_row_per_tracked_target,
        sum(races) = :max_targets + 1 AS tracked_races
@@ -86,20 +86,20 @@ SELECT count(*) AS rows_after_reset FROM multiquery.race_stats;
 SELECT count(*) AS minutes_after_reset FROM multiquery.race_wins_per_minute;
 
 -- Bad input to the test hook is an error, not a crash.
-SELECT multiquery._selftest_record_race('stats_primary', 'bogus', 1);
-SELECT multiquery._selftest_record_race(NULL, 'win', 1);
-SELECT multiquery._selftest_record_race('stats_primary', 'win', -1);
-SELECT multiquery._selftest_record_race('stats_primary', 'win', 'NaN');
+SELECT multiquery_test.record_race('stats_primary', 'bogus', 1);
+SELECT multiquery_test.record_race(NULL, 'win', 1);
+SELECT multiquery_test.record_race('stats_primary', 'win', -1);
+SELECT multiquery_test.record_race('stats_primary', 'win', 'NaN');
 SELECT count(*) AS nothing_recorded FROM multiquery.race_stats;
 
 -- Privileges: the views are for monitoring roles, the reset and the hooks
 -- for superusers (or whoever they grant them to).
-SELECT multiquery._selftest_record_race('stats_primary', 'win', 1) \gset
+SELECT multiquery_test.record_race('stats_primary', 'win', 1) \gset
 CREATE ROLE regress_stats_user;
 SET ROLE regress_stats_user;
 SELECT count(*) FROM multiquery.race_stats;
 SELECT multiquery.race_stats_reset();
-SELECT multiquery._selftest_record_race('stats_primary', 'win', 1);
+SELECT multiquery_test.record_race('stats_primary', 'win', 1);
 RESET ROLE;
 GRANT pg_read_all_stats TO regress_stats_user;
 SET ROLE regress_stats_user;

@@ -34,6 +34,20 @@ mq_as_run_user() {
     fi
 }
 
+# Installs the tests' own extension (test/extension/: hooks into the
+# library that the shipped extension does not have) next to the real one.
+mq_install_test_extension() {
+    local target
+    target="$("$PG_CONFIG" --sharedir)/extension"
+    if [ -w "$target" ]; then
+        install -m 644 "$MQ_ROOT"/test/extension/multiquery_test* "$target/"
+    elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+        sudo install -m 644 "$MQ_ROOT"/test/extension/multiquery_test* "$target/"
+    else
+        mq_die "cannot write $target to install the test extension; run this as root"
+    fi
+}
+
 # Builds the extension and installs it into the server PG_CONFIG names.
 mq_build_and_install() {
     make -C "$MQ_ROOT" -s -j"$(nproc)" PG_CONFIG="$PG_CONFIG"

@@ -15,6 +15,7 @@ bash "$MQ_ROOT/test/deps.sh"
 
 mq_step "building and installing the extension"
 mq_build_and_install
+mq_install_test_extension
 
 mq_step "unit tests (core, GoogleTest)"
 logs=$(mktemp -d /tmp/multiquery-logs.XXXXXX)

@@ -20,7 +20,7 @@ $standby->start;
 is($standby->safe_psql('postgres', 'SELECT pg_is_in_recovery()'),
 	't', 'the standby is in recovery');
 
-$primary->safe_psql('postgres', 'CREATE EXTENSION multiquery');
+$primary->safe_psql('postgres', 'CREATE EXTENSION multiquery; CREATE EXTENSION multiquery_test');
 $primary->wait_for_catchup($standby);
 # The version the control file installs by default: the library must agree.
 my $default_version = $primary->safe_psql('postgres',
@@ -37,13 +37,13 @@ is($standby->safe_psql('postgres', $version), $default_version, 'version() answe
 # The boundary holds on a read-only server as well: the error arrives and the
 # backend that raised it goes on serving.
 my ($rc, $out, $err) = $standby->psql('postgres',
-	"SELECT multiquery._selftest_boundary('cpp_exception')");
+	"SELECT multiquery_test.boundary('cpp_exception')");
 isnt($rc, 0, 'a C++ exception on the standby is an SQL error');
 like($err, qr/ERROR:  unexpected C\+\+ exception: probe threw/, 'with its message');
 
 ($rc, $out, $err) = $standby->psql('postgres', qq{
-		SELECT multiquery._selftest_boundary('pg_error');
-		SELECT multiquery._selftest_probes_destroyed();
+		SELECT multiquery_test.boundary('pg_error');
+		SELECT multiquery_test.probes_destroyed();
 	}, on_error_stop => 0);
 like($err, qr/ERROR:  probe raised a PostgreSQL error/, 'an ereport under a C++ object is an SQL error');
 is($out, '1', 'the same session goes on, and the C++ object was destroyed');

@@ -16,7 +16,7 @@ shared_preload_libraries = 'multiquery'
 multiquery.stats_max_targets = 8
 });
 $primary->start;
-$primary->safe_psql('postgres', 'CREATE EXTENSION multiquery');
+$primary->safe_psql('postgres', 'CREATE EXTENSION multiquery; CREATE EXTENSION multiquery_test');
 
 is($primary->safe_psql('postgres',
 		'SELECT tracking, targets, max_targets, untracked FROM multiquery.race_stats_info'),
@@ -28,7 +28,7 @@ my $two = $primary->background_psql('postgres');
 my $record = sub {
 	my ($target, $outcome) = @_;
 	return "SELECT count(*) FROM generate_series(1, $per_session) AS i, "
-	  . "LATERAL multiquery._selftest_record_race('$target', '$outcome', i % 50 + 1, "
+	  . "LATERAL multiquery_test.record_race('$target', '$outcome', i % 50 + 1, "
 	  . "CASE WHEN '$outcome' = 'error' THEN 'error ' || i END);";
 };
 $one->query_until(qr/started/, "\\echo started\n" . $record->('node_a', 'win') . "\n");
@@ -64,7 +64,7 @@ $two->quit;
 # A full table counts what it cannot track instead of failing the race.
 $primary->safe_psql('postgres', q{
 	SELECT count(*) FROM generate_series(1, 10) AS i,
-	       LATERAL multiquery._selftest_record_race('full_' || i, 'win', i)});
+	       LATERAL multiquery_test.record_race('full_' || i, 'win', i)});
 is($primary->safe_psql('postgres',
 		'SELECT targets, untracked FROM multiquery.race_stats_info'),
 	'8|2', 'beyond stats_max_targets, outcomes are counted as untracked');
@@ -75,7 +75,7 @@ my $standby = PostgreSQL::Test::Cluster->new('stats_standby');
 $standby->init_from_backup($primary, 'base', has_streaming => 1);
 $standby->start;
 $standby->safe_psql('postgres',
-	"SELECT multiquery._selftest_record_race('from_standby', 'win', 3)");
+	"SELECT multiquery_test.record_race('from_standby', 'win', 3)");
 is($standby->safe_psql('postgres', 'SELECT target, wins FROM multiquery.race_stats'),
 	'from_standby|1', 'a standby records in its own shared memory');
 is($primary->safe_psql('postgres',
@@ -95,16 +95,16 @@ is($primary->safe_psql('postgres',
 my $plain = PostgreSQL::Test::Cluster->new('stats_plain');
 $plain->init;
 $plain->start;
-$plain->safe_psql('postgres', 'CREATE EXTENSION multiquery');
+$plain->safe_psql('postgres', 'CREATE EXTENSION multiquery; CREATE EXTENSION multiquery_test');
 my ($rc, $out, $err) = $plain->psql('postgres', q{
-	SELECT multiquery._selftest_record_race('node_a', 'win', 5);
-	SELECT multiquery._selftest_record_race('node_a', 'error', 5, 'boom');
-	SELECT multiquery._selftest_record_race('node_a', 'hedge', NULL);
+	SELECT multiquery_test.record_race('node_a', 'win', 5);
+	SELECT multiquery_test.record_race('node_a', 'error', 5, 'boom');
+	SELECT multiquery_test.record_race('node_a', 'hedge', NULL);
 	SELECT multiquery.race_stats_reset();
 	SELECT count(*) FROM multiquery.race_stats;
 	SELECT count(*) FROM multiquery.race_wins_per_minute;
 	SELECT tracking, targets, untracked, stats_reset IS NULL FROM multiquery.race_stats_info;
-	SELECT multiquery._selftest_latency_quantile('node_a', 0.5) IS NULL;
+	SELECT multiquery_test.latency_quantile('node_a', 0.5) IS NULL;
 });
 is($rc, 0, 'not preloaded: recording, reading and resetting all succeed');
 is($out, "\n\n\n\n0\n0\nf|0|0|t\nt", 'not preloaded: the views are empty and tracking is off');

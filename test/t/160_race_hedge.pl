@@ -89,7 +89,7 @@ is($hedges->(), '0', 'without a hedge');
 # 6. 'auto' with a history: the first target's p95 winning latency (here 1 s,
 # recorded through the statistics' test hook) is the delay.
 $session->query_safe(q{SELECT multiquery.race_stats_reset();
-	SELECT multiquery._selftest_record_race('mq_primary', 'win', 1000) FROM generate_series(1, 20)});
+	SELECT multiquery_test.record_race('mq_primary', 'win', 1000) FROM generate_series(1, 20)});
 is($race->('auto-fast', 0, q{, hedge_delay => 'auto'}), 'f', "'auto' with a 1 s p95: a fast primary answers");
 is($standby_executed->('auto-fast'), 0, '... alone');
 is($race->('auto-slow', 3, q{, hedge_delay => 'auto'}), 't', "'auto': a primary slower than its p95 is hedged");

@@ -35,7 +35,7 @@ hot_standby_feedback = on
 listen_addresses = '127.0.0.1'
 });
 	$primary->start;
-	$primary->safe_psql('postgres', 'CREATE EXTENSION multiquery');
+	$primary->safe_psql('postgres', 'CREATE EXTENSION multiquery; CREATE EXTENSION multiquery_test');
 	$primary->backup('base');
 	my @standbys;
 	for my $i (1 .. $standby_count) {

@@ -106,6 +106,7 @@ bool TargetSlot::start_connect(const TargetSpec& spec, std::string* error) {
 void TargetSlot::close() {
     close_cancel_socket(cancel_socket);
     cancel_socket = -1;
+    cancel_at_us = 0;
     if (conn != nullptr) {
         // Non-blocking: the Terminate message is queued, never waited for.
         PQfinish(conn);
@@ -115,10 +116,11 @@ void TargetSlot::close() {
     state = ConnectionState::kNone;
 }
 
-void TargetSlot::start_draining(int64_t deadline_ms, int socket) {
+void TargetSlot::start_draining(int64_t deadline_ms, int socket, int64_t cancel_at) {
     if (socket != cancel_socket)
         close_cancel_socket(cancel_socket);
     cancel_socket = socket;
+    cancel_at_us = cancel_at;
     state = ConnectionState::kDraining;
     drain_deadline_ms = deadline_ms;
     results_drained = false;
@@ -157,8 +159,10 @@ bool TargetSlot::drain_arrived_results() {
                 return false;
             continue;
         }
-        if (result == nullptr)
+        if (result == nullptr) {
             results_drained = true;
+            cancel_at_us = 0;  // it ended on its own: nothing left to cancel
+        }
         PQclear(result);
     }
     return true;
@@ -263,8 +267,10 @@ void close_all_connections() {
         return;
     try {
         std::vector<PGconn*> running;
+        // A loser left to finish (draining, no cancel sent yet) may still run.
         for (auto& [key, slot] : *slots)
-            if (slot->state == ConnectionState::kBusy)
+            if (slot->state == ConnectionState::kBusy ||
+                (slot->state == ConnectionState::kDraining && slot->cancel_at_us != 0))
                 running.push_back(slot->conn);
         // Nothing runs on these connections after this: no need to see the
         // requests through.

@@ -37,6 +37,14 @@ fi
 start_cluster
 load_data "$DOC_ROWS"
 
+{
+    echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "- machine: $(nproc) CPUs, shared with other developers' builds and tests"
+    echo "- PostgreSQL: $(postgres --version | sed 's/postgres (PostgreSQL) //'), primary + streaming standby, loopback TCP"
+    echo "- multiquery: git $(git -C "$MQ_ROOT" rev-parse --short HEAD)$(git -C "$MQ_ROOT" diff --quiet || echo ', modified')"
+    echo "- docs $DOC_ROWS rows; $ROUNDS interleaved rounds of $CALLS calls per configuration; pgbench -M extended"
+} >"$RUN_DIR/environment.md"
+
 cat >"$RUN_DIR/race1_pk.sql" <<'SQL'
 \set id random(1, :rows)
 SELECT * FROM multiquery.race_query('{bench_standby}',
@@ -109,4 +117,5 @@ for (name, clients), c in sorted(confs.items(), key=lambda kv: (kv[0][1], kv[0][
           f"{mean / bmean:.2f} | {p99 / bp99:.2f} | {tps / btps:.2f} | "
           f"{c['races'] / c['calls']:.3f} | {c['cancels'] / c['calls'] * 100:.2f}% |")
 PY
+echo "- load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$RUN_DIR/environment.md"
 log "results in $RUN_DIR"

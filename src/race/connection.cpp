@@ -11,6 +11,7 @@
 #include "core/cache_trim.hpp"
 #include "pg/guard.hpp"
 #include "race/cancel.hpp"
+#include "race/late_cancel.hpp"
 #include "race/settings.hpp"
 
 extern "C" {
@@ -202,6 +203,7 @@ TargetSlot* find_or_create_slot(const TargetSpec& spec) {
 }
 
 CacheScope::CacheScope(const std::vector<TargetSpec>& targets) {
+    settle_late_cancels();
     pinned_.reserve(targets.size());
     try {
         for (const TargetSpec& spec : targets) {
@@ -232,6 +234,7 @@ CacheScope::~CacheScope() {
     } catch (...) {
         // Out of memory: the bounds are applied again at the next race.
     }
+    arm_late_cancels();
 }
 
 void trim_cache() {
@@ -266,6 +269,7 @@ void close_all_connections() {
     if (slots == nullptr)
         return;
     try {
+        settle_late_cancels();
         std::vector<PGconn*> running;
         // A loser left to finish (draining, no cancel sent yet) may still run.
         for (auto& [key, slot] : *slots)

@@ -347,8 +347,9 @@ void Race::wind_down(bool report_errors) {
         // server a forked process and their connection a wait, while an
         // answer due within moments costs nothing but being read and dropped
         // by the next race that uses the connection, which also cancels it
-        // if it is still running past its grace by then. A race abandoned
-        // (an error, an interrupt) cancels at once.
+        // if it is still running past its grace by then (as does a timeout
+        // between races: late_cancel.hpp). A race abandoned (an error, an
+        // interrupt) cancels at once.
         int64_t grace_bound_us = winner_ != nullptr ? int64_t{race_cancel_grace_ms} * 1000 : 0;
         int64_t now_at = now_us();
         std::vector<Runner*> running;

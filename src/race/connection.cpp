@@ -11,6 +11,7 @@
 #include "core/cache_trim.hpp"
 #include "pg/guard.hpp"
 #include "race/cancel.hpp"
+#include "race/late_cancel.hpp"
 #include "race/settings.hpp"
 
 extern "C" {
@@ -106,6 +107,7 @@ bool TargetSlot::start_connect(const TargetSpec& spec, std::string* error) {
 void TargetSlot::close() {
     close_cancel_socket(cancel_socket);
     cancel_socket = -1;
+    cancel_at_us = 0;
     if (conn != nullptr) {
         // Non-blocking: the Terminate message is queued, never waited for.
         PQfinish(conn);
@@ -115,10 +117,11 @@ void TargetSlot::close() {
     state = ConnectionState::kNone;
 }
 
-void TargetSlot::start_draining(int64_t deadline_ms, int socket) {
+void TargetSlot::start_draining(int64_t deadline_ms, int socket, int64_t cancel_at) {
     if (socket != cancel_socket)
         close_cancel_socket(cancel_socket);
     cancel_socket = socket;
+    cancel_at_us = cancel_at;
     state = ConnectionState::kDraining;
     drain_deadline_ms = deadline_ms;
     results_drained = false;
@@ -157,8 +160,10 @@ bool TargetSlot::drain_arrived_results() {
                 return false;
             continue;
         }
-        if (result == nullptr)
+        if (result == nullptr) {
             results_drained = true;
+            cancel_at_us = 0;  // it ended on its own: nothing left to cancel
+        }
         PQclear(result);
     }
     return true;
@@ -198,6 +203,7 @@ TargetSlot* find_or_create_slot(const TargetSpec& spec) {
 }
 
 CacheScope::CacheScope(const std::vector<TargetSpec>& targets) {
+    settle_late_cancels();
     pinned_.reserve(targets.size());
     try {
         for (const TargetSpec& spec : targets) {
@@ -228,6 +234,7 @@ CacheScope::~CacheScope() {
     } catch (...) {
         // Out of memory: the bounds are applied again at the next race.
     }
+    arm_late_cancels();
 }
 
 void trim_cache() {
@@ -262,9 +269,12 @@ void close_all_connections() {
     if (slots == nullptr)
         return;
     try {
+        settle_late_cancels();
         std::vector<PGconn*> running;
+        // A loser left to finish (draining, no cancel sent yet) may still run.
         for (auto& [key, slot] : *slots)
-            if (slot->state == ConnectionState::kBusy)
+            if (slot->state == ConnectionState::kBusy ||
+                (slot->state == ConnectionState::kDraining && slot->cancel_at_us != 0))
                 running.push_back(slot->conn);
         // Nothing runs on these connections after this: no need to see the
         // requests through.

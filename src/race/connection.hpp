@@ -15,6 +15,7 @@
 
 #include <libpq-fe.h>
 
+#include "core/answer_latency.hpp"
 #include "core/backoff.hpp"
 #include "race/target.hpp"
 
@@ -47,8 +48,9 @@ struct TargetSlot {
     void close();
     // Moves a connection whose query is not over for us to kDraining, until
     // deadline_ms; cancel_socket (owned from now on) is where its cancel
-    // request went, or -1 when none was sent.
-    void start_draining(int64_t deadline_ms, int cancel_socket = -1);
+    // request went, or -1 when none was sent; cancel_at_us, when not 0, is
+    // when to cancel a query left to finish if it is still running then.
+    void start_draining(int64_t deadline_ms, int cancel_socket = -1, int64_t cancel_at_us = 0);
     // Reads whatever results of the connection's query have already arrived,
     // without blocking; sets results_drained once they all have. False when
     // the connection broke (the caller closes it).
@@ -76,6 +78,11 @@ struct TargetSlot {
     // The socket of a cancel request sent and not yet confirmed, or -1. A
     // signal still in flight would cancel the next query on this connection.
     int cancel_socket = -1;
+    // While draining a loser that was not cancelled (multiquery.race_cancel_grace):
+    // when (now_us) to cancel it if its answer is not all in by then; 0 = none due.
+    int64_t cancel_at_us = 0;
+    // How long this target's answers take: a loser's grace derives from it.
+    AnswerLatency latency;
     bool password_required = false;
     bool invalidated = false;  // its server or user mapping changed: reconnect
     uint32_t server_hash = 0;

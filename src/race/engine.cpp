@@ -216,6 +216,10 @@ void Race::advance_drain(Runner* runner) {
         connect(runner);
         return;
     }
+    // A loser an earlier race left to finish, still running past its grace.
+    if (!slot->results_drained && slot->cancel_at_us != 0 && now_us() >= slot->cancel_at_us &&
+        !cancel_late_loser(runner))
+        return;
     // A cancel request the server has not finished with may still signal
     // the backend, and would cancel the next query sent here: wait for the
     // server to close the request's socket (a signal that finds the backend
@@ -238,6 +242,22 @@ void Race::advance_drain(Runner* runner) {
                  : "its cancelled query did not end within multiquery.cancel_timeout (" +
                        std::to_string(cancel_timeout_ms) + " ms)");
     }
+}
+
+bool Race::cancel_late_loser(Runner* runner) {
+    TargetSlot* slot = runner->slot;
+    std::vector<PGconn*> connections{slot->conn};
+    std::vector<int> sockets(1);
+    send_cancel_requests(connections, kCancelSendBoundMs, &sockets);
+    record_late_cancel(runner->spec->name.c_str());
+    if (sockets[0] < 0) {
+        // Its server takes no cancel now: a fresh connection instead.
+        slot->close();
+        connect(runner);
+        return false;
+    }
+    slot->start_draining(now_ms() + cancel_timeout_ms, sockets[0]);
+    return true;
 }
 
 void Race::advance_query(Runner* runner) {
@@ -322,6 +342,16 @@ void Race::wind_down(bool report_errors) {
     try {
         // Cancel every query still running, all at once and never waiting
         // long: a target that cannot take a cancel now loses its connection.
+        // A race that has a winner spares its losers that are still within
+        // their grace (multiquery.race_cancel_grace): a cancel costs their
+        // server a forked process and their connection a wait, while an
+        // answer due within moments costs nothing but being read and dropped
+        // by the next race that uses the connection, which also cancels it
+        // if it is still running past its grace by then (as does a timeout
+        // between races: late_cancel.hpp). A race abandoned (an error, an
+        // interrupt) cancels at once.
+        int64_t grace_bound_us = winner_ != nullptr ? int64_t{race_cancel_grace_ms} * 1000 : 0;
+        int64_t now_at = now_us();
         std::vector<Runner*> running;
         std::vector<PGconn*> connections;
         for (Runner& runner : runners_) {
@@ -333,9 +363,16 @@ void Race::wind_down(bool report_errors) {
             TargetSlot* slot = runner.slot;
             slot->results_drained = false;
             if (slot->drain_arrived_results() && slot->results_drained) {
+                slot->latency.record(now_at - runner.sent_us);
                 slot->check_after_query();
                 continue;
             }
+            int64_t cancel_at = runner.sent_us + slot->latency.grace_us(grace_bound_us);
+            if (grace_bound_us > 0 && now_at < cancel_at) {
+                slot->start_draining(cancel_at / 1000 + cancel_timeout_ms, -1, cancel_at);
+                continue;
+            }
+            runner.cancelled = true;
             running.push_back(&runner);
             connections.push_back(slot->conn);
         }
@@ -354,9 +391,11 @@ void Race::wind_down(bool report_errors) {
         for (Runner& runner : runners_) {
             if (runner.phase == Phase::kWaiting)
                 continue;
-            Outcome outcome = runner.phase == Phase::kWon      ? Outcome::kWin
-                              : runner.phase == Phase::kFailed ? Outcome::kError
-                                                               : Outcome::kCancelled;
+            // A loser sent no cancel is lost; an abandoned race's targets count as cancelled.
+            Outcome outcome = runner.phase == Phase::kWon                ? Outcome::kWin
+                              : runner.phase == Phase::kFailed           ? Outcome::kError
+                              : runner.cancelled || winner_ == nullptr ? Outcome::kCancelled
+                                                                         : Outcome::kLost;
             int64_t finished = runner.finished_us != 0 ? runner.finished_us : now_us();
             record_outcome(runner.spec->name.c_str(), outcome, finished - started_us_,
                            runner.error.empty() ? nullptr : runner.error.c_str());

@@ -94,6 +94,8 @@ private:
         Pipeline pipeline;     // what went out on its connection
         size_t at = 0;         // the item of pipeline whose results come next
         uint32_t ready = 0;        // socket events seen by the last wait
+        int64_t sent_us = 0;       // when its (last) pipeline went out
+        bool cancelled = false;    // the race's end sent it a cancel request
         int64_t finished_us = 0;  // when it won or failed
         std::string error;
     };
@@ -105,6 +107,9 @@ private:
     void advance(Runner* runner);
     void advance_connect(Runner* runner);
     void advance_drain(Runner* runner);
+    // Cancels a draining loser left to finish whose grace is over; false
+    // (the runner moved on) when the request could not be sent.
+    bool cancel_late_loser(Runner* runner);
     void advance_query(Runner* runner);
     // Sends the runner's pipeline: the probe if a policy asks for one (only
     // the probe to a lagging standby), then the query in its read-only block.

@@ -102,6 +102,7 @@ void Race::send_query(Runner* runner) {
     }
     slot->state = ConnectionState::kBusy;
     runner->phase = Phase::kSending;
+    runner->sent_us = now_us();
 }
 
 bool Race::take_result(Runner* runner, PGresult* raw) {
@@ -198,6 +199,7 @@ void Race::finish_pipeline(Runner* runner) {
     // receiving phase when its result was read: the rows are all in.
     runner->phase = Phase::kWon;
     runner->finished_us = now_us();
+    slot->latency.record(runner->finished_us - runner->sent_us);
     slot->backoff.record_success();
     winner_ = runner;
 }

@@ -49,6 +49,8 @@ void Race::wait_for_events() {
             wake_by(slot->connect_started_ms + connect_timeout_ms);
         } else if (runner.phase == Phase::kDraining) {
             wake_by(slot->drain_deadline_ms);
+            if (slot->cancel_at_us != 0)
+                wake_by(slot->cancel_at_us / 1000 + 1);  // its grace is over: cancel it
         } else if (runner.phase == Phase::kSending) {
             events |= WL_SOCKET_WRITEABLE;
         }

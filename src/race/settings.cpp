@@ -16,6 +16,7 @@ namespace mq::race {
 int race_timeout_ms = 10000;
 int connect_timeout_ms = 2000;
 int cancel_timeout_ms = 1000;
+int race_cancel_grace_ms = 5;
 int target_backoff_ms = 1000;
 int target_backoff_max_ms = 60000;
 int hedge_delay_ms = 0;
@@ -82,6 +83,13 @@ void define_settings() {
         "A target whose cancelled query has not ended by then loses its connection and is "
         "backed off.",
         &cancel_timeout_ms, 1000, 1, INT_MAX, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "multiquery.race_cancel_grace",
+        "The longest a query that lost a race is left to finish before it is cancelled.",
+        "Within this bound each target's grace follows its recent latency; a loser still "
+        "running past its grace is cancelled by the next race that uses its connection. "
+        "0 cancels every loser at once.",
+        &race_cancel_grace_ms, 5, 0, 60000, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
     DefineCustomIntVariable(
         "multiquery.target_backoff", "How long race_query skips a target after it failed.",
         "Doubles with each further failure up to multiquery.target_backoff_max; 0 disables.",

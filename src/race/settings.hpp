@@ -11,6 +11,10 @@ extern int connect_timeout_ms;
 // multiquery.cancel_timeout: how long a cancelled target has to give its
 // connection back before it is closed and backed off (ms).
 extern int cancel_timeout_ms;
+// multiquery.race_cancel_grace: the longest a query that lost a race is left
+// to finish before it is cancelled (ms; 0 = cancel at once). Within it each
+// target's own grace follows its recent latency (core/answer_latency.hpp).
+extern int race_cancel_grace_ms;
 // multiquery.target_backoff / target_backoff_max: how long a failed target is
 // skipped after its first failure, doubling up to the maximum (ms; 0 = never).
 extern int target_backoff_ms;

@@ -20,6 +20,8 @@ namespace mq::race {
 enum class Outcome {
     kWin,        // its answer was the one returned
     kCancelled,  // still running when another won (or the race was abandoned); cancelled
+    kLost,       // another won; no cancel sent (its answer had arrived, or was close
+                 // enough to be left to finish: see multiquery.race_cancel_grace)
     kError,      // failed: connection, timeout, remote error, stale (policy)
 };
 
@@ -30,6 +32,10 @@ enum class Outcome {
 // error may be null; when not, it replaces the target's last error (first 511
 // bytes), stamped with the current time.
 void record_outcome(const char* target, Outcome outcome, int64_t latency_us, const char* error);
+
+// Records a cancel request sent to a loser after its race (one of kLost):
+// a later race found it still running past its grace. Counts in cancels only.
+void record_late_cancel(const char* target);
 
 // Records that a hedged race sent its query to this target late (policies).
 void record_hedge(const char* target);

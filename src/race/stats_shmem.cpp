@@ -192,6 +192,8 @@ void record_outcome(const char* target, Outcome outcome, int64_t latency_us, con
             case Outcome::kCancelled:
                 ++summary.cancels;
                 break;
+            case Outcome::kLost:
+                break;
             case Outcome::kError:
                 ++summary.errors;
                 break;
@@ -205,7 +207,10 @@ void record_outcome(const char* target, Outcome outcome, int64_t latency_us, con
     LWLockRelease(table_lock);
 }
 
-void record_hedge(const char* target) {
+namespace {
+
+// Adds one to a counter of target's summary (hedges, cancels) and nothing else.
+void count(const char* target, uint64_t stats::TargetSummary::*counter) {
     if (table == nullptr || target == nullptr)
         return;
     TargetKey key;
@@ -215,8 +220,18 @@ void record_hedge(const char* target) {
     if (slot == nullptr)
         ++table->untracked;
     else
-        ++slot->summary.hedges;
+        ++(slot->summary.*counter);
     LWLockRelease(table_lock);
+}
+
+}  // namespace
+
+void record_hedge(const char* target) {
+    count(target, &stats::TargetSummary::hedges);
+}
+
+void record_late_cancel(const char* target) {
+    count(target, &stats::TargetSummary::cancels);
 }
 
 int64_t latency_quantile_us(const char* target, double p) {

@@ -25,7 +25,7 @@ inline constexpr size_t kErrorBytes = 512;
 // What multiquery.race_stats shows of one target.
 struct TargetSummary {
     char target[kTargetBytes];
-    uint64_t races;  // every outcome: wins + cancels + errors
+    uint64_t races;  // every outcome: wins + errors + losses (cancelled or not)
     uint64_t wins;
     uint64_t errors;
     uint64_t cancels;

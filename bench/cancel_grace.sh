@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Issue 11: race_query against dblink in the healthy case, everything side by
+# side in one run on a local primary + standby, so that the ratios compare
+# like with like on a shared machine. Configurations (primary-key lookup):
+#   dblink          one persistent dblink connection to the standby (bench/sql/dblink_pk.sql)
+#   race1           race_query over the standby alone
+#   race2 grace=0   race_query over primary + standby, every loser cancelled at once (0.2 behaviour)
+#   race2           race_query over primary + standby, multiquery.race_cancel_grace at its default
+#   race2 auto      the same with hedge_delay = 'auto' (8 clients)
+# at 1 and 8 clients, in ROUNDS interleaved rounds of CALLS calls each. For
+# each it reports mean, p50, p99 latency and throughput from pgbench's
+# per-transaction log, and from race_stats the cancel requests and remote
+# queries per call. Writes bench/results/<timestamp>-cancel-grace/.
+#   bash bench/cancel_grace.sh [--no-build]
+set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"
+source "$BENCH_DIR/lib/setup.sh"
+
+BUILD=1
+[[ ${1:-} == --no-build ]] && BUILD=0
+CALLS=${CALLS:-4000} ROUNDS=${ROUNDS:-3} DOC_ROWS=${DOC_ROWS:-20000} LOAD_SCALE=1
+RUN_DIR="$BENCH_DIR/results/$(date +%Y%m%d-%H%M%S)-cancel-grace"
+mkdir -p "$RUN_DIR/raw"
+CLUSTER_STARTED=0
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    if (( CLUSTER_STARTED )); then bash "$MQ_ROOT/test/cluster.sh" stop >/dev/null 2>&1 || true; fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if (( BUILD )); then
+    mq_build_and_install >"$RUN_DIR/build.log" 2>&1 || { tail -n 30 "$RUN_DIR/build.log" >&2; die "build failed"; }
+fi
+start_cluster
+load_data "$DOC_ROWS"
+
+{
+    echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "- machine: $(nproc) CPUs, shared with other developers' builds and tests"
+    echo "- PostgreSQL: $(postgres --version | sed 's/postgres (PostgreSQL) //'), primary + streaming standby, loopback TCP"
+    echo "- multiquery: git $(git -C "$MQ_ROOT" rev-parse --short HEAD)$(git -C "$MQ_ROOT" diff --quiet || echo ', modified')"
+    echo "- docs $DOC_ROWS rows; $ROUNDS interleaved rounds of $CALLS calls per configuration; pgbench -M extended"
+} >"$RUN_DIR/environment.md"
+
+cat >"$RUN_DIR/race1_pk.sql" <<'SQL'
+\set id random(1, :rows)
+SELECT * FROM multiquery.race_query('{bench_standby}',
+    'SELECT id, title, body FROM docs WHERE id = $1', ARRAY[:id::text], :deadline)
+    AS t(id int, title text, body text);
+SQL
+
+# run NAME CLIENTS SCRIPT [GUC=VALUE ...]: one measured configuration, one round.
+run() {
+    local name=$1 clients=$2 script=$3 round=$4; shift 4
+    local options="-c statement_timeout=$CALL_DEADLINE_MS" guc
+    for guc in "$@"; do options+=" -c $guc"; done
+    local out="$RUN_DIR/raw/${name// /_}_c${clients}_r$round"
+    mkdir -p "$out"
+    primary -q -c "SELECT multiquery.race_stats_reset()" >/dev/null
+    PGOPTIONS="$options" pgbench -n -M extended -h 127.0.0.1 -p "$MQ_PRIMARY_PORT" -U "$DB_USER" \
+        -c "$clients" -j $(( clients < 2 ? 1 : 2 )) -t $(( CALLS / clients )) \
+        -D rows="$DOC_ROWS" -D deadline="$CALL_DEADLINE_MS" -f "$script" \
+        -l --log-prefix="$out/txn" "$BENCH_DB" >"$out/pgbench.out" 2>&1
+    val "$MQ_PRIMARY_PORT" "SELECT coalesce(sum(races), 0) || ' ' || coalesce(sum(cancels), 0) || ' ' ||
+        coalesce(sum(hedges), 0) FROM multiquery.race_stats" >"$out/stats"
+    printf '%s\n%s\n' "$name" "$clients" >"$out/meta"
+    log "$name c$clients round $round: $(grep -E '^tps' "$out/pgbench.out" | head -n 1)"
+}
+
+for round in $(seq 1 "$ROUNDS"); do
+    for clients in 1 8; do
+        run dblink "$clients" "$BENCH_DIR/sql/dblink_pk.sql" "$round"
+        run race1 "$clients" "$RUN_DIR/race1_pk.sql" "$round"
+        run "race2 grace=0" "$clients" "$BENCH_DIR/sql/race_pk.sql" "$round" multiquery.race_cancel_grace=0
+        run race2 "$clients" "$BENCH_DIR/sql/race_pk.sql" "$round"
+        if (( clients == 8 )); then
+            run "race2 auto" "$clients" "$BENCH_DIR/sql/race_pk.sql" "$round" multiquery.hedge_delay=auto
+        fi
+    done
+done
+
+"$PY" - "$RUN_DIR" "$CALLS" <<'PY' | tee "$RUN_DIR/results.md"
+import glob, os, statistics, sys
+run_dir, calls = sys.argv[1], int(sys.argv[2])
+confs = {}
+for out in sorted(glob.glob(os.path.join(run_dir, "raw", "*"))):
+    name, clients = open(os.path.join(out, "meta")).read().split("\n")[:2]
+    lat, first, last = [], None, None
+    for log in glob.glob(os.path.join(out, "txn*")):
+        for line in open(log):
+            f = line.split()
+            # client_id transaction_no time script_no time_epoch time_us
+            lat.append(int(f[2]))
+            t = int(f[4]) * 1e6 + int(f[5])
+            first = t - int(f[2]) if first is None else min(first, t - int(f[2]))
+            last = t if last is None else max(last, t)
+    races, cancels, hedges = map(int, open(os.path.join(out, "stats")).read().split())
+    c = confs.setdefault((name, int(clients)), {"lat": [], "tps": [], "races": 0, "cancels": 0, "hedges": 0, "calls": 0})
+    c["lat"] += lat
+    c["tps"].append(len(lat) / ((last - first) / 1e6))
+    c["races"] += races; c["cancels"] += cancels; c["hedges"] += hedges; c["calls"] += len(lat)
+def q(v, p):
+    v = sorted(v); return v[min(len(v) - 1, int(p * len(v)))]
+print("| configuration | clients | calls | mean us | p50 us | p99 us | calls/s | mean / dblink | p99 / dblink | calls/s / dblink | remote queries per call | cancels per race |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+for (name, clients), c in sorted(confs.items(), key=lambda kv: (kv[0][1], kv[0][0] != "dblink", kv[0][0])):
+    base = confs[("dblink", clients)]
+    mean, p99, tps = statistics.mean(c["lat"]), q(c["lat"], 0.99), statistics.mean(c["tps"])
+    bmean, bp99, btps = statistics.mean(base["lat"]), q(base["lat"], 0.99), statistics.mean(base["tps"])
+    if name == "dblink":
+        print(f"| {name} | {clients} | {c['calls']} | {mean:.0f} | {q(c['lat'], 0.5)} | {p99} | {tps:.0f} | 1.00 | 1.00 | 1.00 | | |")
+        continue
+    print(f"| {name} | {clients} | {c['calls']} | {mean:.0f} | {q(c['lat'], 0.5)} | {p99} | {tps:.0f} | "
+          f"{mean / bmean:.2f} | {p99 / bp99:.2f} | {tps / btps:.2f} | "
+          f"{c['races'] / c['calls']:.3f} | {c['cancels'] / c['calls'] * 100:.2f}% |")
+PY
+echo "- load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$RUN_DIR/environment.md"
+log "results in $RUN_DIR"

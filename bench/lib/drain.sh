@@ -155,7 +155,7 @@ drain_worker() {
     t1=$(now) secs=$(elapsed "$t0" "$t1")
     drain_row worker_poison "$(events_count)" "$secs" "$(rate "$DRAIN_ROWS" "$secs")" "" "" \
         "$(awk -v k="$PEAK_ANON_KB" 'BEGIN { printf "%.1f", k / 1024 }')" \
-        "the backlog with 0.1% poison entries (dead letters, 22P02); rows/s counts every entry settled"
+        "the backlog with 0.1% poison entries (dead letters with SQLSTATE 22P02); rows/s counts every entry settled"
     primary -c "DELETE FROM multiquery.dead_letters WHERE stream = 'bench_events'" >/dev/null
     # (2) throttled: 10 s worth of entries at the throttle.
     local throttled=$((DRAIN_THROTTLE * 10))

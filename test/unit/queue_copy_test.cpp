@@ -52,6 +52,10 @@ TEST(QueueCopy, NullIsBackslashNEvenForJsonb) {
     EXPECT_EQ(line_of(R"({"a": null, "b": null})", {S, J}), "\\N\t\\N\n");
 }
 
+TEST(QueueCopy, EmptyStringIsNotNull) {
+    EXPECT_EQ(line_of(R"({"a": "", "b": null, "c": ""})", {S, S, J}), "\t\\N\t\"\"\n");
+}
+
 TEST(QueueCopy, StringLooksLikeNullMarkerStaysText) {
     EXPECT_EQ(line_of(R"({"a": "\\N"})", {S}), "\\\\N\n");
     EXPECT_EQ(line_of(R"({"a": "\\."})", {S}), "\\\\.\n");

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """The drain benchmark's events, the same rows for every method.
   events.py csv COUNT FILE            rows for COPY
-  events.py resp COUNT STREAM FILE    XADD commands for redis-cli --pipe
+  events.py resp COUNT STREAM FILE [POISON_EVERY]
+                                      XADD commands for redis-cli --pipe; with
+                                      POISON_EVERY, every so many entries is
+                                      poison (a user_id that is no integer)
   events.py produce RATE SECONDS STREAM PORT
                                       XADD at a steady rate with ts = now (lag runs)
 Each entry is: XADD <stream> * table events row <json object>."""
@@ -43,10 +46,13 @@ def write_csv(count, path):
             writer.writerow([e["id"], e["user_id"], e["kind"], json.dumps(e["properties"]), e["ts"]])
 
 
-def write_resp(count, stream, path):
+def write_resp(count, stream, path, poison_every=0):
     with open(path, "wb") as f:
         for i in range(1, count + 1):
-            f.write(resp("XADD", stream, "*", "table", "events", "row", json.dumps(event(i))))
+            e = event(i)
+            if poison_every and i % poison_every == 0:
+                e["user_id"] = "poison %d" % i  # a dead letter, SQLSTATE 22P02
+            f.write(resp("XADD", stream, "*", "table", "events", "row", json.dumps(e)))
 
 
 def produce(rate, seconds, stream, port):
@@ -73,7 +79,7 @@ def main():
     if kind == "csv":
         write_csv(int(args[0]), args[1])
     elif kind == "resp":
-        write_resp(int(args[0]), args[1], args[2])
+        write_resp(int(args[0]), args[1], args[2], int(args[3]) if len(args) > 3 else 0)
     elif kind == "produce":
         produce(int(args[0]), int(args[1]), args[2], int(args[3]))
     else:

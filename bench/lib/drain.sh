@@ -34,6 +34,7 @@ prepare_events() {
     "$PY" "$BENCH_DIR/events.py" csv "$DRAIN_ROWS" "$DRAIN_WORK/events.csv"
     "$PY" "$BENCH_DIR/events.py" resp "$DRAIN_ROWS" bench_events "$DRAIN_WORK/worker.resp"
     "$PY" "$BENCH_DIR/events.py" resp "$DRAIN_ROWS" bench_naive "$DRAIN_WORK/naive.resp"
+    "$PY" "$BENCH_DIR/events.py" resp "$DRAIN_ROWS" bench_events "$DRAIN_WORK/poison.resp" 1000
     chown -R "$MQ_RUN_USER:" "$DRAIN_WORK"
 }
 
@@ -141,6 +142,21 @@ drain_worker() {
     drain_row worker_backlog "$(events_count)" "$secs" "$(rate "$(events_count)" "$secs")" "" "" \
         "$(awk -v k="$PEAK_ANON_KB" 'BEGIN { printf "%.1f", k / 1024 }')" \
         "a $DRAIN_ROWS-entry backlog drained from a standstill; RSS = peak RssAnon"
+    # (1c) the same from a standstill with one poison entry in 1000 (issue
+    # 12): each becomes a dead letter while the rest of its batch lands.
+    local good=$((DRAIN_ROWS - DRAIN_ROWS / 1000))
+    primary -c "TRUNCATE events" -c "ALTER SYSTEM SET multiquery.drain_streams = 'bench_hold'" \
+        -c "SELECT pg_reload_conf()" >/dev/null
+    sleep 2
+    redis --pipe <"$DRAIN_WORK/poison.resp" >/dev/null
+    t0=$(now)
+    primary -c "ALTER SYSTEM RESET multiquery.drain_streams" -c "SELECT pg_reload_conf()" >/dev/null
+    drain_worker_wait "$good" "$DRAIN_CAP_S" || true
+    t1=$(now) secs=$(elapsed "$t0" "$t1")
+    drain_row worker_poison "$(events_count)" "$secs" "$(rate "$DRAIN_ROWS" "$secs")" "" "" \
+        "$(awk -v k="$PEAK_ANON_KB" 'BEGIN { printf "%.1f", k / 1024 }')" \
+        "the backlog with 0.1% poison entries (dead letters with SQLSTATE 22P02); rows/s counts every entry settled"
+    primary -c "DELETE FROM multiquery.dead_letters WHERE stream = 'bench_events'" >/dev/null
     # (2) throttled: 10 s worth of entries at the throttle.
     local throttled=$((DRAIN_THROTTLE * 10))
     primary -c "TRUNCATE events" -c "ALTER SYSTEM SET multiquery.drain_max_rows_per_sec = $DRAIN_THROTTLE" -c "SELECT pg_reload_conf()" >/dev/null

@@ -8,6 +8,7 @@
 #include "core/queue_stream_id.hpp"
 #include "core/sqlstate.hpp"
 #include "pg/guard.hpp"
+#include "queue/copy_load.hpp"
 #include "queue/settings.hpp"
 #include "queue/subtransaction.hpp"
 #include "queue/target.hpp"
@@ -132,8 +133,12 @@ int64_t insert_rows(const std::vector<Item*>& items, size_t first, size_t last) 
     struct Group {
         const Target* target;
         std::vector<std::string> keys;
-        std::string sql;
         std::string json;  // the rows, as one JSON array
+        // The rows as COPY text while every one converts (queue_copy.hpp);
+        // else the group takes the SQL path, which says what 0.2 said.
+        bool copy = false;
+        std::vector<CopyColumnKind> kinds;
+        std::string copy_text;
     };
     std::vector<Group> groups;
     std::map<const Target*, size_t> open_group;  // each table's latest group
@@ -142,13 +147,24 @@ int64_t insert_rows(const std::vector<Item*>& items, size_t first, size_t last) 
         for (const JsonRow& row : items[i]->content->rows) {
             auto open = open_group.find(target);
             if (open == open_group.end() || groups[open->second].keys != row.keys) {
-                groups.push_back({target, row.keys, target->insert_sql(row.keys), "["});
+                Group group{target, row.keys, "["};
+                group.copy = target->copyable && !row.keys.empty();
+                for (const auto& key : row.keys) {
+                    const TargetColumn& col = target->columns.at(key);
+                    group.copy = group.copy && col.copyable;
+                    group.kinds.push_back(col.copy_kind);
+                }
+                groups.push_back(std::move(group));
                 open_group[target] = groups.size() - 1;
             }
-            std::string& json = groups[open_group[target]].json;
-            if (json.size() > 1)
-                json += ',';
-            json.append(row.text.data(), row.text.size());
+            Group& group = groups[open_group[target]];
+            if (group.json.size() > 1)
+                group.json += ',';
+            group.json.append(row.text.data(), row.text.size());
+            if (group.copy && !append_copy_row(row.text, group.keys, group.kinds, &group.copy_text)) {
+                group.copy = false;
+                std::string().swap(group.copy_text);
+            }
         }
     }
     int64_t rows = 0;
@@ -173,7 +189,10 @@ int64_t insert_rows(const std::vector<Item*>& items, size_t first, size_t last) 
         // table's own code deferred meanwhile fails here, in the restricted
         // operation ("cannot fire deferred trigger"), as its entry's fault.
         run_sql("SET CONSTRAINTS ALL IMMEDIATE", {}, SPI_OK_UTILITY);
-        rows += run_sql(group.sql, {&group.json}, kAnySuccess);
+        if (group.copy)
+            rows += copy_rows(*group.target, group.keys, group.copy_text);
+        else
+            rows += run_sql(group.target->insert_sql(group.keys), {&group.json}, kAnySuccess);
         run_sql("SET CONSTRAINTS ALL IMMEDIATE", {}, SPI_OK_UTILITY);
         pg::call([&] {
             AtEOXact_GUC(false, nest_level);

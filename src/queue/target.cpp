@@ -13,6 +13,8 @@ extern "C" {
 #include "storage/lockdefs.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "catalog/pg_type_d.h"
+#include "mb/pg_wchar.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/varlena.h"
@@ -32,6 +34,9 @@ struct RawTarget {
     const char** names;
     const char** quoted_names;
     const char** types;
+    bool* copyable;
+    bool* jsonb;
+    bool table_copyable;
 };
 
 // The role an insert into a table owned by owner runs as: drain_role when one
@@ -109,6 +114,11 @@ void look_up(const char* table, Oid drain_role, RawTarget* out) {
     out->names = static_cast<const char**>(palloc0(sizeof(char*) * (desc->natts + 1)));
     out->quoted_names = static_cast<const char**>(palloc0(sizeof(char*) * (desc->natts + 1)));
     out->types = static_cast<const char**>(palloc0(sizeof(char*) * (desc->natts + 1)));
+    out->copyable = static_cast<bool*>(palloc0(sizeof(bool) * (desc->natts + 1)));
+    out->jsonb = static_cast<bool*>(palloc0(sizeof(bool) * (desc->natts + 1)));
+    out->table_copyable = !rel->rd_rel->relhasrules && !rel->rd_rel->relrowsecurity &&
+                          GetDatabaseEncoding() == PG_UTF8 &&
+                          pg_class_aclcheck(relid, role, ACL_INSERT) == ACLCHECK_OK;
     for (int i = 0; i < desc->natts; ++i) {
         Form_pg_attribute att = TupleDescAttr(desc, i);
         if (att->attisdropped)
@@ -118,6 +128,18 @@ void look_up(const char* table, Oid drain_role, RawTarget* out) {
         out->quoted_names[out->ncolumns] = quote_identifier(attname);
         out->types[out->ncolumns] = format_type_extended(
             att->atttypid, att->atttypmod, FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY);
+        // jsonb_to_recordset converts JSON into arrays, composites and
+        // domains itself, and hands json columns jsonb's normalized text;
+        // COPY would not do the same. A generated column refuses an INSERT
+        // value with its own error, and COPY would fill a GENERATED ALWAYS
+        // identity column that INSERT refuses.
+        char typtype = get_typtype(att->atttypid);
+        out->jsonb[out->ncolumns] = att->atttypid == JSONBOID;
+        out->copyable[out->ncolumns] =
+            att->atttypid != JSONOID && OidIsValid(get_element_type(att->atttypid)) == false &&
+            (typtype == TYPTYPE_BASE || typtype == TYPTYPE_ENUM || typtype == TYPTYPE_RANGE ||
+             typtype == TYPTYPE_MULTIRANGE) &&
+            att->attgenerated == '\0' && att->attidentity != ATTRIBUTE_IDENTITY_ALWAYS;
         ++out->ncolumns;
     }
     relation_close(rel, NoLock);
@@ -177,8 +199,12 @@ const Target* TargetResolver::resolve(std::string_view table, EntryProblem* prob
     target->relid = raw.relid;
     target->insert_role = raw.insert_role;
     target->qualified_name = raw.qualified_name;
+    target->copyable = raw.table_copyable;
     for (int i = 0; i < raw.ncolumns; ++i)
-        target->columns.emplace(raw.names[i], TargetColumn{raw.quoted_names[i], raw.types[i]});
+        target->columns.emplace(
+            raw.names[i],
+            TargetColumn{raw.quoted_names[i], raw.types[i], raw.copyable[i],
+                         raw.jsonb[i] ? CopyColumnKind::kJsonb : CopyColumnKind::kScalar});
     return by_name_.emplace(name, std::move(target)).first->second.get();
 }
 

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/queue_copy.hpp"
 #include "core/queue_entry.hpp"
 #include "pg/postgres.hpp"
 
@@ -19,6 +20,11 @@ namespace mq::queue {
 struct TargetColumn {
     std::string quoted_name;  // quote_identifier(attname)
     std::string type;         // format_type, schema-qualified where needed
+    // Whether COPY text can fill the column as jsonb_to_recordset would
+    // (target.cpp: not json, an array, a composite or a domain, nor a
+    // generated or GENERATED ALWAYS identity column), and how.
+    bool copyable = false;
+    CopyColumnKind copy_kind = CopyColumnKind::kScalar;
 };
 
 struct Target {
@@ -26,6 +32,11 @@ struct Target {
     Oid insert_role = InvalidOid;  // the owner, or multiquery.drain_role (target.cpp)
     std::string qualified_name;  // "schema"."table", quoted
     std::map<std::string, TargetColumn> columns;  // by attname
+    // Whether rows may go in through CopyFrom at all: COPY skips rules and
+    // row-level security and checks no privilege itself, so only a table
+    // without rules or row security, that the insert role may INSERT into as
+    // a whole, in a UTF-8 database (the converter writes UTF-8).
+    bool copyable = false;
 
     // The INSERT for rows carrying exactly these keys (already checked to be
     // columns); its one parameter is the rows as a JSON array in text.

@@ -1,0 +1,98 @@
+// The drain's COPY path; see copy_load.hpp.
+#include "queue/copy_load.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "pg/guard.hpp"
+
+extern "C" {
+#include "access/table.h"
+#include "access/xact.h"
+#include "commands/copy.h"
+#include "mb/pg_wchar.h"
+#include "nodes/makefuncs.h"
+#include "nodes/value.h"
+#include "parser/parse_node.h"
+#include "parser/parse_relation.h"
+#include "utils/acl.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "miscadmin.h"
+}
+
+namespace mq::queue {
+namespace {
+
+// CopyFrom's data source callback takes no argument: the text being loaded
+// is this one, set for the duration of one copy_rows call (the worker is
+// single-threaded, and a COPY never nests in another here).
+struct Source {
+    const char* data = nullptr;
+    size_t size = 0;
+    size_t pos = 0;
+};
+Source current_source;
+
+int read_source(void* outbuf, int /*minread*/, int maxread) {
+    size_t n = std::min(static_cast<size_t>(maxread), current_source.size - current_source.pos);
+    std::memcpy(outbuf, current_source.data + current_source.pos, n);
+    current_source.pos += n;
+    return static_cast<int>(n);
+}
+
+}  // namespace
+
+int64_t copy_rows(const Target& target, const std::vector<std::string>& keys,
+                  const std::string& data) {
+    current_source = Source{data.data(), data.size(), 0};
+    const std::string* names = keys.data();
+    size_t nkeys = keys.size();
+    Oid relid = target.relid;
+    uint64 processed = 0;
+    try {
+        pg::call([&] {
+            // What DoCopy checks before it reaches CopyFrom: a read-only
+            // transaction (a demoted primary) is refused as INSERT's is,
+            // with 25006, not with CopyFrom's internal error later.
+            PreventCommandIfReadOnly("COPY FROM");
+            // The subtransaction's own context: freed with it on an error,
+            // and by us after a success.
+            MemoryContext copy_context =
+                AllocSetContextCreate(CurTransactionContext, "multiquery drain copy",
+                                      ALLOCSET_DEFAULT_SIZES);
+            MemoryContext old = MemoryContextSwitchTo(copy_context);
+            Relation rel = table_open(relid, RowExclusiveLock);
+            ParseState* pstate = make_parsestate(nullptr);
+            ParseNamespaceItem* item =
+                addRangeTableEntryForRelation(pstate, rel, RowExclusiveLock, nullptr, false, false);
+            item->p_rte->requiredPerms = ACL_INSERT;
+            List* columns = NIL;
+            for (size_t i = 0; i < nkeys; ++i)
+                columns = lappend(columns, makeString(pstrdup(names[i].c_str())));
+            List* options = list_make1(makeDefElem(
+                pstrdup("encoding"), reinterpret_cast<Node*>(makeString(pstrdup("UTF8"))), -1));
+            // As a statement of its own: it sees what the batch did before
+            // it, with a fresh snapshot, and what it did is seen after it.
+            CommandCounterIncrement();
+            PushActiveSnapshot(GetTransactionSnapshot());
+            CopyFromState cstate = BeginCopyFrom(pstate, rel, nullptr, nullptr, false, read_source,
+                                                 columns, options);
+            processed = CopyFrom(cstate);
+            EndCopyFrom(cstate);
+            PopActiveSnapshot();
+            CommandCounterIncrement();
+            table_close(rel, NoLock);
+            MemoryContextSwitchTo(old);
+            MemoryContextDelete(copy_context);
+        });
+    } catch (...) {
+        current_source = Source{};
+        throw;
+    }
+    current_source = Source{};
+    return static_cast<int64_t>(processed);
+}
+
+}  // namespace mq::queue

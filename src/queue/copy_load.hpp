@@ -1,0 +1,22 @@
+// Loads rows already converted to COPY text (core/queue_copy.hpp) into a
+// table with PostgreSQL's own bulk path, CopyFrom: the drain's fast path for
+// a run of rows with the same table and keys (apply.cpp).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "queue/target.hpp"
+
+namespace mq::queue {
+
+// Runs COPY target (keys) FROM the text `data` as the current user (the
+// caller has switched to the insert role); the column list gives every other
+// column its default, as INSERT with that column list does. Triggers,
+// constraints, indexes and partition routing are CopyFrom's. Returns the rows
+// loaded; a PostgreSQL error is thrown as pg::PgException.
+int64_t copy_rows(const Target& target, const std::vector<std::string>& keys,
+                  const std::string& data);
+
+}  // namespace mq::queue

@@ -18,11 +18,20 @@ public:
     const std::string& sqlstate() const noexcept { return sqlstate_; }
     const std::string& detail() const noexcept { return detail_; }
     const std::string& hint() const noexcept { return hint_; }
+    // Where the error happened (PostgreSQL's CONTEXT lines), outermost last.
+    const std::string& context() const noexcept { return context_; }
+
+    // Adds a CONTEXT line, as an error context callback would.
+    Error& add_context(const std::string& line) {
+        context_ += (context_.empty() ? "" : "\n") + line;
+        return *this;
+    }
 
 private:
     std::string sqlstate_;
     std::string detail_;
     std::string hint_;
+    std::string context_;
 };
 
 // SQLSTATEs the core raises itself; remote ones travel through unchanged.

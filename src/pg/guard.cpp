@@ -52,6 +52,7 @@ void capture_current_exception(PendingError* error) noexcept {
         error->message = copy_without_error(e.what());
         error->detail = copy_without_error(e.detail().c_str());
         error->hint = copy_without_error(e.hint().c_str());
+        error->context = copy_without_error(e.context().c_str());
     } catch (const std::bad_alloc&) {
         error->sqlerrcode = ERRCODE_OUT_OF_MEMORY;
         error->message = "out of memory";
@@ -71,7 +72,8 @@ void raise(const PendingError* error) {
         ReThrowError(error->pg_error);
     ereport(ERROR, (errcode(error->sqlerrcode), errmsg_internal("%s", error->message),
                     error->detail ? errdetail_internal("%s", error->detail) : 0,
-                    error->hint ? errhint("%s", error->hint) : 0));
+                    error->hint ? errhint("%s", error->hint) : 0,
+                    error->context ? errcontext("%s", error->context) : 0));
     pg_unreachable();
 }
 

@@ -48,6 +48,7 @@ struct PendingError {
     const char* message;
     const char* detail;
     const char* hint;
+    const char* context;
 };
 
 // Classifies the exception being handled into *error. Never throws, never ereports.

@@ -249,7 +249,15 @@ void Race::handle_result(Runner* runner, PGresult* raw) {
                 std::string hint = field(raw, PG_DIAG_MESSAGE_HINT);
                 if (hint.empty())
                     hint = remote_error_hint(sqlstate, survived);
-                throw Error(sqlstate, message, field(raw, PG_DIAG_MESSAGE_DETAIL), hint);
+                // As postgres_fdw reports it: the remote context, then where
+                // the error came from (the target's name never shows a password).
+                Error error(sqlstate, message, field(raw, PG_DIAG_MESSAGE_DETAIL), hint);
+                std::string remote_context = field(raw, PG_DIAG_CONTEXT);
+                if (!remote_context.empty())
+                    error.add_context(remote_context);
+                error.add_context("race target \"" + runner->spec->name +
+                                  "\", remote SQL command: " + request_.query);
+                throw error;
             }
             if (leader_ == runner) {
                 sink_->clear();

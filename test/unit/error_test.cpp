@@ -18,5 +18,15 @@ TEST(Error, CarriesEveryPartOfAReport) {
     }
 }
 
+TEST(Error, GathersContextLinesInnermostFirst) {
+    Error error("42P01", "relation \"t\" does not exist");
+    EXPECT_EQ(error.context(), "");
+    error.add_context("PL/pgSQL function f() line 3 at SQL statement")
+        .add_context("race target \"standby\", remote SQL command: SELECT f()");
+    EXPECT_EQ(error.context(),
+              "PL/pgSQL function f() line 3 at SQL statement\n"
+              "race target \"standby\", remote SQL command: SELECT f()");
+}
+
 }  // namespace
 }  // namespace mq

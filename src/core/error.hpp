@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/sqlstate.hpp"
+
 namespace mq {
 
 class Error : public std::runtime_error {
@@ -34,11 +36,5 @@ private:
     std::string context_;
 };
 
-// SQLSTATEs the core raises itself; remote ones travel through unchanged.
-namespace sqlstate {
-inline constexpr const char* kInvalidParameterValue = "22023";
-inline constexpr const char* kInternalError = "XX000";
-inline constexpr const char* kOutOfMemory = "53200";
-}  // namespace sqlstate
 
 }  // namespace mq

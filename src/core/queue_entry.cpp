@@ -4,6 +4,8 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "core/sqlstate.hpp"
+
 namespace mq::queue {
 namespace {
 
@@ -27,7 +29,7 @@ std::optional<EntryContent> read_entry(const EntryFields& fields, size_t max_byt
             bool is_json = name == "row" || name == "rows";
             if ((name == "table" && have_table) || (is_json && have_json) ||
                 (name == "retry_of" && content.retry_of))
-                return refuse(problem, "22023",
+                return refuse(problem, mq::sqlstate::kInvalidParameterValue,
                               is_json ? "entry has more than one of the fields \"row\" and \"rows\""
                                       : "entry has the field \"" + name + "\" more than once");
             if (name == "table") {
@@ -42,24 +44,24 @@ std::optional<EntryContent> read_entry(const EntryFields& fields, size_t max_byt
                 char* end = nullptr;
                 long long id = std::strtoll(value.c_str(), &end, 10);
                 if (value.empty() || *end != '\0' || errno != 0 || id <= 0)
-                    return refuse(problem, "22023", "entry has an invalid \"retry_of\" field");
+                    return refuse(problem, mq::sqlstate::kInvalidParameterValue, "entry has an invalid \"retry_of\" field");
                 content.retry_of = id;
             }
         }
     }
     if (max_bytes > 0 && total > max_bytes)
-        return refuse(problem, "54000",
+        return refuse(problem, mq::sqlstate::kProgramLimitExceeded,
                       "entry is " + std::to_string(total) + " bytes, more than "
                       "multiquery.drain_max_entry_size (" + std::to_string(max_bytes) + " bytes)");
     if (!have_table)
-        return refuse(problem, "22023", "entry has no \"table\" field");
+        return refuse(problem, mq::sqlstate::kInvalidParameterValue, "entry has no \"table\" field");
     if (!have_json)
-        return refuse(problem, "22023", "entry has neither a \"row\" nor a \"rows\" field");
+        return refuse(problem, mq::sqlstate::kInvalidParameterValue, "entry has neither a \"row\" nor a \"rows\" field");
     if (content.table.empty())
-        return refuse(problem, "22023", "entry has an empty \"table\" field");
+        return refuse(problem, mq::sqlstate::kInvalidParameterValue, "entry has an empty \"table\" field");
     std::string error;
     if (!scan_json_rows(content.json, content.many, &content.rows, &error))
-        return refuse(problem, "22P02",
+        return refuse(problem, mq::sqlstate::kInvalidTextRepresentation,
                       std::string("invalid JSON in the \"") + (content.many ? "rows" : "row") +
                           "\" field: " + error);
     return content;

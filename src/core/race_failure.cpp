@@ -1,23 +1,25 @@
 // Judging and reporting target failures; see race_failure.hpp.
 #include "core/race_failure.hpp"
 
+#include "core/sqlstate.hpp"
+
 namespace mq {
 
 FailureKind classify_remote_error(std::string_view sqlstate, bool connection_survived) {
-    if (sqlstate == "08P01" && connection_survived)
+    if (sqlstate == mq::sqlstate::kProtocolViolation && connection_survived)
         return FailureKind::kDeterministic;
     return classify_sqlstate(sqlstate);
 }
 
 std::string remote_error_hint(std::string_view sqlstate, bool connection_survived) {
-    if (sqlstate == "08P01" && connection_survived)
+    if (sqlstate == mq::sqlstate::kProtocolViolation && connection_survived)
         return "The params array must have one element for each $n the query uses.";
-    if (sqlstate == "25006")
+    if (sqlstate == mq::sqlstate::kReadOnlySqlTransaction)
         return "race_query runs every query in a read-only transaction: it is for reads.";
-    if (sqlstate == "2D000")
+    if (sqlstate == mq::sqlstate::kInvalidTransactionTermination)
         return "race_query runs every query inside a read-only transaction block, where a "
                "procedure or DO block cannot COMMIT or ROLLBACK.";
-    if (sqlstate == "25001")
+    if (sqlstate == mq::sqlstate::kActiveSqlTransaction)
         return "race_query runs every query inside a read-only transaction block; this "
                "command cannot run there.";
     return {};
@@ -62,17 +64,17 @@ RaceFailureReport summarize_race_failure(const std::vector<TargetFailure>& failu
         report.detail += failure.target + ": " + failure.reason;
     }
     if (any_timeout)
-        report.sqlstate = "57014";
+        report.sqlstate = mq::sqlstate::kQueryCanceled;
     else if (any_stale && first_remote.empty())
-        report.sqlstate = "55000";
+        report.sqlstate = mq::sqlstate::kObjectNotInPrerequisiteState;
     else if (all_connection || first_remote.empty())
-        report.sqlstate = "08006";
+        report.sqlstate = mq::sqlstate::kConnectionFailure;
     else
         report.sqlstate = first_remote;
     size_t n = failures.size();
     if (any_timeout)
         report.message = "race_query timed out: no target answered";
-    else if (report.sqlstate == "55000")
+    else if (report.sqlstate == mq::sqlstate::kObjectNotInPrerequisiteState)
         report.message = "race_query failed: no target was fresh enough";
     else if (n == 1)
         report.message = "race_query failed: its only target failed";

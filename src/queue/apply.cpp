@@ -90,7 +90,7 @@ Oid drain_role_oid() {
     Oid role = InvalidOid;
     pg::call([&] { role = get_role_oid(name.c_str(), true); });
     if (!OidIsValid(role))
-        throw mq::Error("42704", "role \"" + name + "\" named by multiquery.drain_role does not exist",
+        throw mq::Error(mq::sqlstate::kUndefinedObject, "role \"" + name + "\" named by multiquery.drain_role does not exist",
                         {}, "Create the role or change multiquery.drain_role and reload.");
     return role;
 }
@@ -315,7 +315,7 @@ bool is_poison_sqlstate(const char* sqlstate) {
     std::string_view code(sqlstate);
     // A write refused because the server turned read-only (a demoted
     // primary) is the server's state, not the entry's.
-    if (code == "25006")
+    if (code == mq::sqlstate::kReadOnlySqlTransaction)
         return false;
     return classify_sqlstate(code) == FailureKind::kDeterministic;
 }
@@ -368,7 +368,7 @@ BatchResult apply_batch(const std::string& stream, const std::vector<StreamEntry
                 text_ok = false;
         if (!text_ok) {
             item.dead = true;
-            item.problem = {"22021", "entry is not valid text in the server encoding"};
+            item.problem = {mq::sqlstate::kCharacterNotInRepertoire, "entry is not valid text in the server encoding"};
         } else if (!(item.content = read_entry(entry.fields, max_bytes, &item.problem))) {
             item.dead = true;
         } else if (item.content->retry_of) {

@@ -3,6 +3,7 @@
 // connection per backend, kept between calls.
 #include <memory>
 
+#include "core/sqlstate.hpp"
 #include "pg/guard.hpp"
 #include "queue/drain.hpp"
 #include "queue/redis.hpp"
@@ -83,8 +84,8 @@ std::string xadd(const std::string& stream, const std::vector<std::string>& fiel
             // was not applied: once more, to the master Sentinel names now.
             if (e.is_reply("READONLY") && attempt == 1)
                 continue;
-            std::string sqlstate = e.is_reply("LOADING")    ? "57P03"  // cannot_connect_now
-                                   : e.is_reply("READONLY") ? "08006"
+            std::string sqlstate = e.is_reply("LOADING")    ? mq::sqlstate::kCannotConnectNow  // cannot_connect_now
+                                   : e.is_reply("READONLY") ? mq::sqlstate::kConnectionFailure
                                                             : e.sqlstate();
             throw mq::Error(sqlstate,
                             std::string("could not add to Redis stream \"") + stream + "\": " +
@@ -160,7 +161,7 @@ char* check_may_enqueue(Oid relid, Jsonb* row) {
 // multiquery.enqueue(target regclass, row jsonb, stream text): XADDs one row for the drain.
 MQ_FUNCTION(multiquery_enqueue) {
     if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-        throw mq::Error("22004", "target and row of multiquery.enqueue() must not be null");
+        throw mq::Error(mq::sqlstate::kNullValueNotAllowed, "target and row of multiquery.enqueue() must not be null");
     Oid relid = PG_GETARG_OID(0);
     std::string stream;
     if (!PG_ARGISNULL(2)) {
@@ -170,11 +171,11 @@ MQ_FUNCTION(multiquery_enqueue) {
         auto names = mq::queue::parse_stream_list(
             mq::queue::drain_streams ? mq::queue::drain_streams : "", &error);
         if (!names || names->empty())
-            throw mq::Error("22023", "no stream given and multiquery.drain_streams is empty");
+            throw mq::Error(mq::sqlstate::kInvalidParameterValue, "no stream given and multiquery.drain_streams is empty");
         stream = names->front();
     }
     if (stream.empty() || stream.size() > mq::queue::kMaxStreamNameLength)
-        throw mq::Error("22023", "invalid stream name");
+        throw mq::Error(mq::sqlstate::kInvalidParameterValue, "invalid stream name");
 
     char* json = nullptr;
     char* qualified = nullptr;
@@ -206,11 +207,11 @@ MQ_FUNCTION(multiquery_redis_xadd) {
         deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &count);
     });
     if (count == 0 || count % 2 != 0)
-        throw mq::Error("22023", "fields must hold field/value pairs (an even, non-zero count)");
+        throw mq::Error(mq::sqlstate::kInvalidParameterValue, "fields must hold field/value pairs (an even, non-zero count)");
     std::vector<std::string> fields;
     for (int i = 0; i < count; ++i) {
         if (nulls[i])
-            throw mq::Error("22004", "fields must not contain nulls");
+            throw mq::Error(mq::sqlstate::kNullValueNotAllowed, "fields must not contain nulls");
         char* value = mq::pg::call([&] { return TextDatumGetCString(elems[i]); });
         fields.emplace_back(value);
     }

@@ -1,6 +1,8 @@
 // Finding the Redis master through Sentinel; see redis_master.hpp.
 #include "queue/redis_master.hpp"
 
+#include "core/sqlstate.hpp"
+
 namespace mq::queue {
 namespace {
 
@@ -18,10 +20,10 @@ HostPort ask_sentinel(const RedisConfig& data, const HostPort& sentinel, const s
     std::unique_ptr<RedisClient> client = RedisClient::connect(config, waiter);
     Reply reply = client->command({"SENTINEL", "get-master-addr-by-name", name});
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2)
-        throw RedisError("08001", "does not know a master named \"" + name + "\"", false);
+        throw RedisError(mq::sqlstate::kUnableToConnect, "does not know a master named \"" + name + "\"", false);
     HostPort master{reply_text(reply->element[0]), std::atoi(reply_text(reply->element[1]).c_str())};
     if (master.host.empty() || master.port <= 0)
-        throw RedisError("08001", "answered no usable address for \"" + name + "\"", false);
+        throw RedisError(mq::sqlstate::kUnableToConnect, "answered no usable address for \"" + name + "\"", false);
     return master;
 }
 
@@ -62,7 +64,7 @@ std::unique_ptr<RedisClient> connect_master(const RedisConfig& data, const Senti
         answers += (answers.empty() ? "" : "; ") + std::string("sentinel ") + where(address) +
                    ": " + answer;
     }
-    throw RedisError("08001",
+    throw RedisError(mq::sqlstate::kUnableToConnect,
                      "could not find the Redis master \"" + sentinel.master_name +
                          "\" through Sentinel (" + answers + ")",
                      true);

@@ -60,7 +60,7 @@ void look_up(const char* table, Oid drain_role, RawTarget* out) {
     List* names = NIL;
     if (!SplitIdentifierString(raw, '.', &names) || list_length(names) < 1 ||
         list_length(names) > 2) {
-        out->problem_sqlstate = "42602";
+        out->problem_sqlstate = mq::sqlstate::kInvalidName;
         out->problem = psprintf("invalid table name \"%s\"", table);
         return;
     }
@@ -69,7 +69,7 @@ void look_up(const char* table, Oid drain_role, RawTarget* out) {
     RangeVar* rv = makeRangeVar(schema ? pstrdup(schema) : nullptr, pstrdup(relname), -1);
     Oid relid = RangeVarGetRelid(rv, RowExclusiveLock, true);
     if (!OidIsValid(relid)) {
-        out->problem_sqlstate = "42P01";
+        out->problem_sqlstate = mq::sqlstate::kUndefinedTable;
         out->problem = psprintf("relation \"%s\" does not exist", table);
         return;
     }
@@ -84,27 +84,27 @@ void look_up(const char* table, Oid drain_role, RawTarget* out) {
     const char* name = get_rel_name(relid);
     out->qualified_name = quote_qualified_identifier(nspname, name);
     if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE) {
-        out->problem_sqlstate = "42809";
+        out->problem_sqlstate = mq::sqlstate::kWrongObjectType;
         out->problem = psprintf("\"%s\" is not a table", out->qualified_name);
         return;
     }
     Oid own_schema = get_namespace_oid("multiquery", true);
     if (IsCatalogNamespace(nsp) || IsToastNamespace(nsp) || isAnyTempNamespace(nsp) ||
         nsp == own_schema) {
-        out->problem_sqlstate = "42501";
+        out->problem_sqlstate = mq::sqlstate::kInsufficientPrivilege;
         out->problem = psprintf("the drain does not write system, temporary or multiquery tables "
                                 "such as %s", out->qualified_name);
         return;
     }
     if (pg_namespace_aclcheck(nsp, role, ACL_USAGE) != ACLCHECK_OK) {
-        out->problem_sqlstate = "42501";
+        out->problem_sqlstate = mq::sqlstate::kInsufficientPrivilege;
         out->problem = psprintf("permission denied for schema %s (inserting as role %s)",
                                 quote_identifier(nspname), GetUserNameFromId(role, false));
         return;
     }
     if (pg_class_aclcheck(relid, role, ACL_INSERT) != ACLCHECK_OK &&
         pg_attribute_aclcheck_all(relid, role, ACL_INSERT, ACLMASK_ANY) != ACLCHECK_OK) {
-        out->problem_sqlstate = "42501";
+        out->problem_sqlstate = mq::sqlstate::kInsufficientPrivilege;
         out->problem = psprintf("permission denied for table %s (inserting as role %s)",
                                 out->qualified_name, GetUserNameFromId(role, false));
         return;
@@ -212,7 +212,7 @@ bool TargetResolver::check_keys(const Target& target, const std::vector<std::str
                                 EntryProblem* problem) {
     for (const auto& key : keys)
         if (target.columns.find(key) == target.columns.end()) {
-            problem->sqlstate = "42703";
+            problem->sqlstate = mq::sqlstate::kUndefinedColumn;
             problem->message = "column \"" + key + "\" of relation " + target.qualified_name +
                                " does not exist";
             return false;

@@ -224,7 +224,7 @@ void Race::handle_result(Runner* runner, PGresult* raw) {
             slot->close();
             runner->phase = Phase::kFailed;
             runner->error = "the query returned no rows";
-            throw Error("0A000", "race_query needs a query that returns rows",
+            throw Error(mq::sqlstate::kFeatureNotSupported, "race_query needs a query that returns rows",
                         "Race target \"" + runner->spec->name + "\" ran a " + command +
                             " command.",
                         "Send SELECT, VALUES, TABLE or a statement with RETURNING.");
@@ -233,7 +233,7 @@ void Race::handle_result(Runner* runner, PGresult* raw) {
             slot->close();
             runner->phase = Phase::kFailed;
             runner->error = "empty query";
-            throw Error("42601", "race_query's query is empty");
+            throw Error(mq::sqlstate::kSyntaxError, "race_query's query is empty");
         case PGRES_FATAL_ERROR: {
             std::string sqlstate = field(raw, PG_DIAG_SQLSTATE);
             std::string message = field(raw, PG_DIAG_MESSAGE_PRIMARY);
@@ -274,7 +274,7 @@ void Race::handle_result(Runner* runner, PGresult* raw) {
             slot->close();
             runner->phase = Phase::kFailed;
             runner->error = "COPY";
-            throw Error("0A000", "race_query does not run COPY",
+            throw Error(mq::sqlstate::kFeatureNotSupported, "race_query does not run COPY",
                         "Race target \"" + runner->spec->name + "\" started a COPY.");
         default:
             connection_failed(runner, one_line(PQresultErrorMessage(raw)));

@@ -24,7 +24,7 @@ extern "C" {
 
 namespace {
 
-constexpr const char* kNullValueNotAllowed = "22004";
+constexpr const char* kNullValueNotAllowed = mq::sqlstate::kNullValueNotAllowed;
 constexpr int kMaxParams = 65535;  // what the protocol's Bind message can carry
 
 // The elements of a one-dimensional text array; nullopt for NULL elements.
@@ -32,7 +32,7 @@ std::vector<std::optional<std::string>> text_elements(Datum array_datum, const c
     ArrayType* array = mq::pg::call([&] { return DatumGetArrayTypeP(array_datum); });
     int dimensions = ARR_NDIM(array);
     if (dimensions > 1)
-        throw mq::Error("2202E", std::string(what) + " must be a one-dimensional array");
+        throw mq::Error(mq::sqlstate::kArrayElementError, std::string(what) + " must be a one-dimensional array");
     Datum* elements = nullptr;
     bool* nulls = nullptr;
     int count = 0;
@@ -85,11 +85,11 @@ mq::race::RaceRequest read_request(FunctionCallInfo fcinfo) {
         throw mq::Error(kNullValueNotAllowed, "race_query's query must not be null");
     request.query = mq::pg::call([&] { return text_to_cstring(PG_GETARG_TEXT_PP(1)); });
     if (all_whitespace(request.query))
-        throw mq::Error("42601", "race_query's query is empty");
+        throw mq::Error(mq::sqlstate::kSyntaxError, "race_query's query is empty");
     if (!PG_ARGISNULL(2)) {
         request.params = text_elements(PG_GETARG_DATUM(2), "params");
         if (request.params.size() > kMaxParams)
-            throw mq::Error("54023", "race_query takes at most 65535 params");
+            throw mq::Error(mq::sqlstate::kTooManyArguments, "race_query takes at most 65535 params");
     }
     request.timeout_ms = mq::race::race_timeout_ms;
     if (!PG_ARGISNULL(3)) {
@@ -121,9 +121,9 @@ ReturnSetInfo* prepare_materialized_result(FunctionCallInfo fcinfo) {
     auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     if (rsinfo == nullptr || !IsA(rsinfo, ReturnSetInfo) ||
         (rsinfo->allowedModes & SFRM_Materialize) == 0)
-        throw mq::Error("0A000", "set-valued function called in context that cannot accept a set");
+        throw mq::Error(mq::sqlstate::kFeatureNotSupported, "set-valued function called in context that cannot accept a set");
     if (rsinfo->expectedDesc == nullptr)
-        throw mq::Error("42601", "race_query needs a column definition list", {},
+        throw mq::Error(mq::sqlstate::kSyntaxError, "race_query needs a column definition list", {},
                         "Write it as dblink's: ... FROM multiquery.race_query(...) AS t(id int, "
                         "title text).");
     mq::pg::call([&] {

@@ -68,7 +68,7 @@ void check_password_given(TargetSpec* spec, const char* where) {
     spec->password_required = true;
     const std::string* password = find_parameter(*spec, "password");
     if (password == nullptr || password->empty())
-        throw Error("2F003", "password is required",
+        throw Error(mq::sqlstate::kSreProhibitedSqlStatementAttempted, "password is required",
                     std::string("Non-superusers must provide a password in ") + where + ".",
                     "Target \"" + spec->name + "\" needs a password, and its server must ask for it.");
 }
@@ -132,7 +132,7 @@ TargetSpec resolve_conninfo(const std::string& target) {
     TargetSpec spec;
     spec.name = redact_conninfo(target);
     if (ambiguous_uri_user_info(target))
-        throw Error("42602", "invalid connection string in race target \"" + spec.name + "\"",
+        throw Error(mq::sqlstate::kInvalidName, "invalid connection string in race target \"" + spec.name + "\"",
                     "libpq reads no user name or password before the host, but an \"@\" follows "
                     "it.",
                     "Percent-encode a \"/\" in a password as %2F, and an \"@\" after the host as "
@@ -144,7 +144,7 @@ TargetSpec resolve_conninfo(const std::string& target) {
         if (parse_error != nullptr && parse_error_is_safe(target, spec.name))
             detail = one_line(parse_error);
         PQfreemem(parse_error);
-        throw Error("42602", "invalid connection string in race target \"" + spec.name + "\"",
+        throw Error(mq::sqlstate::kInvalidName, "invalid connection string in race target \"" + spec.name + "\"",
                     detail);
     }
     hide_parsed_secrets(&spec, options);
@@ -179,7 +179,7 @@ TargetSpec resolve_server(const std::string& target) {
     ForeignDataWrapper* wrapper = pg::call([&] { return GetForeignDataWrapper(server->fdwid); });
     std::string wrapper_name = wrapper->fdwname;
     if (wrapper_name != "multiquery" && wrapper_name != "postgres_fdw")
-        throw Error("42809",
+        throw Error(mq::sqlstate::kWrongObjectType,
                     "foreign server \"" + target + "\" is not a multiquery or postgres_fdw server",
                     "It belongs to the foreign-data wrapper \"" + wrapper_name + "\".");
     Oid user = pg::call([] { return GetUserId(); });

@@ -44,12 +44,6 @@ void log_message(int level, int sqlerrcode, const std::string& message,
 
 }  // namespace
 
-int64_t monotonic_us() {
-    return std::chrono::duration_cast<std::chrono::microseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-
 Drain::Drain(int worker) : worker_(worker), consumer_("multiquery-" + std::to_string(worker)) {}
 
 void Drain::sync_config(int64_t now_us) {
@@ -199,7 +193,7 @@ void Drain::rewind(Stream& s) {
     // What is committed is trimmable once the standbys have it.
     uint64_t now_lsn = pg::call([] { return GetXLogInsertRecPtr(); });
     s.unsafe.clear();
-    s.unsafe.push_back({now_lsn, committed_id, monotonic_us()});
+    s.unsafe.push_back({now_lsn, committed_id, now_us()});
     s.group_ready = true;
 }
 
@@ -297,7 +291,7 @@ int64_t Drain::drain_stream(Stream& s, int64_t count) {
         s.group_ready = false;
         throw;
     }
-    bucket_.charge(result.rows, monotonic_us());
+    bucket_.charge(result.rows, now_us());
     status::add_applied(s.slot, result.applied, result.rows, result.skipped, result.dead_letters,
                         result.last_id.c_str());
     status::set_state(s.slot, "running");
@@ -313,7 +307,7 @@ void Drain::remember_commit(Stream& s, const BatchResult& result) {
     // which only makes the newest wait for the later LSN.
     if (s.unsafe.size() >= kMaxUnsafePoints)
         s.unsafe.pop_back();
-    s.unsafe.push_back({result.commit_lsn, *last, monotonic_us()});
+    s.unsafe.push_back({result.commit_lsn, *last, now_us()});
 }
 
 bool Drain::replicas_behind(int64_t now_us) {
@@ -389,7 +383,7 @@ void Drain::refresh_backlog(Stream& s, int64_t now_us) {
 }
 
 long Drain::run_once() {
-    int64_t now = monotonic_us();
+    int64_t now = now_us();
     sync_config(now);
     long wait_ms = kIdleWaitMs;
     // The database first: a server whose drain database lacks the extension
@@ -412,7 +406,7 @@ long Drain::run_once() {
                 wait_ms = std::min<long>(wait_ms, (s.retry_at_us - now) / 1000 + 1);
                 continue;
             }
-            int64_t allowed = bucket_.allowance(drain_batch_size, monotonic_us());
+            int64_t allowed = bucket_.allowance(drain_batch_size, now_us());
             if (allowed == 0) {
                 throttled = true;
                 break;
@@ -420,14 +414,14 @@ long Drain::run_once() {
             current_ = static_cast<int>(i);
             worked |= drain_stream(s, allowed) > 0;
             current_ = -1;
-            refresh_backlog(s, monotonic_us());
+            refresh_backlog(s, now_us());
         }
-        trim(monotonic_us());
+        trim(now_us());
     } catch (const RedisError& e) {
         // A replica since a failover (READONLY) or a restarting Redis
         // (LOADING) is an unavailable master: found again, with backoff.
         if (master_unavailable(e)) {
-            lose_redis(e, monotonic_us());
+            lose_redis(e, now_us());
             return kIdleWaitMs;
         }
         throw;  // an error reply: the stream backs off, via failed()
@@ -436,7 +430,7 @@ long Drain::run_once() {
     if (worked)
         return 0;
     if (throttled)
-        return std::max<long>(1, static_cast<long>(bucket_.wait_us(monotonic_us()) / 1000));
+        return std::max<long>(1, static_cast<long>(bucket_.wait_us(now_us()) / 1000));
     return std::max<long>(1, wait_ms);
 }
 
@@ -444,7 +438,7 @@ void Drain::failed(const char* sqlstate, const char* message) noexcept {
     try {
         database_ready_ = false;  // the extension may be gone; look again
         database_check_at_us_ = 0;
-        int64_t now = monotonic_us();
+        int64_t now = now_us();
         if (current_ < 0 || current_ >= static_cast<int>(streams_.size())) {
             for (Stream& s : streams_)
                 status::set_error(s.slot, message);

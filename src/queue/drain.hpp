@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "core/queue_backoff.hpp"
 #include "core/queue_throttle.hpp"
 #include "core/queue_stream_id.hpp"
@@ -108,7 +109,5 @@ private:
     int current_ = -1;  // the stream being applied, for failed()
 };
 
-// Microseconds on a monotonic clock.
-int64_t monotonic_us();
 
 }  // namespace mq::queue

@@ -50,7 +50,7 @@ RedisClient& redis() {
     mq::queue::RedisConfig config = mq::queue::redis_config();
     mq::queue::SentinelConfig sentinel = mq::queue::sentinel_config();
     std::string settings = settings_of(config, sentinel);
-    int64_t now = mq::queue::monotonic_us();
+    int64_t now = mq::now_us();
     // A broken connection may have a reply still on its way (a command was
     // interrupted half-way): it is never reused.
     if (connection && (connection->broken() || connection_settings != settings))

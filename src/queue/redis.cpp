@@ -9,17 +9,12 @@
 #include <chrono>
 #include <cstring>
 
+#include "core/clock.hpp"
 #include "core/secret_file.hpp"
 #include "core/sqlstate.hpp"
 
 namespace mq::queue {
 namespace {
-
-long long now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
 
 std::string where(const RedisConfig& config) {
     return config.host + ":" + std::to_string(config.port);

@@ -61,18 +61,6 @@ void ensure_registered() {
 
 }  // namespace
 
-int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-
-int64_t now_us() {
-    return std::chrono::duration_cast<std::chrono::microseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-
 bool TargetSlot::start_connect(const TargetSpec& spec, std::string* error) {
     close();
     if (!AcquireExternalFD()) {

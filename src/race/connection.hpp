@@ -17,13 +17,11 @@
 
 #include "core/answer_latency.hpp"
 #include "core/backoff.hpp"
+#include "core/clock.hpp"
 #include "race/target.hpp"
 
 namespace mq::race {
 
-// Milliseconds and microseconds on a monotonic clock.
-int64_t now_ms();
-int64_t now_us();
 
 enum class ConnectionState {
     kNone,        // no connection

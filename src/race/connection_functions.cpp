@@ -82,7 +82,7 @@ MQ_FUNCTION(multiquery_race_connections) {
     // A listing never shows a connection the idle timeout has already doomed.
     mq::race::trim_cache();
     TimestampTz now = GetCurrentTimestamp();
-    int64_t now_ms = mq::race::now_ms();
+    int64_t now_ms = mq::now_ms();
     struct Row {
         std::string target, state, host;
         bool busy;

@@ -33,7 +33,7 @@ namespace {
 constexpr const char* kShmemName = "multiquery race stats";
 
 // One target's statistics and where they sit in the hash.
-struct TargetSlot {
+struct TargetStatsSlot {
     bool in_use;
     uint32 hash;
     stats::TargetSummary summary;
@@ -46,7 +46,7 @@ struct SharedTable {
     int used;
     uint64 untracked;
     TimestampTz stats_reset;
-    TargetSlot slots[FLEXIBLE_ARRAY_MEMBER];
+    TargetStatsSlot slots[FLEXIBLE_ARRAY_MEMBER];
 };
 
 int max_targets_guc = 64;  // multiquery.stats_max_targets
@@ -58,7 +58,7 @@ shmem_startup_hook_type previous_shmem_startup_hook = nullptr;
 // The table's size for the configured number of targets. May ereport.
 Size table_size() {
     return add_size(offsetof(SharedTable, slots),
-                    mul_size(static_cast<Size>(max_targets_guc), sizeof(TargetSlot)));
+                    mul_size(static_cast<Size>(max_targets_guc), sizeof(TargetStatsSlot)));
 }
 
 // Asks the postmaster for the table's memory and its lock.
@@ -111,10 +111,10 @@ void clip_copy(char* buffer, size_t bytes, const char* text) {
 
 // The slot of a target, added if absent and there is room; null when the
 // table is full. Call with the lock held exclusively (shared if !add).
-TargetSlot* find_slot(const char* target, uint32 hash, bool add) {
+TargetStatsSlot* find_slot(const char* target, uint32 hash, bool add) {
     int count = table->slot_count;
     for (int probe = 0; probe < count; ++probe) {
-        TargetSlot* slot = &table->slots[(hash + static_cast<uint32>(probe)) % count];
+        TargetStatsSlot* slot = &table->slots[(hash + static_cast<uint32>(probe)) % count];
         if (!slot->in_use) {
             if (!add)
                 return nullptr;
@@ -177,7 +177,7 @@ void record_outcome(const char* target, Outcome outcome, int64_t latency_us, con
     int64_t minute = stats::minute_of(now);
 
     LWLockAcquire(table_lock, LW_EXCLUSIVE);
-    TargetSlot* slot = find_slot(key.name, key.hash, true);
+    TargetStatsSlot* slot = find_slot(key.name, key.hash, true);
     if (slot == nullptr) {
         ++table->untracked;
     } else {
@@ -216,7 +216,7 @@ void count(const char* target, uint64_t stats::TargetSummary::*counter) {
     TargetKey key;
     make_key(target, &key);
     LWLockAcquire(table_lock, LW_EXCLUSIVE);
-    TargetSlot* slot = find_slot(key.name, key.hash, true);
+    TargetStatsSlot* slot = find_slot(key.name, key.hash, true);
     if (slot == nullptr)
         ++table->untracked;
     else
@@ -242,7 +242,7 @@ int64_t latency_quantile_us(const char* target, double p) {
     LatencyHistogram histogram;
     histogram.clear();
     LWLockAcquire(table_lock, LW_SHARED);
-    TargetSlot* slot = find_slot(key.name, key.hash, false);
+    TargetStatsSlot* slot = find_slot(key.name, key.hash, false);
     if (slot != nullptr)
         std::memcpy(static_cast<void*>(&histogram), &slot->summary.win_latency_us,
                     sizeof(histogram));
@@ -261,7 +261,7 @@ bool copy_summary(int slot, TargetSummary* out) {
     if (table == nullptr || slot < 0 || slot >= table->slot_count)
         return false;
     LWLockAcquire(table_lock, LW_SHARED);
-    const TargetSlot& source = table->slots[slot];
+    const TargetStatsSlot& source = table->slots[slot];
     bool in_use = source.in_use;
     if (in_use)
         std::memcpy(static_cast<void*>(out), &source.summary, sizeof(*out));
@@ -273,7 +273,7 @@ bool copy_wins(int slot, char (*target)[kTargetBytes], MinuteRing* wins) {
     if (table == nullptr || slot < 0 || slot >= table->slot_count)
         return false;
     LWLockAcquire(table_lock, LW_SHARED);
-    const TargetSlot& source = table->slots[slot];
+    const TargetStatsSlot& source = table->slots[slot];
     bool in_use = source.in_use;
     if (in_use) {
         std::memcpy(*target, source.summary.target, kTargetBytes);
@@ -305,7 +305,7 @@ void reset_all() {
     // Zeroing every slot (counters, histogram, ring) takes a while for a big
     // table, but resets are rare and the recorders only wait, never fail.
     std::memset(static_cast<void*>(table->slots), 0,
-                static_cast<size_t>(table->slot_count) * sizeof(TargetSlot));
+                static_cast<size_t>(table->slot_count) * sizeof(TargetStatsSlot));
     table->used = 0;
     table->untracked = 0;
     table->stats_reset = now;

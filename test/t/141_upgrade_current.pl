@@ -8,11 +8,15 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use JSON::PP;
 use MultiQuery::Upgrade;
 
 my $control = slurp_file('multiquery.control');
 my ($current) = $control =~ /default_version\s*=\s*'([^']+)'/;
 ok(defined $current, "the control file names the current version ($current)");
+my $meta = JSON::PP::decode_json(slurp_file('META.json'));
+is($meta->{version}, "$current.0", 'META.json (PGXN) gives the same version');
+is($meta->{provides}{multiquery}{version}, "$current.0", 'for the extension too');
 my @shipped = sort map { m{multiquery--([0-9.]+)\.sql$} ? $1 : () } glob('extension/multiquery--*.sql');
 cmp_ok(scalar(@shipped), '>=', 2, 'earlier versions are shipped: ' . join(', ', @shipped));
 

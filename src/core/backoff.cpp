@@ -5,7 +5,7 @@
 
 namespace mq {
 
-int64_t TargetBackoff::pause_ms(int failures, int64_t base_ms, int64_t cap_ms) {
+int64_t capped_doubling_ms(int failures, int64_t base_ms, int64_t cap_ms) {
     if (failures <= 0 || base_ms <= 0)
         return 0;
     int64_t cap = std::max(cap_ms, base_ms);

@@ -6,6 +6,12 @@
 
 namespace mq {
 
+// The pause after `failures` consecutive failures: base_ms after the first,
+// doubling after each further one, never over cap_ms (nor under base_ms);
+// 0 without failures or with base_ms 0. The one backoff curve of the code
+// base: race targets and the drain's retries both use it.
+int64_t capped_doubling_ms(int failures, int64_t base_ms, int64_t cap_ms);
+
 class TargetBackoff {
 public:
     // base_ms: the pause after the first failure (0 disables backing off);
@@ -36,7 +42,9 @@ public:
     int consecutive_failures() const { return consecutive_failures_; }
 
     // The pause after the given number of consecutive failures.
-    static int64_t pause_ms(int failures, int64_t base_ms, int64_t cap_ms);
+    static int64_t pause_ms(int failures, int64_t base_ms, int64_t cap_ms) {
+        return capped_doubling_ms(failures, base_ms, cap_ms);
+    }
 
 private:
     int64_t base_ms_;

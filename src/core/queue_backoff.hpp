@@ -1,4 +1,5 @@
-// Capped exponential backoff for retrying Redis and failed batches.
+// Retrying Redis and failed batches: the code base's one backoff curve
+// (capped_doubling_ms, core/backoff.hpp), plus what the drain's log needs.
 #pragma once
 
 #include <cstdint>

@@ -44,7 +44,8 @@ std::optional<EntryContent> read_entry(const EntryFields& fields, size_t max_byt
                 char* end = nullptr;
                 long long id = std::strtoll(value.c_str(), &end, 10);
                 if (value.empty() || *end != '\0' || errno != 0 || id <= 0)
-                    return refuse(problem, mq::sqlstate::kInvalidParameterValue, "entry has an invalid \"retry_of\" field");
+                    return refuse(problem, mq::sqlstate::kInvalidParameterValue,
+                                  "entry has an invalid \"retry_of\" field");
                 content.retry_of = id;
             }
         }
@@ -54,11 +55,14 @@ std::optional<EntryContent> read_entry(const EntryFields& fields, size_t max_byt
                       "entry is " + std::to_string(total) + " bytes, more than "
                       "multiquery.drain_max_entry_size (" + std::to_string(max_bytes) + " bytes)");
     if (!have_table)
-        return refuse(problem, mq::sqlstate::kInvalidParameterValue, "entry has no \"table\" field");
+        return refuse(problem, mq::sqlstate::kInvalidParameterValue,
+                      "entry has no \"table\" field");
     if (!have_json)
-        return refuse(problem, mq::sqlstate::kInvalidParameterValue, "entry has neither a \"row\" nor a \"rows\" field");
+        return refuse(problem, mq::sqlstate::kInvalidParameterValue,
+                      "entry has neither a \"row\" nor a \"rows\" field");
     if (content.table.empty())
-        return refuse(problem, mq::sqlstate::kInvalidParameterValue, "entry has an empty \"table\" field");
+        return refuse(problem, mq::sqlstate::kInvalidParameterValue,
+                      "entry has an empty \"table\" field");
     std::string error;
     if (!scan_json_rows(content.json, content.many, &content.rows, &error))
         return refuse(problem, mq::sqlstate::kInvalidTextRepresentation,

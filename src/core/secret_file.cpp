@@ -56,9 +56,11 @@ std::string read_secret_file(const std::string& path) {
                     "could not stat password file " + quoted + ": " + std::strerror(error));
     }
     if (!S_ISREG(st.st_mode))
-        throw Error(mq::sqlstate::kConfigFileError, "password file " + quoted + " is not a plain file");
+        throw Error(mq::sqlstate::kConfigFileError,
+                    "password file " + quoted + " is not a plain file");
     if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
-        throw Error(mq::sqlstate::kConfigFileError, "password file " + quoted + " has group or world access",
+        throw Error(mq::sqlstate::kConfigFileError,
+                    "password file " + quoted + " has group or world access",
                     "It must have permissions u=rw (0600) or less, as libpq requires of its "
                     "passfile.",
                     "chmod 0600 " + path);
@@ -82,7 +84,8 @@ std::string read_secret_file(const std::string& path) {
     size_t end = content.find('\n');
     if (end == std::string::npos) {
         if (content.size() > kMaxSecret)
-            throw Error(mq::sqlstate::kConfigFileError, "password file " + quoted + " has a first line over " +
+            throw Error(mq::sqlstate::kConfigFileError,
+                        "password file " + quoted + " has a first line over " +
                                      std::to_string(kMaxSecret) + " bytes");
         end = content.size();
     }
@@ -93,7 +96,8 @@ std::string read_secret_file(const std::string& path) {
     // it linger in freed memory.
     std::fill(content.begin(), content.end(), '\0');
     if (secret.empty())
-        throw Error(mq::sqlstate::kConfigFileError, "password file " + quoted + " has an empty first line");
+        throw Error(mq::sqlstate::kConfigFileError,
+                    "password file " + quoted + " has an empty first line");
     return secret;
 }
 

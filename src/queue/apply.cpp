@@ -90,7 +90,8 @@ Oid drain_role_oid() {
     Oid role = InvalidOid;
     pg::call([&] { role = get_role_oid(name.c_str(), true); });
     if (!OidIsValid(role))
-        throw mq::Error(mq::sqlstate::kUndefinedObject, "role \"" + name + "\" named by multiquery.drain_role does not exist",
+        throw mq::Error(mq::sqlstate::kUndefinedObject,
+                        "role \"" + name + "\" named by multiquery.drain_role does not exist",
                         {}, "Create the role or change multiquery.drain_role and reload.");
     return role;
 }
@@ -368,7 +369,8 @@ BatchResult apply_batch(const std::string& stream, const std::vector<StreamEntry
                 text_ok = false;
         if (!text_ok) {
             item.dead = true;
-            item.problem = {mq::sqlstate::kCharacterNotInRepertoire, "entry is not valid text in the server encoding"};
+            item.problem = {mq::sqlstate::kCharacterNotInRepertoire,
+                            "entry is not valid text in the server encoding"};
         } else if (!(item.content = read_entry(entry.fields, max_bytes, &item.problem))) {
             item.dead = true;
         } else if (item.content->retry_of) {

@@ -5,6 +5,7 @@
 
 #include "core/sqlstate.hpp"
 #include "pg/guard.hpp"
+#include "pg/text_array.hpp"
 #include "queue/drain.hpp"
 #include "queue/redis.hpp"
 #include "queue/redis_wait.hpp"
@@ -84,7 +85,7 @@ std::string xadd(const std::string& stream, const std::vector<std::string>& fiel
             // was not applied: once more, to the master Sentinel names now.
             if (e.is_reply("READONLY") && attempt == 1)
                 continue;
-            std::string sqlstate = e.is_reply("LOADING")    ? mq::sqlstate::kCannotConnectNow  // cannot_connect_now
+            std::string sqlstate = e.is_reply("LOADING")    ? mq::sqlstate::kCannotConnectNow
                                    : e.is_reply("READONLY") ? mq::sqlstate::kConnectionFailure
                                                             : e.sqlstate();
             throw mq::Error(sqlstate,
@@ -161,7 +162,8 @@ char* check_may_enqueue(Oid relid, Jsonb* row) {
 // multiquery.enqueue(target regclass, row jsonb, stream text): XADDs one row for the drain.
 MQ_FUNCTION(multiquery_enqueue) {
     if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-        throw mq::Error(mq::sqlstate::kNullValueNotAllowed, "target and row of multiquery.enqueue() must not be null");
+        throw mq::Error(mq::sqlstate::kNullValueNotAllowed,
+                        "target and row of multiquery.enqueue() must not be null");
     Oid relid = PG_GETARG_OID(0);
     std::string stream;
     if (!PG_ARGISNULL(2)) {
@@ -171,7 +173,8 @@ MQ_FUNCTION(multiquery_enqueue) {
         auto names = mq::queue::parse_stream_list(
             mq::queue::drain_streams ? mq::queue::drain_streams : "", &error);
         if (!names || names->empty())
-            throw mq::Error(mq::sqlstate::kInvalidParameterValue, "no stream given and multiquery.drain_streams is empty");
+            throw mq::Error(mq::sqlstate::kInvalidParameterValue,
+                            "no stream given and multiquery.drain_streams is empty");
         stream = names->front();
     }
     if (stream.empty() || stream.size() > mq::queue::kMaxStreamNameLength)
@@ -196,24 +199,15 @@ MQ_FUNCTION(multiquery_enqueue) {
 // multiquery._redis_xadd(stream text, fields text[]): XADDs raw field/value pairs (superuser).
 MQ_FUNCTION(multiquery_redis_xadd) {
     std::string stream = text_arg(fcinfo, 0);
-    Datum* elems = nullptr;
-    bool* nulls = nullptr;
-    int count = 0;
-    mq::pg::call([&] {
-        ArrayType* array = PG_GETARG_ARRAYTYPE_P(1);
-        if (ARR_NDIM(array) > 1)
-            ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-                            errmsg("fields must be a one-dimensional array")));
-        deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &count);
-    });
-    if (count == 0 || count % 2 != 0)
-        throw mq::Error(mq::sqlstate::kInvalidParameterValue, "fields must hold field/value pairs (an even, non-zero count)");
+    auto elements = mq::pg::text_array_elements(PG_GETARG_DATUM(1), "fields");
+    if (elements.empty() || elements.size() % 2 != 0)
+        throw mq::Error(mq::sqlstate::kInvalidParameterValue,
+                        "fields must hold field/value pairs (an even, non-zero count)");
     std::vector<std::string> fields;
-    for (int i = 0; i < count; ++i) {
-        if (nulls[i])
+    for (auto& element : elements) {
+        if (!element)
             throw mq::Error(mq::sqlstate::kNullValueNotAllowed, "fields must not contain nulls");
-        char* value = mq::pg::call([&] { return TextDatumGetCString(elems[i]); });
-        fields.emplace_back(value);
+        fields.push_back(std::move(*element));
     }
     std::string id = xadd(stream, fields);
     return mq::pg::call([&] { return CStringGetTextDatum(id.c_str()); });

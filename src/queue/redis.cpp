@@ -61,14 +61,16 @@ std::unique_ptr<RedisClient> RedisClient::connect(const RedisConfig& config,
     redisContext* context = redisConnectNonBlock(config.host.c_str(), config.port);
     if (context == nullptr) {
         wipe(password);
-        throw RedisError(mq::sqlstate::kUnableToConnect, "could not connect to Redis at " + where(config) +
+        throw RedisError(mq::sqlstate::kUnableToConnect,
+                         "could not connect to Redis at " + where(config) +
                                       ": out of memory", true);
     }
     if (context->err != 0) {
         std::string reason = context->errstr;
         redisFree(context);
         wipe(password);
-        throw RedisError(mq::sqlstate::kUnableToConnect, "could not connect to Redis at " + where(config) + ": " + reason,
+        throw RedisError(mq::sqlstate::kUnableToConnect,
+                         "could not connect to Redis at " + where(config) + ": " + reason,
                          true);
     }
     std::unique_ptr<RedisClient> client(new RedisClient(context, config, waiter));
@@ -90,7 +92,8 @@ void RedisClient::wait_connected(long long deadline) {
     for (;;) {
         long long left = deadline - now_ms();
         if (left <= 0)
-            throw RedisError(mq::sqlstate::kUnableToConnect, "could not connect to Redis at " + where(config_) +
+            throw RedisError(mq::sqlstate::kUnableToConnect,
+                             "could not connect to Redis at " + where(config_) +
                                           ": timed out after " +
                                           std::to_string(config_.timeout_ms) + " ms", true);
         waiter_.wait(context_->fd, true, static_cast<long>(left));
@@ -102,7 +105,8 @@ void RedisClient::wait_connected(long long deadline) {
         if (getsockopt(context_->fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0)
             error = errno;
         if (error != 0)
-            throw RedisError(mq::sqlstate::kUnableToConnect, "could not connect to Redis at " + where(config_) + ": " +
+            throw RedisError(mq::sqlstate::kUnableToConnect,
+                             "could not connect to Redis at " + where(config_) + ": " +
                                           std::strerror(error), true);
         broken_ = false;
         return;
@@ -121,7 +125,8 @@ void RedisClient::authenticate(const std::string& password) {
         if (e.connection_lost())
             throw;
         broken_ = true;  // never used unauthenticated
-        throw RedisError(mq::sqlstate::kInvalidPassword, "could not authenticate to Redis at " + where(config_) + as,
+        throw RedisError(mq::sqlstate::kInvalidPassword,
+                         "could not authenticate to Redis at " + where(config_) + as,
                          true, redact(e.what(), password),
                          "Check multiquery.redis_user and the password file "
                          "multiquery.redis_password_file names.");
@@ -135,13 +140,15 @@ RedisClient::~RedisClient() {
 
 void RedisClient::lose(const std::string& why) {
     broken_ = true;
-    throw RedisError(mq::sqlstate::kConnectionFailure, "lost the connection to Redis at " + where(config_) + ": " + why,
+    throw RedisError(mq::sqlstate::kConnectionFailure,
+                     "lost the connection to Redis at " + where(config_) + ": " + why,
                      true);
 }
 
 Reply RedisClient::command(const std::vector<std::string>& args) {
     if (broken_)
-        throw RedisError(mq::sqlstate::kConnectionFailure, "the connection to Redis at " + where(config_) + " was lost",
+        throw RedisError(mq::sqlstate::kConnectionFailure,
+                         "the connection to Redis at " + where(config_) + " was lost",
                          true);
     long long deadline = now_ms() + config_.timeout_ms;
     std::vector<const char*> argv;

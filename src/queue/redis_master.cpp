@@ -20,10 +20,12 @@ HostPort ask_sentinel(const RedisConfig& data, const HostPort& sentinel, const s
     std::unique_ptr<RedisClient> client = RedisClient::connect(config, waiter);
     Reply reply = client->command({"SENTINEL", "get-master-addr-by-name", name});
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2)
-        throw RedisError(mq::sqlstate::kUnableToConnect, "does not know a master named \"" + name + "\"", false);
+        throw RedisError(mq::sqlstate::kUnableToConnect,
+                         "does not know a master named \"" + name + "\"", false);
     HostPort master{reply_text(reply->element[0]), std::atoi(reply_text(reply->element[1]).c_str())};
     if (master.host.empty() || master.port <= 0)
-        throw RedisError(mq::sqlstate::kUnableToConnect, "answered no usable address for \"" + name + "\"", false);
+        throw RedisError(mq::sqlstate::kUnableToConnect,
+                         "answered no usable address for \"" + name + "\"", false);
     return master;
 }
 

@@ -189,7 +189,8 @@ void Race::advance_connect(Runner* runner) {
         if (slot->connect_poll == PGRES_POLLING_OK) {
             if (slot->password_required && !PQconnectionUsedPassword(slot->conn)) {
                 slot->close();
-                throw Error(mq::sqlstate::kSreProhibitedSqlStatementAttempted, "password is required",
+                throw Error(mq::sqlstate::kSreProhibitedSqlStatementAttempted,
+                            "password is required",
                             "Race target \"" + runner->spec->name +
                                 "\" did not ask for a password; non-superusers may only use "
                                 "targets that do.",

@@ -224,7 +224,8 @@ void Race::handle_result(Runner* runner, PGresult* raw) {
             slot->close();
             runner->phase = Phase::kFailed;
             runner->error = "the query returned no rows";
-            throw Error(mq::sqlstate::kFeatureNotSupported, "race_query needs a query that returns rows",
+            throw Error(mq::sqlstate::kFeatureNotSupported,
+                        "race_query needs a query that returns rows",
                         "Race target \"" + runner->spec->name + "\" ran a " + command +
                             " command.",
                         "Send SELECT, VALUES, TABLE or a statement with RETURNING.");

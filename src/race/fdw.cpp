@@ -37,7 +37,8 @@ MQ_FUNCTION(multiquery_fdw_validator) {
             hint = "The multiquery wrapper takes options only on servers and user mappings.";
         }
         if (!allowed)
-            throw mq::Error(mq::sqlstate::kFdwInvalidOptionName, "invalid option \"" + name + "\"", {}, hint);
+            throw mq::Error(mq::sqlstate::kFdwInvalidOptionName,
+                            "invalid option \"" + name + "\"", {}, hint);
     }
     PG_RETURN_VOID();
 }

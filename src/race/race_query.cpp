@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "pg/guard.hpp"
+#include "pg/text_array.hpp"
 #include "race/connection.hpp"
 #include "race/engine.hpp"
 #include "race/race.hpp"
@@ -27,30 +28,6 @@ namespace {
 constexpr const char* kNullValueNotAllowed = mq::sqlstate::kNullValueNotAllowed;
 constexpr int kMaxParams = 65535;  // what the protocol's Bind message can carry
 
-// The elements of a one-dimensional text array; nullopt for NULL elements.
-std::vector<std::optional<std::string>> text_elements(Datum array_datum, const char* what) {
-    ArrayType* array = mq::pg::call([&] { return DatumGetArrayTypeP(array_datum); });
-    int dimensions = ARR_NDIM(array);
-    if (dimensions > 1)
-        throw mq::Error(mq::sqlstate::kArrayElementError, std::string(what) + " must be a one-dimensional array");
-    Datum* elements = nullptr;
-    bool* nulls = nullptr;
-    int count = 0;
-    mq::pg::call([&] {
-        deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &elements, &nulls, &count);
-    });
-    std::vector<std::optional<std::string>> values;
-    for (int i = 0; i < count; ++i) {
-        if (nulls[i]) {
-            values.emplace_back(std::nullopt);
-            continue;
-        }
-        char* value = mq::pg::call([&] { return TextDatumGetCString(elements[i]); });
-        values.emplace_back(std::string(value));
-    }
-    return values;
-}
-
 bool all_whitespace(const std::string& text) {
     for (char c : text)
         if (!isspace(static_cast<unsigned char>(c)))
@@ -61,9 +38,10 @@ bool all_whitespace(const std::string& text) {
 std::vector<mq::race::TargetSpec> resolve_targets(FunctionCallInfo fcinfo) {
     if (PG_ARGISNULL(0))
         throw mq::Error(kNullValueNotAllowed, "race_query's targets must not be null");
-    auto names = text_elements(PG_GETARG_DATUM(0), "targets");
+    auto names = mq::pg::text_array_elements(PG_GETARG_DATUM(0), "targets");
     if (names.empty())
-        throw mq::Error(mq::sqlstate::kInvalidParameterValue, "race_query needs at least one target",
+        throw mq::Error(mq::sqlstate::kInvalidParameterValue,
+                        "race_query needs at least one target",
                         {}, "List foreign servers or connection strings, e.g. '{primary,replica}'.");
     std::vector<mq::race::TargetSpec> targets;
     for (const auto& name : names) {
@@ -87,9 +65,10 @@ mq::race::RaceRequest read_request(FunctionCallInfo fcinfo) {
     if (all_whitespace(request.query))
         throw mq::Error(mq::sqlstate::kSyntaxError, "race_query's query is empty");
     if (!PG_ARGISNULL(2)) {
-        request.params = text_elements(PG_GETARG_DATUM(2), "params");
+        request.params = mq::pg::text_array_elements(PG_GETARG_DATUM(2), "params");
         if (request.params.size() > kMaxParams)
-            throw mq::Error(mq::sqlstate::kTooManyArguments, "race_query takes at most 65535 params");
+            throw mq::Error(mq::sqlstate::kTooManyArguments,
+                            "race_query takes at most 65535 params");
     }
     request.timeout_ms = mq::race::race_timeout_ms;
     if (!PG_ARGISNULL(3)) {
@@ -121,7 +100,8 @@ ReturnSetInfo* prepare_materialized_result(FunctionCallInfo fcinfo) {
     auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     if (rsinfo == nullptr || !IsA(rsinfo, ReturnSetInfo) ||
         (rsinfo->allowedModes & SFRM_Materialize) == 0)
-        throw mq::Error(mq::sqlstate::kFeatureNotSupported, "set-valued function called in context that cannot accept a set");
+        throw mq::Error(mq::sqlstate::kFeatureNotSupported,
+                        "set-valued function called in context that cannot accept a set");
     if (rsinfo->expectedDesc == nullptr)
         throw mq::Error(mq::sqlstate::kSyntaxError, "race_query needs a column definition list", {},
                         "Write it as dblink's: ... FROM multiquery.race_query(...) AS t(id int, "

@@ -46,7 +46,8 @@ ResultSink::~ResultSink() {
 void ResultSink::check_shape(const PGresult* result, const std::string& target) const {
     int remote = PQnfields(result);
     if (remote != desc_->natts)
-        throw Error(mq::sqlstate::kDatatypeMismatch, "remote query result rowtype does not match the specified FROM clause rowtype",
+        throw Error(mq::sqlstate::kDatatypeMismatch,
+                    "remote query result rowtype does not match the specified FROM clause rowtype",
                     "Race target \"" + target + "\" returned " + std::to_string(remote) +
                         " columns; the column definition list has " +
                         std::to_string(desc_->natts) + ".");

@@ -128,7 +128,8 @@ MQ_FUNCTION(multiquery_race_stats_reset) {
 // hook that reports one outcome as the race engine would.
 MQ_FUNCTION(multiquery_selftest_record_race) {
     if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-        throw mq::Error(mq::sqlstate::kNullValueNotAllowed, "target and outcome must not be null");  // null_value_not_allowed
+        throw mq::Error(mq::sqlstate::kNullValueNotAllowed,
+                        "target and outcome must not be null");  // null_value_not_allowed
     char* target = mq::pg::call([&] { return text_to_cstring(PG_GETARG_TEXT_PP(0)); });
     char* outcome_text = mq::pg::call([&] { return text_to_cstring(PG_GETARG_TEXT_PP(1)); });
     double latency_ms = PG_ARGISNULL(2) ? 0.0 : PG_GETARG_FLOAT8(2);

@@ -132,7 +132,8 @@ TargetSpec resolve_conninfo(const std::string& target) {
     TargetSpec spec;
     spec.name = redact_conninfo(target);
     if (ambiguous_uri_user_info(target))
-        throw Error(mq::sqlstate::kInvalidName, "invalid connection string in race target \"" + spec.name + "\"",
+        throw Error(mq::sqlstate::kInvalidName,
+                    "invalid connection string in race target \"" + spec.name + "\"",
                     "libpq reads no user name or password before the host, but an \"@\" follows "
                     "it.",
                     "Percent-encode a \"/\" in a password as %2F, and an \"@\" after the host as "
@@ -144,7 +145,8 @@ TargetSpec resolve_conninfo(const std::string& target) {
         if (parse_error != nullptr && parse_error_is_safe(target, spec.name))
             detail = one_line(parse_error);
         PQfreemem(parse_error);
-        throw Error(mq::sqlstate::kInvalidName, "invalid connection string in race target \"" + spec.name + "\"",
+        throw Error(mq::sqlstate::kInvalidName,
+                    "invalid connection string in race target \"" + spec.name + "\"",
                     detail);
     }
     hide_parsed_secrets(&spec, options);

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "core/utf8.hpp"
+
 namespace mq::queue {
 namespace {
 
@@ -121,24 +123,6 @@ bool read_hex4(std::string_view s, size_t at, uint32_t* out) {
     return true;
 }
 
-void put_utf8(uint32_t cp, std::string* out) {
-    if (cp < 0x80) {
-        out->push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-        out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-        out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-        out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-        out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-        out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-        out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-        out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-}
-
 // Length of the well-formed UTF-8 sequence at s[i] (a byte >= 0x80), or 0.
 size_t utf8_length(std::string_view s, size_t i) {
     auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
@@ -251,7 +235,7 @@ bool put_json_string(std::string_view s, std::string* out) {
                 if (cp < 0x80)
                     put_copy_byte(static_cast<char>(cp), out);
                 else
-                    put_utf8(cp, out);
+                    mq::append_utf8(cp, out);
                 break;
             }
             default: return false;

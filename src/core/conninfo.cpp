@@ -3,6 +3,8 @@
 
 #include <cctype>
 
+#include "core/escape.hpp"
+
 namespace mq {
 namespace {
 
@@ -80,16 +82,6 @@ bool redact_keyword_value(std::string_view in, std::string* out) {
         }
         out->append(secret ? std::string(kMask) : value);
     }
-}
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 // Percent-decodes a URI query key as libpq does; false on a malformed escape.

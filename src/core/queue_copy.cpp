@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "core/utf8.hpp"
+#include "core/escape.hpp"
 
 namespace mq::queue {
 namespace {
@@ -98,16 +98,6 @@ private:
     std::string_view text_;
     size_t pos_ = 0;
 };
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 bool read_hex4(std::string_view s, size_t at, uint32_t* out) {
     if (at + 4 > s.size())

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "core/utf8.hpp"
+#include "core/escape.hpp"
 
 namespace mq::queue {
 namespace {
@@ -141,15 +141,10 @@ private:
         uint32_t v = 0;
         for (int i = 0; i < 4; ++i) {
             char c = text_[pos_++];
-            v <<= 4;
-            if (c >= '0' && c <= '9')
-                v |= static_cast<uint32_t>(c - '0');
-            else if (c >= 'a' && c <= 'f')
-                v |= static_cast<uint32_t>(c - 'a' + 10);
-            else if (c >= 'A' && c <= 'F')
-                v |= static_cast<uint32_t>(c - 'A' + 10);
-            else
+            int digit = hex_value(c);
+            if (digit < 0)
                 return fail("invalid \\u escape");
+            v = (v << 4) | static_cast<uint32_t>(digit);
         }
         *value = v;
         return true;

@@ -1,10 +1,22 @@
-// UTF-8 encoding of a code point: for the JSON scanners' \u escapes.
+// Escapes in text: hex digits (\u escapes, percent-encoding) and UTF-8
+// encoding of a code point.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
 namespace mq {
+
+// The value of one hex digit, or -1 when c is none.
+inline int hex_value(char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
 
 // Appends code point cp (at most 0x10FFFF, not a surrogate) as UTF-8.
 inline void append_utf8(uint32_t cp, std::string* out) {

@@ -6,7 +6,7 @@
 # CMakeLists.txt builds only the PostgreSQL-free core and its unit tests.
 
 EXTENSION = multiquery
-EXTVERSION = 0.3
+EXTVERSION = 0.4
 MODULE_big = multiquery
 
 # PGXS sets srcdir only after this file's variables are read; VPATH builds

@@ -9,6 +9,7 @@
 
 extern "C" {
 #include "utils/guc.h"
+#include "utils/pg_lsn.h"
 }
 
 namespace mq::race {
@@ -23,6 +24,7 @@ int hedge_delay_ms = 0;
 int max_replica_lag_ms = 0;
 int race_max_cached_connections = 8;
 int race_connection_idle_timeout_ms = 300000;
+uint64_t session_min_lsn = 0;
 
 namespace {
 
@@ -49,6 +51,33 @@ bool check_hedge_delay(char** newval, void** extra, GucSource) {
 
 void assign_hedge_delay(const char*, void* extra) {
     hedge_delay_ms = *static_cast<int*>(extra);
+}
+
+char* min_lsn_text = nullptr;
+
+// Accepts '' (off) or an LSN as pg_lsn reads it ('0/3030BD0').
+bool check_min_lsn(char** newval, void** extra, GucSource) {
+    XLogRecPtr lsn = 0;
+    if (**newval != '\0') {
+        bool invalid = false;
+        lsn = pg_lsn_in_internal(*newval, &invalid);
+        if (invalid) {
+            GUC_check_errdetail("multiquery.min_lsn must be an LSN such as '0/3030BD0', or '' "
+                                "for none.");
+            GUC_check_errhint("pg_current_wal_insert_lsn() on the primary after a write gives it.");
+            return false;
+        }
+    }
+    auto* parsed = static_cast<uint64_t*>(malloc(sizeof(uint64_t)));
+    if (parsed == nullptr)
+        return false;
+    *parsed = lsn;
+    *extra = parsed;
+    return true;
+}
+
+void assign_min_lsn(const char*, void* extra) {
+    session_min_lsn = *static_cast<uint64_t*>(extra);
 }
 
 }  // namespace
@@ -124,6 +153,13 @@ void define_settings() {
         "the backend runs no race; 0 keeps idle connections until the bound or backend exit.",
         &race_connection_idle_timeout_ms, 300000, 0, INT_MAX, PGC_USERSET, GUC_UNIT_MS, nullptr,
         nullptr, nullptr);
+    DefineCustomStringVariable(
+        "multiquery.min_lsn",
+        "Read-your-writes for every raced read of the session: the WAL position a target must "
+        "have replayed to answer.",
+        "'' (the default) or '0/0' lets every target answer. race_query's min_lsn argument, "
+        "when given, wins over it.",
+        &min_lsn_text, "", PGC_USERSET, 0, check_min_lsn, assign_min_lsn, nullptr);
 }
 
 }  // namespace mq::race

@@ -1,6 +1,8 @@
 // The race's GUCs, read by the engine at the start of each race.
 #pragma once
 
+#include <cstdint>
+
 namespace mq::race {
 
 // multiquery.race_timeout: how long a race waits for an answer (ms, 0 = no
@@ -36,6 +38,10 @@ extern int race_max_cached_connections;
 // sit unused before it is closed (ms; 0 = never). Applied when a race starts
 // and ends and when race_connections() lists the cache.
 extern int race_connection_idle_timeout_ms;
+// multiquery.min_lsn: read-your-writes for every raced read of the session
+// (race_query without its min_lsn argument, racing foreign tables): a target
+// answers only once it has replayed this WAL position (0 = off).
+extern uint64_t session_min_lsn;
 
 // Parses a hedge delay as multiquery.hedge_delay takes it: 'auto', or a
 // duration with an optional unit ('10ms', '1s', '0'; a bare number is ms).

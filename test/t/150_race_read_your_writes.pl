@@ -63,6 +63,19 @@ like($last_error, qr{^stale: replayed [0-9A-F]+/[0-9A-F]+ < min_lsn \Q$lsn\E$},
 	'the standby counts as failed in race_stats, as stale');
 is($errors, '1', 'once');
 
+# 1b. The same policy for the whole session: multiquery.min_lsn.
+$session->query_safe(qq{SET multiquery.min_lsn = '$lsn'});
+($out, $err) = $race->($session, 2);
+is($out, 'f|1', 'with multiquery.min_lsn set, a race without min_lsn is read-your-writes too');
+($out, $err) = $race->($session, 2, q{, min_lsn => '0/0'});
+is($out, 't|0', "race_query's own min_lsn argument wins over the setting");
+$session->query_safe('RESET multiquery.min_lsn');
+($out, $err) = $race->($session, 2);
+is($out, 't|0', 'once it is reset, the paused standby answers again');
+($out, $err) = session_query($session, q{SET multiquery.min_lsn = 'yesterday'});
+like($err, qr/invalid value for parameter "multiquery.min_lsn": "yesterday"/,
+	'a value that is not an LSN is refused');
+
 # 2. Only stale targets: the error says so.
 ($out, $err) = session_query($session, qq{
 	SELECT * FROM multiquery.race_query('{mq_standby1}', 'SELECT 1', min_lsn => '$lsn') AS t(x int)});

@@ -17,6 +17,22 @@ CREATE SERVER race_other_server FOREIGN DATA WRAPPER race_other;
 SELECT * FROM multiquery.race_query('{race_other_server}', 'SELECT 1') AS t(x int);
 CREATE SERVER race_unmapped FOREIGN DATA WRAPPER multiquery OPTIONS (host '127.0.0.1');
 
+-- A race group: a multiquery server whose option 'targets' names other
+-- servers; it takes no connection options, names no empty target, and is
+-- not itself a target of another group.
+CREATE SERVER race_group FOREIGN DATA WRAPPER multiquery OPTIONS (targets ' race_opts ');
+CREATE SERVER race_bad FOREIGN DATA WRAPPER multiquery OPTIONS (targets 'race_opts', host 'x');
+CREATE SERVER race_bad FOREIGN DATA WRAPPER multiquery OPTIONS (targets 'race_opts,,race_unmapped');
+ALTER SERVER race_group OPTIONS (ADD port '5432');
+CREATE SERVER race_nested FOREIGN DATA WRAPPER multiquery OPTIONS (targets 'race_group');
+SELECT * FROM multiquery.race_query('{race_nested}', 'SELECT 1') AS t(x int);
+SELECT * FROM multiquery.race_query('{race_group,race_opts}', 'SELECT 1') AS t(x int);
+CREATE SERVER race_conninfo_group FOREIGN DATA WRAPPER multiquery OPTIONS (targets 'host=127.0.0.1');
+SELECT * FROM multiquery.race_query('{race_conninfo_group}', 'SELECT 1') AS t(x int);
+DROP SERVER race_conninfo_group;
+DROP SERVER race_nested;
+DROP SERVER race_group;
+
 -- Not executable by PUBLIC; once granted, a non-superuser must bring a
 -- password, and cannot use a server it has no USAGE on.
 CREATE ROLE race_app;

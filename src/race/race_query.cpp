@@ -47,12 +47,13 @@ std::vector<mq::race::TargetSpec> resolve_targets(FunctionCallInfo fcinfo) {
     for (const auto& name : names) {
         if (!name)
             throw mq::Error(kNullValueNotAllowed, "race_query's targets must not contain nulls");
-        mq::race::TargetSpec spec = mq::race::resolve_target(*name);
-        for (const auto& other : targets)
-            if (other.key == spec.key)
-                throw mq::Error(mq::sqlstate::kInvalidParameterValue,
-                                "race target \"" + spec.name + "\" is listed twice");
-        targets.push_back(std::move(spec));
+        for (mq::race::TargetSpec& spec : mq::race::resolve_targets(*name)) {
+            for (const auto& other : targets)
+                if (other.key == spec.key)
+                    throw mq::Error(mq::sqlstate::kInvalidParameterValue,
+                                    "race target \"" + spec.name + "\" is listed twice");
+            targets.push_back(std::move(spec));
+        }
     }
     return targets;
 }

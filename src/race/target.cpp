@@ -61,8 +61,8 @@ void add_race_parameters(TargetSpec* spec) {
 // none, libpq would fall back on the server's own identity (trust, peer,
 // the server account's .pgpass). Whether the server asked for it is checked
 // after connecting.
-void check_password_given(TargetSpec* spec, const char* where) {
-    bool is_superuser = pg::call([] { return superuser(); });
+void check_password_given(TargetSpec* spec, const char* where, Oid user) {
+    bool is_superuser = pg::call([&] { return superuser_arg(user); });
     if (is_superuser)
         return;
     spec->password_required = true;
@@ -128,7 +128,7 @@ bool parse_error_is_safe(const std::string& target, const std::string& redacted)
     return lower.find("password") == std::string::npos;
 }
 
-TargetSpec resolve_conninfo(const std::string& target) {
+TargetSpec resolve_conninfo(const std::string& target, Oid user) {
     TargetSpec spec;
     spec.name = redact_conninfo(target);
     if (ambiguous_uri_user_info(target))
@@ -156,9 +156,8 @@ TargetSpec resolve_conninfo(const std::string& target) {
             spec.values.emplace_back(option->val);
         }
     PQconninfoFree(options);
-    Oid user = pg::call([] { return GetUserId(); });
     spec.key = "conninfo:" + std::to_string(user) + ":" + target;
-    check_password_given(&spec, "the connection string");
+    check_password_given(&spec, "the connection string", user);
     add_race_parameters(&spec);
     return spec;
 }
@@ -173,18 +172,33 @@ void add_options(TargetSpec* spec, List* options, OptionPlace place) {
     }
 }
 
-TargetSpec resolve_server(const std::string& target) {
+std::string wrapper_of(const ForeignServer* server) {
+    ForeignDataWrapper* wrapper = pg::call([&] { return GetForeignDataWrapper(server->fdwid); });
+    return wrapper->fdwname;
+}
+
+void check_usage(const ForeignServer* server, Oid user) {
+    pg::call([&] {
+        AclResult result = pg_foreign_server_aclcheck(server->serverid, user, ACL_USAGE);
+        if (result != ACLCHECK_OK)
+            aclcheck_error(result, OBJECT_FOREIGN_SERVER, server->servername);
+    });
+}
+
+TargetSpec resolve_server(const std::string& target, Oid user) {
     TargetSpec spec;
     spec.name = target;
     ForeignServer* server =
         pg::call([&] { return GetForeignServerByName(target.c_str(), false); });
-    ForeignDataWrapper* wrapper = pg::call([&] { return GetForeignDataWrapper(server->fdwid); });
-    std::string wrapper_name = wrapper->fdwname;
+    std::string wrapper_name = wrapper_of(server);
     if (wrapper_name != "multiquery" && wrapper_name != "postgres_fdw")
         throw Error(mq::sqlstate::kWrongObjectType,
                     "foreign server \"" + target + "\" is not a multiquery or postgres_fdw server",
                     "It belongs to the foreign-data wrapper \"" + wrapper_name + "\".");
-    Oid user = pg::call([] { return GetUserId(); });
+    if (wrapper_name == "multiquery" && race_group_members(server) != nullptr)
+        throw Error(mq::sqlstate::kWrongObjectType,
+                    "foreign server \"" + target + "\" is a race group, not a race target",
+                    "A race group's targets must be servers with connection options.");
     pg::call([&] {
         AclResult result = pg_foreign_server_aclcheck(server->serverid, user, ACL_USAGE);
         if (result != ACLCHECK_OK)
@@ -198,18 +212,87 @@ TargetSpec resolve_server(const std::string& target) {
         spec.server_hash = GetSysCacheHashValue1(FOREIGNSERVEROID, ObjectIdGetDatum(server->serverid));
         spec.mapping_hash = GetSysCacheHashValue1(USERMAPPINGOID, ObjectIdGetDatum(mapping->umid));
     });
-    check_password_given(&spec, "the user mapping");
+    check_password_given(&spec, "the user mapping", user);
     add_race_parameters(&spec);
     return spec;
 }
 
+Oid user_or_current(Oid user) {
+    return user != InvalidOid ? user : pg::call([] { return GetUserId(); });
+}
+
 }  // namespace
 
-TargetSpec resolve_target(const std::string& target) {
+const char* race_group_members(const ForeignServer* server) {
+    ListCell* cell;
+    foreach (cell, server->options) {
+        auto* option = static_cast<DefElem*>(lfirst(cell));
+        if (std::strcmp(option->defname, kRaceGroupOption) == 0)
+            return pg::call([&] { return defGetString(option); });
+    }
+    return nullptr;
+}
+
+std::vector<std::string> split_race_group(const std::string& members) {
+    std::vector<std::string> names;
+    size_t start = 0;
+    while (start <= members.size()) {
+        size_t comma = members.find(',', start);
+        if (comma == std::string::npos)
+            comma = members.size();
+        size_t first = members.find_first_not_of(" \t\n\r", start);
+        size_t last = members.find_last_not_of(" \t\n\r", comma == 0 ? 0 : comma - 1);
+        if (first == std::string::npos || first >= comma || last == std::string::npos ||
+            last < first)
+            names.emplace_back();
+        else
+            names.push_back(members.substr(first, last - first + 1));
+        start = comma + 1;
+    }
+    return names;
+}
+
+TargetSpec resolve_target(const std::string& target, Oid user) {
     if (target.empty())
         throw Error(sqlstate::kInvalidParameterValue, "race target must not be empty", {},
                     "A target is a foreign server name or a libpq connection string.");
-    return looks_like_conninfo(target) ? resolve_conninfo(target) : resolve_server(target);
+    user = user_or_current(user);
+    return looks_like_conninfo(target) ? resolve_conninfo(target, user)
+                                       : resolve_server(target, user);
+}
+
+std::vector<TargetSpec> resolve_server_targets(const ForeignServer* server, Oid user) {
+    user = user_or_current(user);
+    const char* members = race_group_members(server);
+    if (members == nullptr)
+        return {resolve_server(server->servername, user)};
+    // USAGE on the group is what lets a role race through it; each member
+    // still needs USAGE and a user mapping of its own (resolve_server).
+    check_usage(server, user);
+    std::vector<TargetSpec> targets;
+    for (const std::string& name : split_race_group(members)) {
+        if (name.empty())
+            throw Error(sqlstate::kInvalidParameterValue,
+                        "race group \"" + std::string(server->servername) +
+                            "\" names an empty target",
+                        {}, "Write its targets as a comma-separated list of server names.");
+        if (looks_like_conninfo(name))
+            throw Error(sqlstate::kInvalidParameterValue,
+                        "race group \"" + std::string(server->servername) +
+                            "\" may name only foreign servers as targets",
+                        {}, "Create a multiquery server for each connection.");
+        targets.push_back(resolve_server(name, user));
+    }
+    return targets;
+}
+
+std::vector<TargetSpec> resolve_targets(const std::string& name, Oid user) {
+    if (name.empty() || looks_like_conninfo(name))
+        return {resolve_target(name, user)};
+    ForeignServer* server = pg::call([&] { return GetForeignServerByName(name.c_str(), false); });
+    if (wrapper_of(server) != "multiquery")
+        return {resolve_target(name, user)};
+    return resolve_server_targets(server, user);
 }
 
 }  // namespace mq::race

@@ -6,6 +6,12 @@
 #include <string>
 #include <vector>
 
+#include "pg/postgres.hpp"
+
+extern "C" {
+#include "foreign/foreign.h"
+}
+
 namespace mq::race {
 
 struct TargetSpec {
@@ -18,9 +24,29 @@ struct TargetSpec {
     uint32_t mapping_hash = 0;
 };
 
-// Resolves one target for the current user. Raises an error for an unknown
-// server, one of another wrapper, a missing user mapping or privilege, a
+// The server option that makes a multiquery server a race group: a
+// comma-separated list of other servers (multiquery or postgres_fdw ones)
+// raced together, e.g. OPTIONS (targets 'main_primary, main_replica').
+inline constexpr const char* kRaceGroupOption = "targets";
+
+// Resolves one target for user (InvalidOid: the current user), with that
+// user's mapping and privileges. Raises an error for an unknown server, one
+// of another wrapper, a race group, a missing user mapping or privilege, a
 // malformed connection string, or a non-superuser without a password.
-TargetSpec resolve_target(const std::string& target);
+TargetSpec resolve_target(const std::string& target, Oid user = InvalidOid);
+
+// What a name race_query is given stands for: a race group's targets, or the
+// one target it names.
+std::vector<TargetSpec> resolve_targets(const std::string& name, Oid user = InvalidOid);
+
+// The targets a multiquery server races: its group's members, or itself.
+// Checks user's USAGE on the group and on every member.
+std::vector<TargetSpec> resolve_server_targets(const ForeignServer* server, Oid user);
+
+// The raw 'targets' option of a multiquery server; nullptr when it is not a group.
+const char* race_group_members(const ForeignServer* server);
+
+// Splits a 'targets' option into names, trimmed; an empty element stays as "".
+std::vector<std::string> split_race_group(const std::string& members);
 
 }  // namespace mq::race

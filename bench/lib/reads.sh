@@ -1,6 +1,6 @@
 # One measured read configuration: pgbench with a method's script, logging
 # every transaction's latency. run_read METHOD QUERY CLIENTS SCENARIO.
-METHODS=(direct dblink fdw pgpool race_query)
+METHODS=(direct dblink fdw pgpool race_query raced_table)
 QUERIES=(pk prefix)
 
 # method_port / method_script: where the clients connect and what they send.
@@ -15,6 +15,7 @@ method_script() {
     case "$1" in
         direct|pgpool) echo "$BENCH_DIR/sql/plain_$2.sql" ;;
         race_query) echo "$BENCH_DIR/sql/race_$2.sql" ;;
+        raced_table) echo "$BENCH_DIR/sql/raced_$2.sql" ;;
         *) echo "$BENCH_DIR/sql/$1_$2.sql" ;;
     esac
 }
@@ -27,7 +28,7 @@ run_read() {
     mkdir -p "$out"
     printf 'scenario=%s\nmethod=%s\nquery=%s\nclients=%s\nintended=%s\n' \
         "$scenario" "$method" "$query" "$clients" $((per_client * clients)) >"$out/meta"
-    if [[ $method == race_query ]] && ! race_available; then
+    if [[ $method == race_query || $method == raced_table ]] && ! race_available; then
         echo "status=unavailable" >>"$out/meta"
         echo "note=$RACE_MISSING" >>"$out/meta"
         return 0

@@ -34,6 +34,8 @@ $primary->safe_psql('postgres', q{
 		OPTIONS (table_name 'docs_slow_primary');
 	CREATE FOREIGN TABLE raced.docs_on_standby (id int, title text) SERVER standby_reads
 		OPTIONS (table_name 'docs');
+	CREATE FOREIGN TABLE raced.docs_stalling_only (id int, title text) SERVER standby_reads
+		OPTIONS (table_name 'docs_stalling_standby');
 });
 $primary->wait_for_catchup($standby);
 
@@ -75,6 +77,18 @@ is($wins->('mq_primary') - $primary_wins, 5, 'the primary won all five races');
 ok(poll_until(10, sub {
 	remote_queries($standby, 'docs_stalling_standby') eq '0' }),
 	"the stalled standby's query was cancelled, not left running");
+
+# 1b. When every target stalls, statement_timeout still ends the read
+# promptly, and the session goes on.
+($out, $err, $ms) = $timed->(q{
+	SET statement_timeout = '1s';
+	SELECT count(*) FROM raced.docs_stalling_only;
+	RESET statement_timeout;});
+like($err, qr/canceling statement due to statement timeout/,
+	'statement_timeout cancels a raced read whose every target stalls');
+cmp_ok($ms, '<', 10000, 'promptly (bound 10 s; the standby sleeps 20 s)');
+($out, $err) = session_query($session, q{RESET statement_timeout; SELECT count(*) FROM raced.docs});
+is($out, '2000', 'the session reads again afterwards') or diag($err);
 
 # 2. A hung standby (SIGSTOP): every read still answers from the primary.
 ($out, $err) = session_query($session, q{SELECT count(*) FROM raced.docs_on_standby});

@@ -20,6 +20,7 @@ extern "C" {
 #include "executor/tuptable.h"
 #include "foreign/foreign.h"
 #include "miscadmin.h"
+#include "parser/parse_type.h"
 #include "utils/builtins.h"
 #include "utils/tuplestore.h"
 }
@@ -141,6 +142,15 @@ std::vector<RemoteColumn> read_remote_catalog(ImportForeignSchemaStmt* statement
     return columns;
 }
 
+// A column's type as the remote server formatted it goes into a CREATE
+// FOREIGN TABLE verbatim; a server that is not what it claims could send
+// "int DEFAULT f()" or worse. PostgreSQL's own parser must read the text as
+// exactly one type name, or the import stops with its error ("invalid type
+// name").
+void check_type_name(const RemoteColumn& column) {
+    pg::call([&] { typeStringToTypeName(column.type.c_str()); });
+}
+
 std::string create_statement(const std::string& relation, const std::string& columns,
                              const std::string& remote_schema, const std::string& server) {
     return "CREATE FOREIGN TABLE " + quoted_identifier(relation) + " (" + columns +
@@ -171,6 +181,7 @@ List* import_foreign_schema(ImportForeignSchemaStmt* statement, Oid server_oid) 
             for (; at < catalog.size() && catalog[at].relation == relation; ++at) {
                 if (!catalog[at].column)
                     continue;
+                check_type_name(catalog[at]);
                 if (!columns.empty())
                     columns += ", ";
                 columns += quoted_identifier(*catalog[at].column) + " " + catalog[at].type;

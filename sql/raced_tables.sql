@@ -60,6 +60,28 @@ SELECT * FROM raced.docs WHERE title = 'doc 7; DROP TABLE raced_src.docs';
 SELECT doc_id, label FROM raced.tags WHERE doc_id = 3 ORDER BY label;
 SELECT * FROM raced.docs_a WHERE id BETWEEN 9 AND 11;
 
+-- Whole rows and system columns: every column is fetched.
+SELECT d FROM raced.docs d WHERE id = 3;
+SELECT tableoid::regclass, id FROM raced.docs WHERE id = 3;
+SELECT count(*) FROM raced.docs;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT count(*) FROM raced.docs;
+
+-- The user mapping is that of the role the scan is checked as: a view's
+-- owner, else the current user.
+CREATE ROLE raced_reader;
+GRANT USAGE ON SCHEMA raced TO raced_reader;
+GRANT SELECT ON raced.docs TO raced_reader;
+CREATE VIEW raced_view AS SELECT id, title FROM raced.docs WHERE id < 3;
+GRANT SELECT ON raced_view TO raced_reader;
+SET ROLE raced_reader;
+SELECT id, title FROM raced.docs WHERE id = 1;
+SELECT id, title FROM raced_view ORDER BY id;
+RESET ROLE;
+DROP VIEW raced_view;
+REVOKE ALL ON raced.docs FROM raced_reader;
+REVOKE ALL ON SCHEMA raced FROM raced_reader;
+DROP ROLE raced_reader;
+
 -- What goes to the remote side.
 EXPLAIN (VERBOSE, COSTS OFF) SELECT id, title FROM raced.docs WHERE id = 42;
 EXPLAIN (COSTS OFF) SELECT id, title FROM raced.docs WHERE id = 42;
@@ -108,6 +130,19 @@ EXPLAIN (VERBOSE, COSTS OFF)
 SELECT w.doc, d.title FROM raced_wanted w LEFT JOIN raced.docs d ON d.id = w.doc + 1000;
 SELECT w.doc, d.title FROM raced_wanted w LEFT JOIN raced.docs d ON d.id = w.doc + 1000
     ORDER BY w.doc;
+-- A rescan with the same parameters replays the stored rows: the inner
+-- scan of this nested loop (its join condition cannot go remote) races once.
+SET enable_hashjoin = off;
+SET enable_mergejoin = off;
+SET enable_material = off;
+EXPLAIN (COSTS OFF)
+SELECT count(*) FROM raced_wanted w JOIN raced.docs d ON raced_local(d.id) = w.doc + 1;
+SELECT races AS races_before FROM multiquery.race_stats WHERE target = 'raced_a' \gset
+SELECT count(*) FROM raced_wanted w JOIN raced.docs d ON raced_local(d.id) = w.doc + 1;
+SELECT races - :races_before AS races FROM multiquery.race_stats WHERE target = 'raced_a';
+RESET enable_hashjoin;
+RESET enable_mergejoin;
+RESET enable_material;
 -- Between two raced tables.
 EXPLAIN (COSTS OFF)
 SELECT d.id, d.title, t.label FROM raced.docs d JOIN raced.tags t ON t.doc_id = d.id

@@ -8,7 +8,7 @@ import os
 import re
 import sys
 
-METHODS = ["direct", "dblink", "fdw", "pgpool", "race_query"]
+METHODS = ["direct", "dblink", "fdw", "pgpool", "race_query", "raced_table"]
 SCENARIOS = ["healthy", "standby_stalled", "primary_loaded", "standby_hung", "standby_down"]
 QUERIES = ["pk", "prefix"]
 MISSING = "not measured in this run"

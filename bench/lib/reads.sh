@@ -1,6 +1,6 @@
 # One measured read configuration: pgbench with a method's script, logging
 # every transaction's latency. run_read METHOD QUERY CLIENTS SCENARIO.
-METHODS=(direct dblink fdw pgpool race_query)
+METHODS=(direct dblink fdw pgpool race_query raced_table)
 QUERIES=(pk prefix)
 
 # method_port / method_script: where the clients connect and what they send.
@@ -8,13 +8,14 @@ method_port() {
     case "$1" in
         direct) echo "$MQ_STANDBY_PORT" ;;
         pgpool) echo "$PGPOOL_PORT" ;;
-        *) echo "$MQ_PRIMARY_PORT" ;;     # dblink, fdw and race_query run on the primary
+        *) echo "$MQ_PRIMARY_PORT" ;;     # dblink, fdw, race_query and raced_table run on the primary
     esac
 }
 method_script() {
     case "$1" in
         direct|pgpool) echo "$BENCH_DIR/sql/plain_$2.sql" ;;
         race_query) echo "$BENCH_DIR/sql/race_$2.sql" ;;
+        raced_table) echo "$BENCH_DIR/sql/raced_$2.sql" ;;
         *) echo "$BENCH_DIR/sql/$1_$2.sql" ;;
     esac
 }
@@ -30,6 +31,11 @@ run_read() {
     if [[ $method == race_query ]] && ! race_available; then
         echo "status=unavailable" >>"$out/meta"
         echo "note=$RACE_MISSING" >>"$out/meta"
+        return 0
+    fi
+    if [[ $method == raced_table ]] && ! raced_tables_available; then
+        echo "status=unavailable" >>"$out/meta"
+        echo "note=$RACED_TABLES_MISSING" >>"$out/meta"
         return 0
     fi
     local rc=0 start=$SECONDS

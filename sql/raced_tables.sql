@@ -161,6 +161,25 @@ PREPARE raced_page(text, int) AS
 EXECUTE raced_page('doc 19%', 3);
 RESET plan_cache_mode;
 
+-- The race's policies apply: a remote query that does not answer in time
+-- ends by statement_timeout or multiquery.race_timeout, and min_lsn waits for
+-- a target that has replayed it (none here: no answer counts).
+CREATE VIEW raced_src.slow AS SELECT pg_sleep(30)::text AS x;
+CREATE FOREIGN TABLE raced.slow (x text) SERVER raced_group
+    OPTIONS (schema_name 'raced_src', table_name 'slow');
+\set VERBOSITY terse
+SET statement_timeout = '300ms';
+SELECT * FROM raced.slow;
+RESET statement_timeout;
+SET multiquery.race_timeout = 300;
+SELECT * FROM raced.slow;
+SET multiquery.min_lsn = 'FFFFFFF/0';
+SELECT id FROM raced.docs WHERE id = 1;
+RESET multiquery.min_lsn;
+RESET multiquery.race_timeout;
+\set VERBOSITY default
+SELECT id FROM raced.docs WHERE id = 1;
+
 -- Both members take part and count in race_stats.
 SELECT target, races > 0 AS raced FROM multiquery.race_stats
     WHERE target IN ('raced_a', 'raced_b') ORDER BY target;

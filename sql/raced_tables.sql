@@ -180,6 +180,11 @@ RESET multiquery.race_timeout;
 \set VERBOSITY default
 SELECT id FROM raced.docs WHERE id = 1;
 
+-- A remote error names the remote query.
+CREATE FOREIGN TABLE raced.missing (id int) SERVER raced_a
+    OPTIONS (schema_name 'raced_src', table_name 'missing');
+SELECT id FROM raced.missing WHERE id = 1;
+
 -- Both members take part and count in race_stats.
 SELECT target, races > 0 AS raced FROM multiquery.race_stats
     WHERE target IN ('raced_a', 'raced_b') ORDER BY target;

@@ -115,6 +115,7 @@ cp "$PGPOOL_DIR/pgpool.conf" "$RUN_DIR/pgpool.conf" 2>/dev/null || true
 bash "$BENCH_DIR/plot.sh" "$RUN_DIR" || log "plotting failed (see above); the tables are complete"
 cat "$RUN_DIR/environment.md"; echo; cat "$RUN_DIR/results.md"
 race_available || INCOMPLETE+=("$RACE_MISSING")
+raced_tables_available || INCOMPLETE+=("$RACED_TABLES_MISSING")
 (( DO_DRAIN )) && ! drain_available && INCOMPLETE+=("$DRAIN_MISSING")
 if (( ${#INCOMPLETE[@]} )); then
     printf '\nbench: incomplete: %s\n' "${INCOMPLETE[@]}" >&2

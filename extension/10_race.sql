@@ -8,9 +8,18 @@ RETURNS void
 AS 'MODULE_PATHNAME', 'multiquery_fdw_validator'
 LANGUAGE C STRICT;
 
-CREATE FOREIGN DATA WRAPPER multiquery VALIDATOR multiquery.fdw_validator;
+-- Racing foreign tables: a foreign table on a multiquery server (a race
+-- group, or one server) is read by racing its remote SELECT (docs/racing_tables.md).
+CREATE FUNCTION multiquery.fdw_handler()
+RETURNS fdw_handler
+AS 'MODULE_PATHNAME', 'multiquery_fdw_handler'
+LANGUAGE C STRICT;
 
-COMMENT ON FOREIGN DATA WRAPPER multiquery IS 'race targets for multiquery.race_query';
+CREATE FOREIGN DATA WRAPPER multiquery
+    HANDLER multiquery.fdw_handler VALIDATOR multiquery.fdw_validator;
+
+COMMENT ON FOREIGN DATA WRAPPER multiquery IS
+    'race targets for multiquery.race_query, race groups and racing foreign tables';
 
 CREATE FUNCTION multiquery.race_query(
     targets text[],

@@ -64,5 +64,9 @@ race_available() {
 drain_available() {
     [[ $(val "$MQ_PRIMARY_PORT" "select to_regclass('multiquery.drain_status') is not null") == t ]]
 }
+raced_tables_available() {
+    [[ $(val "$MQ_PRIMARY_PORT" "select to_regprocedure('multiquery.fdw_handler()') is not null") == t ]]
+}
 RACE_MISSING="race_query not available in this build"
+RACED_TABLES_MISSING="racing foreign tables not available in this build (multiquery.fdw_handler missing)"
 DRAIN_MISSING="drain worker not available in this build (multiquery.drain_status missing)"

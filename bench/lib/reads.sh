@@ -8,7 +8,7 @@ method_port() {
     case "$1" in
         direct) echo "$MQ_STANDBY_PORT" ;;
         pgpool) echo "$PGPOOL_PORT" ;;
-        *) echo "$MQ_PRIMARY_PORT" ;;     # dblink, fdw and race_query run on the primary
+        *) echo "$MQ_PRIMARY_PORT" ;;     # dblink, fdw, race_query and raced_table run on the primary
     esac
 }
 method_script() {
@@ -31,6 +31,11 @@ run_read() {
     if [[ $method == race_query || $method == raced_table ]] && ! race_available; then
         echo "status=unavailable" >>"$out/meta"
         echo "note=$RACE_MISSING" >>"$out/meta"
+        return 0
+    fi
+    if [[ $method == raced_table ]] && ! raced_tables_available; then
+        echo "status=unavailable" >>"$out/meta"
+        echo "note=$RACED_TABLES_MISSING" >>"$out/meta"
         return 0
     fi
     local rc=0 start=$SECONDS

@@ -61,6 +61,11 @@ load_data() {
     if race_available; then
         primary -v primary_port="$MQ_PRIMARY_PORT" -v standby_port="$MQ_STANDBY_PORT" -v user="$DB_USER" \
                 -f "$BENCH_DIR/sql/race_servers.sql"
+        if raced_tables_available; then
+            primary -v deadline="$CALL_DEADLINE_MS" -f "$BENCH_DIR/sql/raced_tables.sql"
+        else
+            log "$RACED_TABLES_MISSING: its rows will be marked as not measured"
+        fi
     else
         log "$RACE_MISSING: its rows will be marked as not measured"
     fi

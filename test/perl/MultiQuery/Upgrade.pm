@@ -17,7 +17,7 @@ sub members_query {
 	        WHEN 'pg_class'::regclass THEN (SELECT relkind::text || ' ' || coalesce(pg_get_viewdef(oid), '')
 	            || ' acl=' || coalesce(relacl::text, '-') FROM pg_class WHERE oid = d.objid)
 	        WHEN 'pg_foreign_data_wrapper'::regclass THEN (SELECT fdwvalidator::regprocedure::text
-	            || ' ' || fdwhandler::text || ' acl=' || coalesce(fdwacl::text, '-')
+	            || ' ' || fdwhandler::regprocedure::text || ' acl=' || coalesce(fdwacl::text, '-')
 	            FROM pg_foreign_data_wrapper WHERE oid = d.objid)
 	        WHEN 'pg_namespace'::regclass THEN (SELECT 'acl=' || coalesce(nspacl::text, '-')
 	            FROM pg_namespace WHERE oid = d.objid)

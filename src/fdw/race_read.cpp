@@ -1,0 +1,31 @@
+// Driving one race for a foreign table's read: the engine, the cache scope
+// and the result sink are race_query's own.
+#include "fdw/race_read.hpp"
+
+#include "pg/guard.hpp"
+#include "race/connection.hpp"
+#include "race/engine.hpp"
+#include "race/result_sink.hpp"
+#include "race/settings.hpp"
+#include "race/target.hpp"
+
+namespace mq::fdw {
+
+void race_read(const RaceRead& read) {
+    race::RaceRequest request;
+    request.query = read.sql;
+    request.params = read.params;
+    request.timeout_ms = race::race_timeout_ms;
+    request.min_lsn = race::session_min_lsn;
+    request.hedge_delay_ms = race::hedge_delay_ms;
+    request.max_replica_lag_ms = race::max_replica_lag_ms;
+    ForeignServer* server = pg::call([&] { return GetForeignServer(read.server); });
+    std::vector<race::TargetSpec> targets = race::resolve_server_targets(server, read.user);
+    race::ResultSink sink(read.store, read.desc);
+    // Outlives the race: its connections stay pinned until the race is over.
+    race::CacheScope cache_scope(targets);
+    race::Race race(targets, request, &sink);
+    race.run();
+}
+
+}  // namespace mq::fdw

@@ -1,0 +1,31 @@
+// One raced read of a foreign table: its server's targets resolved for a
+// user, the policies taken from the session's settings exactly as
+// race_query's defaults, the winner's rows into a tuplestore.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pg/postgres.hpp"
+
+extern "C" {
+#include "access/tupdesc.h"
+#include "utils/tuplestore.h"
+}
+
+namespace mq::fdw {
+
+struct RaceRead {
+    Oid server;   // a race group or one multiquery server
+    Oid user;     // whose user mappings are used
+    const char* sql;
+    std::vector<std::optional<std::string>> params;  // text; nullopt: NULL
+    Tuplestorestate* store;  // gets the rows, converted with desc's input functions
+    TupleDesc desc;
+};
+
+// Runs the race; throws (mq::Error, pg::PgException) as race_query does.
+void race_read(const RaceRead& read);
+
+}  // namespace mq::fdw

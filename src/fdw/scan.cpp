@@ -1,0 +1,148 @@
+// Executing a raced read. The first row asked for runs the race: the
+// parameters ($n) are evaluated and sent as text, the winner's rows go into a
+// tuplestore (bounded by work_mem, spilling beyond) with the scan tuple's
+// types, and rows are returned from it. A rescan whose parameters did not
+// change replays the stored rows without a new race; one whose parameters
+// changed (the next outer row of a nested loop) races again.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fdw/fdw.hpp"
+#include "fdw/race_read.hpp"
+#include "pg/guard.hpp"
+
+extern "C" {
+#include "executor/executor.h"
+#include "nodes/nodeFuncs.h"
+#include "executor/tuptable.h"
+#include "utils/lsyscache.h"
+#include "utils/tuplestore.h"
+}
+
+namespace mq::fdw {
+namespace {
+
+// The scan's state, palloc'd in the executor's query context: plain data, so
+// that an error ending the query frees it with the context.
+struct ScanState {
+    const char* sql;
+    Oid server;
+    Oid user;
+    List* param_states;     // ExprStates of fdw_exprs
+    FmgrInfo* param_output; // their types' output functions
+    int param_count;
+    MemoryContext context;  // where the tuplestore lives
+    Tuplestorestate* store; // the current answer; nullptr before the first race
+    TupleTableSlot* read_slot;  // reads the tuplestore's minimal tuples
+    bool answered;          // store holds the answer for the current parameters
+};
+
+ScanState* state_of(ForeignScanState* node) {
+    return static_cast<ScanState*>(node->fdw_state);
+}
+
+std::vector<std::optional<std::string>> evaluate_params(ForeignScanState* node,
+                                                        ScanState* state) {
+    std::vector<std::optional<std::string>> params;
+    ExprContext* econtext = node->ss.ps.ps_ExprContext;
+    int index = 0;
+    ListCell* cell;
+    foreach (cell, state->param_states) {
+        auto* expr = static_cast<ExprState*>(lfirst(cell));
+        FmgrInfo* output = &state->param_output[index++];
+        char* text = pg::call([&]() -> char* {
+            MemoryContext caller = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+            bool is_null;
+            Datum value = ExecEvalExpr(expr, econtext, &is_null);
+            char* result = is_null ? nullptr : OutputFunctionCall(output, value);
+            MemoryContextSwitchTo(caller);
+            return result;
+        });
+        if (text == nullptr)
+            params.emplace_back(std::nullopt);
+        else
+            params.emplace_back(std::string(text));
+    }
+    return params;
+}
+
+void run_race(ForeignScanState* node, ScanState* state) {
+    RaceRead read{state->server, state->user, state->sql, evaluate_params(node, state), nullptr,
+                  node->ss.ss_ScanTupleSlot->tts_tupleDescriptor};
+    pg::call([&] {
+        if (state->store == nullptr) {
+            MemoryContext caller = MemoryContextSwitchTo(state->context);
+            state->store = tuplestore_begin_heap(false, false, work_mem);
+            MemoryContextSwitchTo(caller);
+        } else {
+            tuplestore_clear(state->store);
+        }
+    });
+    read.store = state->store;
+    race_read(read);
+    state->answered = true;
+}
+
+}  // namespace
+
+void begin_scan(ForeignScanState* node, int eflags) {
+    auto* plan = reinterpret_cast<ForeignScan*>(node->ss.ps.plan);
+    auto* state = static_cast<ScanState*>(palloc0(sizeof(ScanState)));
+    node->fdw_state = state;
+    state->sql = strVal(list_nth(plan->fdw_private, kPlanSql));
+    state->server = static_cast<Oid>(intVal(list_nth(plan->fdw_private, kPlanServer)));
+    Oid check_as = static_cast<Oid>(intVal(list_nth(plan->fdw_private, kPlanCheckAsUser)));
+    // The mappings of the role the scan is checked as (a view's owner), else
+    // of the current user, as for any other foreign table.
+    state->user = OidIsValid(check_as) ? check_as : GetUserId();
+    if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0)
+        return;
+    state->context = CurrentMemoryContext;
+    state->param_count = list_length(plan->fdw_exprs);
+    state->param_states = ExecInitExprList(plan->fdw_exprs, &node->ss.ps);
+    state->param_output =
+        static_cast<FmgrInfo*>(palloc0(sizeof(FmgrInfo) * Max(state->param_count, 1)));
+    int index = 0;
+    ListCell* cell;
+    foreach (cell, plan->fdw_exprs) {
+        Oid output;
+        bool varlena;
+        getTypeOutputInfo(exprType(static_cast<Node*>(lfirst(cell))), &output, &varlena);
+        fmgr_info(output, &state->param_output[index++]);
+    }
+    state->read_slot = MakeSingleTupleTableSlot(node->ss.ss_ScanTupleSlot->tts_tupleDescriptor,
+                                                &TTSOpsMinimalTuple);
+}
+
+TupleTableSlot* iterate_scan(ForeignScanState* node) {
+    ScanState* state = state_of(node);
+    if (!state->answered)
+        run_race(node, state);
+    TupleTableSlot* slot = node->ss.ss_ScanTupleSlot;
+    if (!pg::call([&] { return tuplestore_gettupleslot(state->store, true, false,
+                                                       state->read_slot); }))
+        return ExecClearTuple(slot);
+    pg::call([&] { ExecCopySlot(slot, state->read_slot); });
+    return slot;
+}
+
+void rescan(ForeignScanState* node) {
+    ScanState* state = state_of(node);
+    if (node->ss.ps.chgParam != nullptr)
+        state->answered = false;
+    else if (state->answered)
+        tuplestore_rescan(state->store);
+}
+
+void end_scan(ForeignScanState* node) {
+    ScanState* state = state_of(node);
+    if (state == nullptr)
+        return;
+    if (state->store != nullptr)
+        tuplestore_end(state->store);
+    if (state->read_slot != nullptr)
+        ExecDropSingleTupleTableSlot(state->read_slot);
+}
+
+}  // namespace mq::fdw

@@ -53,6 +53,7 @@ SELECT table_name, is_insertable_into FROM information_schema.tables
     WHERE table_schema = 'raced' ORDER BY table_name;
 SELECT count(*) FROM catalog_src.docs;
 
+SET client_min_messages = warning;
 DROP SCHEMA raced, raced_some, raced_rest CASCADE;
 DROP SCHEMA catalog_src, catalog_empty CASCADE;
 DROP SERVER catalog_reads;

@@ -25,7 +25,11 @@ SELECT id FROM quoting_docs WHERE title LIKE '50\% %';
 SELECT id FROM quoting_docs WHERE title = $$'; DROP TABLE quoting_canary; --$$;
 SELECT id FROM quoting_docs WHERE title IN ('it''s', 'x"y') ORDER BY id;
 SELECT * FROM quoting_canary;
+-- What went to the remote side: quoted names, escaped constants.
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT id FROM quoting_docs WHERE title = 'it''s' AND body = 'back\slash' AND body <> $$a"b$$;
 
+SET client_min_messages = warning;
 DROP FOREIGN TABLE quoting_docs;
 DROP TABLE quoting_canary;
 DROP SCHEMA "we""ird schema" CASCADE;

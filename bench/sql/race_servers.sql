@@ -6,4 +6,3 @@ CREATE SERVER bench_standby FOREIGN DATA WRAPPER multiquery
     OPTIONS (host '127.0.0.1', port :'standby_port', dbname 'bench');
 CREATE USER MAPPING FOR CURRENT_USER SERVER bench_primary;
 CREATE USER MAPPING FOR CURRENT_USER SERVER bench_standby;
-

@@ -2,6 +2,8 @@
 // callback runs its body through mq::pg::run_guarded, so that no C++
 // exception crosses into the planner or the executor.
 #include "fdw/fdw.hpp"
+#include "fdw/import_schema.hpp"
+#include "fdw/write_refusal.hpp"
 #include "pg/guard.hpp"
 
 namespace {
@@ -72,5 +74,7 @@ MQ_FUNCTION(multiquery_fdw_handler) {
     routine->EndForeignScan = end_foreign_scan;
     routine->ExplainForeignScan = explain_foreign_scan;
     routine->AnalyzeForeignTable = analyze_foreign_table;
+    routine->ImportForeignSchema = mq::fdw::import_foreign_schema;
+    mq::fdw::set_write_refusal_routines(routine);
     PG_RETURN_POINTER(routine);
 }

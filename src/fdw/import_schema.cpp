@@ -6,12 +6,8 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "fdw/race_read.hpp"
 #include "pg/guard.hpp"
-#include "race/connection.hpp"
-#include "race/engine.hpp"
-#include "race/result_sink.hpp"
-#include "race/settings.hpp"
-#include "race/target.hpp"
 
 extern "C" {
 #include "access/htup_details.h"
@@ -93,20 +89,17 @@ std::string quoted_literal(const std::string& value) {
 // Races the catalog query over the server's targets; the rows as text.
 std::vector<RemoteColumn> read_remote_catalog(ImportForeignSchemaStmt* statement,
                                               ForeignServer* server) {
-    Oid user = pg::call([] { return GetUserId(); });
-    std::vector<race::TargetSpec> targets = race::resolve_server_targets(server, user);
-    race::RaceRequest request;
-    request.query = kCatalogQuery;
-    request.params.emplace_back(statement->remote_schema);
-    request.params.emplace_back(std::nullopt);
-    request.params.emplace_back(std::nullopt);
+    RaceRead read;
+    read.server = server->serverid;
+    read.user = pg::call([] { return GetUserId(); });
+    read.sql = kCatalogQuery;
+    read.params.emplace_back(statement->remote_schema);
+    read.params.emplace_back(std::nullopt);
+    read.params.emplace_back(std::nullopt);
     if (statement->list_type == FDW_IMPORT_SCHEMA_LIMIT_TO)
-        request.params[1] = table_name_array(statement->table_list);
+        read.params[1] = table_name_array(statement->table_list);
     else if (statement->list_type == FDW_IMPORT_SCHEMA_EXCEPT)
-        request.params[2] = table_name_array(statement->table_list);
-    request.timeout_ms = race::race_timeout_ms;
-    request.min_lsn = race::session_min_lsn;
-
+        read.params[2] = table_name_array(statement->table_list);
     TupleDesc desc = pg::call([] {
         TupleDesc made = CreateTemplateTupleDesc(kColumns);
         for (int column = 1; column <= kColumns; ++column)
@@ -115,12 +108,9 @@ std::vector<RemoteColumn> read_remote_catalog(ImportForeignSchemaStmt* statement
         return made;
     });
     Tuplestorestate* store = pg::call([] { return tuplestore_begin_heap(false, false, work_mem); });
-    {
-        race::ResultSink sink(store, desc);
-        race::CacheScope cache_scope(targets);
-        race::Race race(targets, request, &sink);
-        race.run();
-    }
+    read.store = store;
+    read.desc = desc;
+    race_read(read);
     std::vector<RemoteColumn> columns;
     pg::call([&] {
         TupleTableSlot* slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);

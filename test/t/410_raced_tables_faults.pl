@@ -31,11 +31,11 @@ $primary->safe_psql('postgres', q{
 	CREATE FOREIGN TABLE raced.docs_stalling (id int, title text, body text) SERVER main_reads
 		OPTIONS (schema_name 'public', table_name 'docs_stalling_standby');
 	CREATE FOREIGN TABLE raced.docs_slow_primary (id int, title text) SERVER main_reads
-		OPTIONS (table_name 'docs_slow_primary');
+		OPTIONS (schema_name 'public', table_name 'docs_slow_primary');
 	CREATE FOREIGN TABLE raced.docs_on_standby (id int, title text) SERVER standby_reads
-		OPTIONS (table_name 'docs');
+		OPTIONS (schema_name 'public', table_name 'docs');
 	CREATE FOREIGN TABLE raced.docs_stalling_only (id int, title text) SERVER standby_reads
-		OPTIONS (table_name 'docs_stalling_standby');
+		OPTIONS (schema_name 'public', table_name 'docs_stalling_standby');
 });
 $primary->wait_for_catchup($standby);
 

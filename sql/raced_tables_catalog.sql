@@ -53,6 +53,17 @@ SELECT table_name, is_insertable_into FROM information_schema.tables
     WHERE table_schema = 'raced' ORDER BY table_name;
 SELECT count(*) FROM catalog_src.docs;
 
+-- A raced table whose remote relation is the table itself (schema_name left
+-- to default to its own schema, the targets being this very database) is
+-- refused by the remote session, not raced again level after level; so is
+-- race_query inside a race.
+CREATE FOREIGN TABLE catalog_loop (id int) SERVER catalog_reads;
+SELECT * FROM catalog_loop;
+SELECT * FROM multiquery.race_query('{catalog_reads}',
+    $$SELECT * FROM multiquery.race_query('{catalog_reads}', 'SELECT 1') AS t(x int)$$) AS t(x int);
+SELECT count(*) FROM pg_stat_activity WHERE application_name = 'multiquery';
+DROP FOREIGN TABLE catalog_loop;
+
 SET client_min_messages = warning;
 DROP SCHEMA raced, raced_some, raced_rest CASCADE;
 DROP SCHEMA catalog_src, catalog_empty CASCADE;

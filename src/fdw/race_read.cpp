@@ -5,6 +5,7 @@
 #include "pg/guard.hpp"
 #include "race/connection.hpp"
 #include "race/engine.hpp"
+#include "race/nesting.hpp"
 #include "race/result_sink.hpp"
 #include "race/settings.hpp"
 #include "race/target.hpp"
@@ -12,6 +13,7 @@
 namespace mq::fdw {
 
 void race_read(const RaceRead& read) {
+    race::check_not_nested("A raced foreign table was read");
     race::RaceRequest request;
     request.query = read.sql;
     request.params = read.params;

@@ -10,6 +10,7 @@
 #include "pg/text_array.hpp"
 #include "race/connection.hpp"
 #include "race/engine.hpp"
+#include "race/nesting.hpp"
 #include "race/race.hpp"
 #include "race/result_sink.hpp"
 #include "race/settings.hpp"
@@ -123,6 +124,7 @@ ReturnSetInfo* prepare_materialized_result(FunctionCallInfo fcinfo) {
 }  // namespace
 
 MQ_FUNCTION(multiquery_race_query) {
+    mq::race::check_not_nested("race_query was called");
     mq::race::RaceRequest request = read_request(fcinfo);
     std::vector<mq::race::TargetSpec> targets = resolve_targets(fcinfo);
     ReturnSetInfo* rsinfo = prepare_materialized_result(fcinfo);
@@ -137,7 +139,10 @@ MQ_FUNCTION(multiquery_race_query) {
 namespace mq::race {
 
 void init() {
-    pg::call([] { define_settings(); });
+    pg::call([] {
+        define_settings();
+        define_nesting_setting();
+    });
 }
 
 }  // namespace mq::race

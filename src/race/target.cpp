@@ -11,6 +11,7 @@
 #include "core/race_failure.hpp"
 #include "pg/guard.hpp"
 #include "race/libpq_options.hpp"
+#include "race/nesting.hpp"
 
 extern "C" {
 #include "catalog/pg_foreign_server.h"
@@ -49,9 +50,10 @@ const std::string* find_parameter(const TargetSpec& spec, const std::string& key
 // The parameters race_query adds to whatever the target specified.
 void add_race_parameters(TargetSpec* spec) {
     const std::string* options = find_parameter(*spec, "options");
+    std::string race_options = std::string(kReadOnlyOption) + " " + kNestingOption;
     std::string all_options = options == nullptr || options->empty()
-                                  ? kReadOnlyOption
-                                  : *options + " " + kReadOnlyOption;
+                                  ? race_options
+                                  : *options + " " + race_options;
     set_parameter(spec, "options", all_options);
     set_parameter(spec, "fallback_application_name", "multiquery");
     set_parameter(spec, "client_encoding", pg::call([] { return GetDatabaseEncodingName(); }));

@@ -4,29 +4,14 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "core/comma_list.hpp"
+
 namespace mq::queue {
-namespace {
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
-
-}  // namespace
 
 std::optional<std::vector<std::string>> parse_stream_list(std::string_view text,
                                                           std::string* error) {
     std::vector<std::string> names;
-    size_t start = 0;
-    while (start <= text.size()) {
-        size_t comma = text.find(',', start);
-        if (comma == std::string_view::npos)
-            comma = text.size();
-        std::string_view name = trim(text.substr(start, comma - start));
-        start = comma + 1;
+    for (const std::string& name : split_comma_list(text)) {
         if (name.empty())
             continue;
         if (name.size() > kMaxStreamNameLength) {

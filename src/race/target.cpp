@@ -6,6 +6,7 @@
 
 #include <libpq-fe.h>
 
+#include "core/comma_list.hpp"
 #include "core/conninfo.hpp"
 #include "core/error.hpp"
 #include "core/race_failure.hpp"
@@ -236,22 +237,7 @@ const char* race_group_members(const ForeignServer* server) {
 }
 
 std::vector<std::string> split_race_group(const std::string& members) {
-    std::vector<std::string> names;
-    size_t start = 0;
-    while (start <= members.size()) {
-        size_t comma = members.find(',', start);
-        if (comma == std::string::npos)
-            comma = members.size();
-        size_t first = members.find_first_not_of(" \t\n\r", start);
-        size_t last = members.find_last_not_of(" \t\n\r", comma == 0 ? 0 : comma - 1);
-        if (first == std::string::npos || first >= comma || last == std::string::npos ||
-            last < first)
-            names.emplace_back();
-        else
-            names.push_back(members.substr(first, last - first + 1));
-        start = comma + 1;
-    }
-    return names;
+    return split_comma_list(members);
 }
 
 TargetSpec resolve_target(const std::string& target, Oid user) {

@@ -20,6 +20,7 @@ inline constexpr const char* kArrayElementError = "2202E";  // array_element_err
 inline constexpr const char* kInvalidTextRepresentation = "22P02";  // invalid_text_representation
 inline constexpr const char* kActiveSqlTransaction = "25001";  // active_sql_transaction
 inline constexpr const char* kReadOnlySqlTransaction = "25006";  // read_only_sql_transaction
+inline constexpr const char* kInvalidSqlStatementName = "26000";  // invalid_sql_statement_name
 inline constexpr const char* kInvalidPassword = "28P01";  // invalid_password
 inline constexpr const char* kInvalidTransactionTermination = "2D000";  // invalid_transaction_termination
 inline constexpr const char* kSreProhibitedSqlStatementAttempted = "2F003";  // s_r_e_prohibited_sql_statement_attempted

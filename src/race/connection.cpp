@@ -93,6 +93,10 @@ bool TargetSlot::start_connect(const TargetSpec& spec, std::string* error) {
 }
 
 void TargetSlot::close() {
+    // A new session will have none of this one's statements.
+    statements.clear();
+    pipeline_error = false;
+    rollback_sent = false;
     close_cancel_socket(cancel_socket);
     cancel_socket = -1;
     cancel_at_us = 0;
@@ -138,21 +142,38 @@ bool TargetSlot::drain_arrived_results() {
     int pipeline_ends = 0;
     while (!results_drained && !PQisBusy(conn)) {
         PGresult* result = PQgetResult(conn);
+        ExecStatusType status = result == nullptr ? PGRES_EMPTY_QUERY : PQresultStatus(result);
+        if (status == PGRES_FATAL_ERROR || status == PGRES_PIPELINE_ABORTED)
+            pipeline_error = true;
+        PQclear(result);
+        if (result != nullptr)
+            continue;
         // In a pipeline, NULL ends one query's results, not the pipeline:
-        // it is over when libpq agrees to leave pipeline mode. (A probed
-        // pipeline holds two queries and two syncs; more ends than that
-        // means libpq and we disagree: start afresh.)
-        if (result == nullptr && PQpipelineStatus(conn) != PQ_PIPELINE_OFF &&
-            PQexitPipelineMode(conn) == 0) {
-            if (++pipeline_ends > 8)
+        // it is over when libpq agrees to leave pipeline mode. (A pipeline
+        // holds at most a few syncs; more ends than that means libpq and we
+        // disagree: start afresh.)
+        if (PQpipelineStatus(conn) != PQ_PIPELINE_OFF) {
+            if (PQexitPipelineMode(conn) == 0 && ++pipeline_ends > 32)
                 return false;
             continue;
         }
-        if (result == nullptr) {
-            results_drained = true;
-            cancel_at_us = 0;  // it ended on its own: nothing left to cancel
+        // The query ended (on its own or cancelled): nothing left to cancel.
+        cancel_at_us = 0;
+        // A failed query leaves its read-only block aborted (its ROLLBACK
+        // was skipped with it): end the block before the connection is reused.
+        if (PQtransactionStatus(conn) == PQTRANS_INERROR && !rollback_sent) {
+            if (PQsendQuery(conn, "ROLLBACK") == 0)
+                return false;
+            rollback_sent = true;
+            if (PQflush(conn) < 0)
+                return false;
+            continue;
         }
-        PQclear(result);
+        results_drained = true;
+        rollback_sent = false;
+        // The Parses this pipeline sent whose outcome nobody saw: they ran
+        // if nothing in it failed.
+        statements.settle(!pipeline_error);
     }
     return true;
 }

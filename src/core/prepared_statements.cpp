@@ -31,7 +31,7 @@ PreparedStatements::Use PreparedStatements::use(std::string_view text, int param
     }
     if (exists)
         return {std::find_if(entries_.begin(), entries_.end(), matches)->name, false};
-    std::string name = kNamePrefix + std::to_string(next_name_++);
+    std::string name = fresh_name(text, param_count);
     entries_.push_back({std::string(text), param_count, name, tick_, false});
     return {name, true};
 }
@@ -77,6 +77,39 @@ std::vector<std::string> PreparedStatements::take_deallocations(size_t max) {
 void PreparedStatements::clear() {
     entries_.clear();
     deallocate_.clear();
+}
+
+std::string PreparedStatements::fresh_name(std::string_view text, int param_count) {
+    // FNV-1a of the key: the same query gets the same name on every
+    // connection and in every run, so that a remote log or error naming it
+    // can be matched to its text.
+    uint32_t hash = 2166136261u;
+    auto mix = [&](unsigned char byte) { hash = (hash ^ byte) * 16777619u; };
+    for (char c : text)
+        mix(static_cast<unsigned char>(c));
+    for (int shift = 0; shift < 32; shift += 8)
+        mix(static_cast<unsigned char>(static_cast<uint32_t>(param_count) >> shift));
+    char hex[9];
+    static const char kDigits[] = "0123456789abcdef";
+    for (int i = 0; i < 8; ++i)
+        hex[i] = kDigits[(hash >> (28 - 4 * i)) & 0xf];
+    hex[8] = '\0';
+    std::string name = std::string(kNamePrefix) + hex;
+    // Taken by another key (a collision), or still to be deallocated (its
+    // DEALLOCATE may go out after this Parse): a suffix tells them apart.
+    auto taken = [&](const std::string& candidate) {
+        for (const Entry& entry : entries_)
+            if (entry.name == candidate)
+                return true;
+        return std::find(deallocate_.begin(), deallocate_.end(), candidate) != deallocate_.end();
+    };
+    if (!taken(name))
+        return name;
+    std::string suffixed;
+    do
+        suffixed = name + "_" + std::to_string(next_suffix_++);
+    while (taken(suffixed));
+    return suffixed;
 }
 
 void PreparedStatements::evict(size_t index) {

@@ -69,11 +69,13 @@ private:
         bool confirmed;
     };
     void evict(size_t index);
+    // The key's own name (a hash of it), or a suffixed one if that is in use.
+    std::string fresh_name(std::string_view text, int param_count);
 
     std::vector<Entry> entries_;
     std::vector<std::string> deallocate_;
     uint64_t tick_ = 0;
-    uint64_t next_name_ = 1;
+    uint64_t next_suffix_ = 1;
 };
 
 }  // namespace mq

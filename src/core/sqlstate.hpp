@@ -32,6 +32,7 @@ inline constexpr const char* kUndefinedObject = "42704";  // undefined_object
 inline constexpr const char* kDatatypeMismatch = "42804";  // datatype_mismatch
 inline constexpr const char* kWrongObjectType = "42809";  // wrong_object_type
 inline constexpr const char* kUndefinedTable = "42P01";  // undefined_table
+inline constexpr const char* kDuplicatePreparedStatement = "42P05";  // duplicate_prepared_statement
 inline constexpr const char* kOutOfMemory = "53200";  // out_of_memory
 inline constexpr const char* kProgramLimitExceeded = "54000";  // program_limit_exceeded
 inline constexpr const char* kTooManyArguments = "54023";  // too_many_arguments

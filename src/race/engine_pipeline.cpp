@@ -133,19 +133,22 @@ void Race::send_query(Runner* runner) {
 }
 
 bool Race::retry_statement(Runner* runner, const std::string& sqlstate) {
-    const Item& query = runner->pipeline.items[runner->at];
-    // "cached plan must not change result type" (a column's type changed
-    // remotely) or "prepared statement does not exist": the statement is
-    // stale, not the query. A fresh statement is tried once.
-    bool stale = sqlstate == mq::sqlstate::kFeatureNotSupported ||
-                 sqlstate == mq::sqlstate::kInvalidSqlStatementName;
-    if (query.sent != Sent::kQuery || query.statement.empty() || !stale ||
-        runner->statement_retried)
-        return false;
+    const Item& item = runner->pipeline.items[runner->at];
     bool just_prepared =
         runner->at > 0 && runner->pipeline.items[runner->at - 1].sent == Sent::kPrepare;
-    if (just_prepared && sqlstate == mq::sqlstate::kFeatureNotSupported)
-        return false;  // the query's own: it did not change since its Parse
+    // "cached plan must not change result type" (a column's type changed
+    // remotely; right after its Parse it is the query's own error) or
+    // "prepared statement does not exist": the statement is stale, not the
+    // query.
+    bool stale = item.sent == Sent::kQuery && !item.statement.empty() &&
+                 ((sqlstate == mq::sqlstate::kFeatureNotSupported && !just_prepared) ||
+                  sqlstate == mq::sqlstate::kInvalidSqlStatementName);
+    // Its name is taken on the server (a DEALLOCATE that did not run): the
+    // name is deallocated and another one prepared.
+    bool taken = item.sent == Sent::kPrepare &&
+                 sqlstate == mq::sqlstate::kDuplicatePreparedStatement;
+    if (!(stale || taken) || runner->statement_retried)
+        return false;
     runner->statement_retried = true;
     TargetSlot* slot = runner->slot;
     slot->statements.forget(request_.query, static_cast<int>(param_values_.size()));
@@ -202,8 +205,10 @@ bool Race::take_result(Runner* runner, PGresult* raw) {
             }
             if (status == PGRES_FATAL_ERROR) {
                 // Not prepared: the query's own error (syntax, an unknown
-                // table), raised or judged as the query's.
-                runner->slot->statements.drop(runner->pipeline.items[runner->at].statement);
+                // table), raised or judged as the query's; or its name is
+                // taken (retry_statement deallocates that one).
+                if (field(raw, PG_DIAG_SQLSTATE) != mq::sqlstate::kDuplicatePreparedStatement)
+                    runner->slot->statements.drop(runner->pipeline.items[runner->at].statement);
                 handle_result(runner, result.release());
                 return runner->phase == Phase::kReceiving;
             }

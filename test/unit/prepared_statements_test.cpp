@@ -74,12 +74,25 @@ TEST(PreparedStatements, UnsettledParseIsForgottenWhenThePipelineFailed) {
     auto a = statements.use("a", 0, 4);
     statements.settle(false);
     EXPECT_EQ(statements.size(), 0u);
+    // Prepared again before its DEALLOCATE went out: another name.
+    auto again = statements.use("a", 0, 4);
+    EXPECT_TRUE(again.prepare);
+    EXPECT_NE(again.name, a.name);
     auto names = statements.take_deallocations(8);
     ASSERT_EQ(names.size(), 1u);
     EXPECT_EQ(names[0], a.name);
-    auto again = statements.use("a", 0, 4);
-    EXPECT_TRUE(again.prepare);
-    EXPECT_NE(again.name, a.name);  // a fresh name: the old one may still exist
+}
+
+TEST(PreparedStatements, NamesFollowTheKey) {
+    PreparedStatements one, other;
+    auto a = one.use("SELECT $1", 1, 4);
+    EXPECT_EQ(a.name.rfind(PreparedStatements::kNamePrefix, 0), 0u);
+    EXPECT_EQ(other.use("SELECT $1", 1, 4).name, a.name);
+    EXPECT_NE(other.use("SELECT $1", 2, 4).name, a.name);
+    // Its DEALLOCATE sent, the key takes its own name again.
+    one.forget("SELECT $1", 1);
+    EXPECT_EQ(one.take_deallocations(8).size(), 1u);
+    EXPECT_EQ(one.use("SELECT $1", 1, 4).name, a.name);
 }
 
 TEST(PreparedStatements, ConfirmedSurvivesAFailedPipeline) {
@@ -103,10 +116,10 @@ TEST(PreparedStatements, ForgetDeallocatesAndPreparesAnew) {
     auto a = statements.use("a", 0, 4);
     statements.confirm(a.name);
     statements.forget("a", 0);
-    EXPECT_EQ(statements.take_deallocations(8).size(), 1u);
     auto again = statements.use("a", 0, 4);
     EXPECT_TRUE(again.prepare);
-    EXPECT_NE(again.name, a.name);
+    EXPECT_NE(again.name, a.name);  // its DEALLOCATE has not gone out yet
+    EXPECT_EQ(statements.take_deallocations(8).size(), 1u);
 }
 
 TEST(PreparedStatements, ClearForgetsEverything) {

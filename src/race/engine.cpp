@@ -368,6 +368,11 @@ void Race::wind_down(bool report_errors) {
                 slot->check_after_query();
                 continue;
             }
+            if (slot->rollback_sent) {
+                // Its query is over (it failed); only its block's ROLLBACK runs.
+                slot->start_draining(now_at / 1000 + cancel_timeout_ms);
+                continue;
+            }
             int64_t cancel_at = runner.sent_us + slot->latency.grace_us(grace_bound_us);
             if (grace_bound_us > 0 && now_at < cancel_at) {
                 slot->start_draining(cancel_at / 1000 + cancel_timeout_ms, -1, cancel_at);

@@ -59,8 +59,19 @@ public:
     void run();
 
 private:
-    // Where a target is in this race. kWaiting: not entered (held for the
-    // hedge, or skipped while backed off).
+    // Where a target is in this race; its connection's own state (idle,
+    // busy, draining) is TargetSlot's. Transitions:
+    //   kWaiting    not entered: held for the hedge, or skipped while backed off
+    //   kConnecting -> kSending once connected (-> kFailed)
+    //   kDraining   its connection still reads what an earlier query left (a
+    //               loser of an earlier race, a cancelled query, or this race's
+    //               query whose prepared statement went stale), rolls back
+    //               the block that query aborted, and sees its cancel request
+    //               through -> kSending (-> kConnecting if it broke)
+    //   kSending    its pipeline is being flushed -> kReceiving
+    //   kReceiving  its results are read against the pipeline -> kWon, kFailed,
+    //               or kDraining to re-send a query whose statement went stale
+    //   kWon, kFailed  final
     enum class Phase { kWaiting, kConnecting, kDraining, kSending, kReceiving, kWon, kFailed };
 
     // What goes out to a target, all in one pipeline (one round trip); its

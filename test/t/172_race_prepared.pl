@@ -149,5 +149,28 @@ is($pid_after, $pid_before, 'on the same connection');
 is($standby->safe_psql('postgres', "SELECT state FROM pg_stat_activity WHERE pid = $pid_after"),
 	'idle', 'which is left idle, not in an aborted transaction');
 
+# 7. A query that replaces race_query's statement with a write (through a
+# function: PREPARE is not transactional) only makes later races of that
+# query fail: the statement still runs inside the read-only block.
+$primary->safe_psql('postgres', q{
+	CREATE TABLE written (x int);
+	CREATE FUNCTION hijack(q text) RETURNS int LANGUAGE plpgsql AS $$
+	DECLARE n text;
+	BEGIN
+		SELECT name INTO n FROM pg_prepared_statements WHERE statement = q;
+		IF n IS NULL THEN RETURN 0; END IF;
+		EXECUTE format('DEALLOCATE %I', n);
+		EXECUTE format('PREPARE %I(int) AS INSERT INTO written VALUES ($1) RETURNING x', n);
+		RETURN 1;
+	END $$;
+});
+my $victim = 'SELECT $1::int AS x';
+race('mq_primary', $victim, 5, 'x int') for 1 .. 2;
+($out, $err) = race('mq_primary', "SELECT hijack('SELECT \$1::int AS x')", undef, 'x int');
+is($out, '1', 'a query replaced the prepared statement') or diag($err);
+($out, $err) = race('mq_primary', $victim, 6, 'x int');
+like($err, qr/read-only transaction/, 'the replaced statement cannot write');
+is($primary->safe_psql('postgres', 'SELECT count(*) FROM written'), '0', 'nothing was written');
+
 $session->quit;
 done_testing();

@@ -9,8 +9,7 @@ PreparedStatements::Use PreparedStatements::use(std::string_view text, int param
                                                 size_t capacity) {
     ++tick_;
     if (capacity == 0) {
-        while (!entries_.empty())
-            evict(entries_.size() - 1);
+        while (!entries_.empty()) evict(entries_.size() - 1);
         return {};
     }
     auto matches = [&](const Entry& entry) {
@@ -18,19 +17,17 @@ PreparedStatements::Use PreparedStatements::use(std::string_view text, int param
     };
     auto found = std::find_if(entries_.begin(), entries_.end(), matches);
     bool exists = found != entries_.end();
-    if (exists)
-        found->used = tick_;
+    if (exists) found->used = tick_;
     // Make room, the least recently used first, never the one in use now.
     size_t keep = exists ? capacity : capacity - 1;
     while (entries_.size() > keep) {
-        auto oldest = std::min_element(entries_.begin(), entries_.end(),
-                                       [](const Entry& a, const Entry& b) { return a.used < b.used; });
-        if (oldest->used == tick_)
-            break;
+        auto oldest =
+            std::min_element(entries_.begin(), entries_.end(),
+                             [](const Entry& a, const Entry& b) { return a.used < b.used; });
+        if (oldest->used == tick_) break;
         evict(static_cast<size_t>(oldest - entries_.begin()));
     }
-    if (exists)
-        return {std::find_if(entries_.begin(), entries_.end(), matches)->name, false};
+    if (exists) return {std::find_if(entries_.begin(), entries_.end(), matches)->name, false};
     std::string name = fresh_name(text, param_count);
     entries_.push_back({std::string(text), param_count, name, tick_, false});
     return {name, true};
@@ -38,8 +35,7 @@ PreparedStatements::Use PreparedStatements::use(std::string_view text, int param
 
 void PreparedStatements::confirm(const std::string& name) {
     for (Entry& entry : entries_)
-        if (entry.name == name)
-            entry.confirmed = true;
+        if (entry.name == name) entry.confirmed = true;
 }
 
 void PreparedStatements::drop(const std::string& name) {
@@ -58,8 +54,7 @@ void PreparedStatements::forget(std::string_view text, int param_count) {
 
 void PreparedStatements::settle(bool clean) {
     for (size_t i = entries_.size(); i-- > 0;) {
-        if (entries_[i].confirmed)
-            continue;
+        if (entries_[i].confirmed) continue;
         if (clean)
             entries_[i].confirmed = true;
         else
@@ -85,29 +80,24 @@ std::string PreparedStatements::fresh_name(std::string_view text, int param_coun
     // can be matched to its text.
     uint32_t hash = 2166136261u;
     auto mix = [&](unsigned char byte) { hash = (hash ^ byte) * 16777619u; };
-    for (char c : text)
-        mix(static_cast<unsigned char>(c));
+    for (char c : text) mix(static_cast<unsigned char>(c));
     for (int shift = 0; shift < 32; shift += 8)
         mix(static_cast<unsigned char>(static_cast<uint32_t>(param_count) >> shift));
     char hex[9];
     static const char kDigits[] = "0123456789abcdef";
-    for (int i = 0; i < 8; ++i)
-        hex[i] = kDigits[(hash >> (28 - 4 * i)) & 0xf];
+    for (int i = 0; i < 8; ++i) hex[i] = kDigits[(hash >> (28 - 4 * i)) & 0xf];
     hex[8] = '\0';
     std::string name = std::string(kNamePrefix) + hex;
     // Taken by another key (a collision), or still to be deallocated (its
     // DEALLOCATE may go out after this Parse): a suffix tells them apart.
     auto taken = [&](const std::string& candidate) {
         for (const Entry& entry : entries_)
-            if (entry.name == candidate)
-                return true;
+            if (entry.name == candidate) return true;
         return std::find(deallocate_.begin(), deallocate_.end(), candidate) != deallocate_.end();
     };
-    if (!taken(name))
-        return name;
+    if (!taken(name)) return name;
     std::string suffixed;
-    do
-        suffixed = name + "_" + std::to_string(next_suffix_++);
+    do suffixed = name + "_" + std::to_string(next_suffix_++);
     while (taken(suffixed));
     return suffixed;
 }

@@ -96,7 +96,6 @@ void TargetSlot::close() {
     // A new session will have none of this one's statements.
     statements.clear();
     pipeline_error = false;
-    rollback_sent = false;
     close_cancel_socket(cancel_socket);
     cancel_socket = -1;
     cancel_at_us = 0;
@@ -116,7 +115,7 @@ void TargetSlot::start_draining(int64_t deadline_ms, int socket, int64_t cancel_
     cancel_at_us = cancel_at;
     state = ConnectionState::kDraining;
     drain_deadline_ms = deadline_ms;
-    results_drained = false;
+    drain = DrainStep::kResults;
 }
 
 bool TargetSlot::cancel_settled() {
@@ -140,7 +139,7 @@ bool TargetSlot::drain_arrived_results() {
     if (PQflush(conn) < 0 || PQconsumeInput(conn) == 0)
         return false;
     int pipeline_ends = 0;
-    while (!results_drained && !PQisBusy(conn)) {
+    while (drain != DrainStep::kDone && !PQisBusy(conn)) {
         PGresult* result = PQgetResult(conn);
         ExecStatusType status = result == nullptr ? PGRES_EMPTY_QUERY : PQresultStatus(result);
         if (status == PGRES_FATAL_ERROR || status == PGRES_PIPELINE_ABORTED)
@@ -161,16 +160,15 @@ bool TargetSlot::drain_arrived_results() {
         cancel_at_us = 0;
         // A failed query leaves its read-only block aborted (its ROLLBACK
         // was skipped with it): end the block before the connection is reused.
-        if (PQtransactionStatus(conn) == PQTRANS_INERROR && !rollback_sent) {
+        if (PQtransactionStatus(conn) == PQTRANS_INERROR && drain == DrainStep::kResults) {
             if (PQsendQuery(conn, "ROLLBACK") == 0)
                 return false;
-            rollback_sent = true;
+            drain = DrainStep::kRollback;
             if (PQflush(conn) < 0)
                 return false;
             continue;
         }
-        results_drained = true;
-        rollback_sent = false;
+        drain = DrainStep::kDone;
         // The Parses this pipeline sent whose outcome nobody saw: they ran
         // if nothing in it failed.
         statements.settle(!pipeline_error);

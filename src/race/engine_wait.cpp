@@ -117,7 +117,8 @@ void Race::wait_for_events() {
             wake_by(slot->drain_deadline_ms);
             // What is left to drain has already been read off the socket (a
             // query re-sent after its statement failed): no event will come.
-            if (!slot->results_drained && slot->conn != nullptr && !PQisBusy(slot->conn))
+            if (slot->drain != TargetSlot::DrainStep::kDone && slot->conn != nullptr &&
+                !PQisBusy(slot->conn))
                 wake_by(now);
             if (slot->cancel_at_us != 0)
                 wake_by(slot->cancel_at_us / 1000 + 1);  // its grace is over: cancel it

@@ -103,7 +103,7 @@ void arm_late_cancels() noexcept {
                 slot->close();
                 return;
             }
-            if (slot->results_drained) {
+            if (slot->drain == TargetSlot::DrainStep::kDone) {
                 slot->check_after_query();  // it answered: nothing to cancel
                 return;
             }

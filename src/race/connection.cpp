@@ -164,6 +164,9 @@ bool TargetSlot::drain_arrived_results() {
             if (PQsendQuery(conn, "ROLLBACK") == 0)
                 return false;
             drain = DrainStep::kRollback;
+            // A round trip of its own: the time since the query's end
+            // (maybe long, with no race in between) is not held against it.
+            drain_deadline_ms = now_ms() + cancel_timeout_ms;
             if (PQflush(conn) < 0)
                 return false;
             continue;

@@ -394,6 +394,17 @@ void Race::wind_down(bool report_errors) {
             else
                 slot->close();
         }
+        // A query that failed left its read-only block aborted: read what
+        // has arrived, so that its ROLLBACK goes out now rather than at this
+        // backend's next race (the session would sit "idle in transaction
+        // (aborted)" until then).
+        for (Runner& runner : runners_) {
+            TargetSlot* slot = runner.slot;
+            if (runner.phase != Phase::kWaiting && slot->state == ConnectionState::kDraining &&
+                slot->drain == TargetSlot::DrainStep::kResults && slot->conn != nullptr &&
+                !slot->drain_arrived_results())
+                slot->close();
+        }
         for (Runner& runner : runners_) {
             if (runner.phase == Phase::kWaiting)
                 continue;

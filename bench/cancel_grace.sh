@@ -4,13 +4,17 @@
 # like with like on a shared machine. Configurations (primary-key lookup):
 #   dblink          one persistent dblink connection to the standby (bench/sql/dblink_pk.sql)
 #   race1           race_query over the standby alone
+#   race1 unprepared  the same with multiquery.race_prepared_statements = 0
 #   race2 grace=0   race_query over primary + standby, every loser cancelled at once (0.2 behaviour)
 #   race2           race_query over primary + standby, multiquery.race_cancel_grace at its default
-#   race2 auto      the same with hedge_delay = 'auto' (8 clients)
+#   race2 unprepared  the same with multiquery.race_prepared_statements = 0
+#   race2 auto      the same as race2 with hedge_delay = 'auto'
 # at 1 and 8 clients, in ROUNDS interleaved rounds of CALLS calls each. For
 # each it reports mean, p50, p99 latency and throughput from pgbench's
-# per-transaction log, and from race_stats the cancel requests and remote
-# queries per call. Writes bench/results/<timestamp>-cancel-grace/.
+# per-transaction log, and from race_stats the cancel requests, remote
+# queries and extra queries (beyond one) per call; then issue 11's goals,
+# each met or missed; then the CPU each call costs the local backend and the
+# remote ones (bench/cpu_per_call.py). Writes bench/results/<timestamp>-cancel-grace/.
 #   bash bench/cancel_grace.sh [--no-build]
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
@@ -74,11 +78,11 @@ for round in $(seq 1 "$ROUNDS"); do
     for clients in 1 8; do
         run dblink "$clients" "$BENCH_DIR/sql/dblink_pk.sql" "$round"
         run race1 "$clients" "$RUN_DIR/race1_pk.sql" "$round"
+        run "race1 unprepared" "$clients" "$RUN_DIR/race1_pk.sql" "$round" multiquery.race_prepared_statements=0
         run "race2 grace=0" "$clients" "$BENCH_DIR/sql/race_pk.sql" "$round" multiquery.race_cancel_grace=0
         run race2 "$clients" "$BENCH_DIR/sql/race_pk.sql" "$round"
-        if (( clients == 8 )); then
-            run "race2 auto" "$clients" "$BENCH_DIR/sql/race_pk.sql" "$round" multiquery.hedge_delay=auto
-        fi
+        run "race2 unprepared" "$clients" "$BENCH_DIR/sql/race_pk.sql" "$round" multiquery.race_prepared_statements=0
+        run "race2 auto" "$clients" "$BENCH_DIR/sql/race_pk.sql" "$round" multiquery.hedge_delay=auto
     done
 done
 
@@ -104,18 +108,40 @@ for out in sorted(glob.glob(os.path.join(run_dir, "raw", "*"))):
     c["races"] += races; c["cancels"] += cancels; c["hedges"] += hedges; c["calls"] += len(lat)
 def q(v, p):
     v = sorted(v); return v[min(len(v) - 1, int(p * len(v)))]
-print("| configuration | clients | calls | mean us | p50 us | p99 us | calls/s | mean / dblink | p99 / dblink | calls/s / dblink | remote queries per call | cancels per race |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+print("| configuration | clients | calls | mean us | p50 us | p99 us | calls/s | mean / dblink | p99 / dblink | calls/s / dblink | remote queries per call | extra queries per call | cancels per race |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+summary = {}
 for (name, clients), c in sorted(confs.items(), key=lambda kv: (kv[0][1], kv[0][0] != "dblink", kv[0][0])):
     base = confs[("dblink", clients)]
     mean, p99, tps = statistics.mean(c["lat"]), q(c["lat"], 0.99), statistics.mean(c["tps"])
     bmean, bp99, btps = statistics.mean(base["lat"]), q(base["lat"], 0.99), statistics.mean(base["tps"])
+    s = summary[(name, clients)] = {"mean": mean / bmean, "p99": p99 / bp99, "tps": tps / btps,
+                                    "extra": (c["races"] - c["calls"]) / c["calls"] if name != "dblink" else 0,
+                                    "cancels": c["cancels"] / c["calls"] if name != "dblink" else 0}
     if name == "dblink":
-        print(f"| {name} | {clients} | {c['calls']} | {mean:.0f} | {q(c['lat'], 0.5)} | {p99} | {tps:.0f} | 1.00 | 1.00 | 1.00 | | |")
+        print(f"| {name} | {clients} | {c['calls']} | {mean:.0f} | {q(c['lat'], 0.5)} | {p99} | {tps:.0f} | 1.00 | 1.00 | 1.00 | | | |")
         continue
     print(f"| {name} | {clients} | {c['calls']} | {mean:.0f} | {q(c['lat'], 0.5)} | {p99} | {tps:.0f} | "
-          f"{mean / bmean:.2f} | {p99 / bp99:.2f} | {tps / btps:.2f} | "
-          f"{c['races'] / c['calls']:.3f} | {c['cancels'] / c['calls'] * 100:.2f}% |")
+          f"{s['mean']:.2f} | {s['p99']:.2f} | {s['tps']:.2f} | "
+          f"{c['races'] / c['calls']:.3f} | {s['extra']:.3f} | {s['cancels'] * 100:.2f}% |")
+def verdict(ok): return "met" if ok else "missed"
+print()
+print("| issue 11 goal | measured | |")
+print("|---|---|---|")
+r2, r1, auto8 = summary[("race2", 1)], summary[("race1", 1)], summary[("race2 auto", 8)]
+print(f"| 1. race2, 1 client: mean <= dblink's | {r2['mean']:.2f}x | {verdict(r2['mean'] <= 1.0)} |")
+print(f"| 1. race2, 1 client: p99 <= 1.5x dblink's | {r2['p99']:.2f}x | {verdict(r2['p99'] <= 1.5)} |")
+print(f"| 2. race1, 1 client: mean <= 0.9x dblink's | {r1['mean']:.2f}x | {verdict(r1['mean'] <= 0.9)} |")
+worst = max(summary[("race2", n)]["cancels"] for n in (1, 8))
+print(f"| 3. race2: cancels per race <= 2% (worse of 1 and 8 clients) | {worst * 100:.2f}% | {verdict(worst <= 0.02)} |")
+print(f"| 4. race2 auto, 8 clients: calls/s >= 0.9x dblink's | {auto8['tps']:.2f}x | {verdict(auto8['tps'] >= 0.9)} |")
+print(f"| 4. race2 auto, 8 clients: extra queries <= 10% | {auto8['extra'] * 100:.1f}% | {verdict(auto8['extra'] <= 0.10)} |")
+print("| 5. under faults: p99 <= 1.5x dblink's healthy p99 | not measured here: bench/run.sh | |")
 PY
+# CPU per call, local and remote: the cost racing adds or saves, steady
+# whatever else the machine runs.
+echo | tee -a "$RUN_DIR/results.md"
+"$PY" "$BENCH_DIR/cpu_per_call.py" "$MQ_PRIMARY_PORT" "$BENCH_DB" "$DB_USER" "$CALLS" "$DOC_ROWS" \
+    | tee -a "$RUN_DIR/results.md"
 echo "- load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$RUN_DIR/environment.md"
 log "results in $RUN_DIR"

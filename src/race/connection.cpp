@@ -93,6 +93,9 @@ bool TargetSlot::start_connect(const TargetSpec& spec, std::string* error) {
 }
 
 void TargetSlot::close() {
+    // A new session will have none of this one's statements.
+    statements.clear();
+    pipeline_error = false;
     close_cancel_socket(cancel_socket);
     cancel_socket = -1;
     cancel_at_us = 0;
@@ -112,7 +115,7 @@ void TargetSlot::start_draining(int64_t deadline_ms, int socket, int64_t cancel_
     cancel_at_us = cancel_at;
     state = ConnectionState::kDraining;
     drain_deadline_ms = deadline_ms;
-    results_drained = false;
+    drain = DrainStep::kResults;
 }
 
 bool TargetSlot::cancel_settled() {
@@ -136,23 +139,42 @@ bool TargetSlot::drain_arrived_results() {
     if (PQflush(conn) < 0 || PQconsumeInput(conn) == 0)
         return false;
     int pipeline_ends = 0;
-    while (!results_drained && !PQisBusy(conn)) {
+    while (drain != DrainStep::kDone && !PQisBusy(conn)) {
         PGresult* result = PQgetResult(conn);
+        ExecStatusType status = result == nullptr ? PGRES_EMPTY_QUERY : PQresultStatus(result);
+        if (status == PGRES_FATAL_ERROR || status == PGRES_PIPELINE_ABORTED)
+            pipeline_error = true;
+        PQclear(result);
+        if (result != nullptr)
+            continue;
         // In a pipeline, NULL ends one query's results, not the pipeline:
-        // it is over when libpq agrees to leave pipeline mode. (A probed
-        // pipeline holds two queries and two syncs; more ends than that
-        // means libpq and we disagree: start afresh.)
-        if (result == nullptr && PQpipelineStatus(conn) != PQ_PIPELINE_OFF &&
-            PQexitPipelineMode(conn) == 0) {
-            if (++pipeline_ends > 8)
+        // it is over when libpq agrees to leave pipeline mode. (A pipeline
+        // holds at most a few syncs; more ends than that means libpq and we
+        // disagree: start afresh.)
+        if (PQpipelineStatus(conn) != PQ_PIPELINE_OFF) {
+            if (PQexitPipelineMode(conn) == 0 && ++pipeline_ends > 32)
                 return false;
             continue;
         }
-        if (result == nullptr) {
-            results_drained = true;
-            cancel_at_us = 0;  // it ended on its own: nothing left to cancel
+        // The query ended (on its own or cancelled): nothing left to cancel.
+        cancel_at_us = 0;
+        // A failed query leaves its read-only block aborted (its ROLLBACK
+        // was skipped with it): end the block before the connection is reused.
+        if (PQtransactionStatus(conn) == PQTRANS_INERROR && drain == DrainStep::kResults) {
+            if (PQsendQuery(conn, "ROLLBACK") == 0)
+                return false;
+            drain = DrainStep::kRollback;
+            // A round trip of its own: the time since the query's end
+            // (maybe long, with no race in between) is not held against it.
+            drain_deadline_ms = now_ms() + cancel_timeout_ms;
+            if (PQflush(conn) < 0)
+                return false;
+            continue;
         }
-        PQclear(result);
+        drain = DrainStep::kDone;
+        // The Parses this pipeline sent whose outcome nobody saw: they ran
+        // if nothing in it failed.
+        statements.settle(!pipeline_error);
     }
     return true;
 }

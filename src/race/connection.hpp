@@ -17,6 +17,7 @@
 
 #include "core/answer_latency.hpp"
 #include "core/backoff.hpp"
+#include "core/prepared_statements.hpp"
 #include "core/clock.hpp"
 #include "race/target.hpp"
 
@@ -50,8 +51,9 @@ struct TargetSlot {
     // when to cancel a query left to finish if it is still running then.
     void start_draining(int64_t deadline_ms, int cancel_socket = -1, int64_t cancel_at_us = 0);
     // Reads whatever results of the connection's query have already arrived,
-    // without blocking; sets results_drained once they all have. False when
-    // the connection broke (the caller closes it).
+    // without blocking, then rolls back a read-only block the query's failure
+    // left aborted; drain is kDone once both are over. False when the
+    // connection broke (the caller closes it).
     bool drain_arrived_results();
     // True once no cancel request of this connection's can still reach its
     // server's backend: none was sent, or the server has closed its socket
@@ -71,14 +73,24 @@ struct TargetSlot {
     PostgresPollingStatusType connect_poll = PGRES_POLLING_WRITING;
     int64_t connect_started_ms = 0;
     int64_t drain_deadline_ms = 0;
-    // While draining: all the cancelled query's results have been read.
-    bool results_drained = false;
+    // While draining, what is left before the connection is idle again: the
+    // results of its query (kResults), then, when the query failed, the
+    // ROLLBACK of the read-only block it aborted (kRollback). Its cancel
+    // request, if any, is seen through apart (cancel_settled).
+    enum class DrainStep : uint8_t { kResults, kRollback, kDone };
+    DrainStep drain = DrainStep::kResults;
     // The socket of a cancel request sent and not yet confirmed, or -1. A
     // signal still in flight would cancel the next query on this connection.
     int cancel_socket = -1;
     // While draining a loser that was not cancelled (multiquery.race_cancel_grace):
     // when (now_us) to cancel it if its answer is not all in by then; 0 = none due.
     int64_t cancel_at_us = 0;
+    // The named statements prepared on this session (multiquery.race_prepared_statements);
+    // a reconnect starts with none.
+    PreparedStatements statements;
+    // An error result was read since the last pipeline went out: the Parses
+    // whose outcome was not seen may not have run (PreparedStatements::settle).
+    bool pipeline_error = false;
     // How long this target's answers take: a loser's grace derives from it.
     AnswerLatency latency;
     bool password_required = false;

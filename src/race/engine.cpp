@@ -218,15 +218,15 @@ void Race::advance_drain(Runner* runner) {
         return;
     }
     // A loser an earlier race left to finish, still running past its grace.
-    if (!slot->results_drained && slot->cancel_at_us != 0 && now_us() >= slot->cancel_at_us &&
-        !cancel_late_loser(runner))
+    if (slot->drain == TargetSlot::DrainStep::kResults && slot->cancel_at_us != 0 &&
+        now_us() >= slot->cancel_at_us && !cancel_late_loser(runner))
         return;
     // A cancel request the server has not finished with may still signal
     // the backend, and would cancel the next query sent here: wait for the
     // server to close the request's socket (a signal that finds the backend
     // idle is dropped).
     bool settled = slot->cancel_settled();
-    if (slot->results_drained && settled) {
+    if (slot->drain == TargetSlot::DrainStep::kDone && settled) {
         slot->check_after_query();
         if (slot->state == ConnectionState::kIdle)
             send_query(runner);
@@ -237,7 +237,7 @@ void Race::advance_drain(Runner* runner) {
     if (now_ms() >= slot->drain_deadline_ms) {
         slot->close();
         fail(runner, TargetFailure::Kind::kConnection,
-             slot->results_drained
+             slot->drain == TargetSlot::DrainStep::kDone
                  ? "its cancel request was not handled within multiquery.cancel_timeout (" +
                        std::to_string(cancel_timeout_ms) + " ms)"
                  : "its cancelled query did not end within multiquery.cancel_timeout (" +
@@ -362,10 +362,15 @@ void Race::wind_down(bool report_errors) {
             // A loser whose whole answer has already arrived needs no cancel:
             // sparing one spares its server a forked cancel handler.
             TargetSlot* slot = runner.slot;
-            slot->results_drained = false;
-            if (slot->drain_arrived_results() && slot->results_drained) {
+            slot->drain = TargetSlot::DrainStep::kResults;
+            if (slot->drain_arrived_results() && slot->drain == TargetSlot::DrainStep::kDone) {
                 slot->latency.record(now_at - runner.sent_us);
                 slot->check_after_query();
+                continue;
+            }
+            if (slot->drain == TargetSlot::DrainStep::kRollback) {
+                // Its query is over (it failed); only its block's ROLLBACK runs.
+                slot->start_draining(now_at / 1000 + cancel_timeout_ms);
                 continue;
             }
             int64_t cancel_at = runner.sent_us + slot->latency.grace_us(grace_bound_us);
@@ -387,6 +392,17 @@ void Race::wind_down(bool report_errors) {
             if (sockets[i] >= 0)
                 slot->start_draining(now + cancel_timeout_ms, sockets[i]);
             else
+                slot->close();
+        }
+        // A query that failed left its read-only block aborted: read what
+        // has arrived, so that its ROLLBACK goes out now rather than at this
+        // backend's next race (the session would sit "idle in transaction
+        // (aborted)" until then).
+        for (Runner& runner : runners_) {
+            TargetSlot* slot = runner.slot;
+            if (runner.phase != Phase::kWaiting && slot->state == ConnectionState::kDraining &&
+                slot->drain == TargetSlot::DrainStep::kResults && slot->conn != nullptr &&
+                !slot->drain_arrived_results())
                 slot->close();
         }
         for (Runner& runner : runners_) {

@@ -59,8 +59,19 @@ public:
     void run();
 
 private:
-    // Where a target is in this race. kWaiting: not entered (held for the
-    // hedge, or skipped while backed off).
+    // Where a target is in this race; its connection's own state (idle,
+    // busy, draining) is TargetSlot's. Transitions:
+    //   kWaiting    not entered: held for the hedge, or skipped while backed off
+    //   kConnecting -> kSending once connected (-> kFailed)
+    //   kDraining   its connection still reads what an earlier query left (a
+    //               loser of an earlier race, a cancelled query, or this race's
+    //               query whose prepared statement went stale), rolls back
+    //               the block that query aborted, and sees its cancel request
+    //               through -> kSending (-> kConnecting if it broke)
+    //   kSending    its pipeline is being flushed -> kReceiving
+    //   kReceiving  its results are read against the pipeline -> kWon, kFailed,
+    //               or kDraining to re-send a query whose statement went stale
+    //   kWon, kFailed  final
     enum class Phase { kWaiting, kConnecting, kDraining, kSending, kReceiving, kWon, kFailed };
 
     // What goes out to a target, all in one pipeline (one round trip); its
@@ -68,19 +79,35 @@ private:
     // The query runs inside BEGIN TRANSACTION READ ONLY ... ROLLBACK whatever
     // the session's defaults: it cannot write, and whatever transactional
     // state it leaves (SET, LISTEN, a WITH HOLD cursor) is rolled back. The
-    // sync after the query ends the server's skipping after an error, so
-    // that the ROLLBACK runs whether the query succeeded or failed.
+    // block and its one sync form one segment: a query that fails leaves the
+    // block aborted, and the drain then sends the ROLLBACK itself
+    // (TargetSlot::drain_arrived_results), so the healthy path costs one
+    // flush each way.
     enum class Sent : uint8_t {
-        kProbe,     // the freshness probe (policies): a transaction of its own, first
-        kBegin,     // BEGIN TRANSACTION READ ONLY
-        kQuery,     // the caller's query, its rows read one at a time
-        kRollback,  // ends the block, leaving the connection idle
-        kSync,      // a pipeline sync
+        kDeallocate,  // DEALLOCATE of a statement the connection no longer keeps
+        kProbe,       // the freshness probe (policies): a transaction of its own
+        kBegin,       // BEGIN TRANSACTION READ ONLY
+        kPrepare,     // the Parse of the query's named statement, first time only
+        kQuery,       // the caller's query, its rows read one at a time
+        kRollback,    // ends the block, leaving the connection idle
+        kSync,        // a pipeline sync
     };
+    struct Item {
+        Sent sent;
+        std::string statement;  // kDeallocate, kPrepare, kQuery: the statement's name
+    };
+    // At most: 4 deallocations with their syncs, probe and sync, and the
+    // block (begin, prepare, query, rollback, sync).
+    static constexpr size_t kMaxDeallocationsPerPipeline = 4;
+    static constexpr size_t kMaxPipelineItems = 2 * kMaxDeallocationsPerPipeline + 2 + 5;
     struct Pipeline {
-        const Sent* items = nullptr;
+        Item items[kMaxPipelineItems];
         size_t size = 0;
-        bool has_query() const;
+        bool has_query = false;
+        void add(Sent sent, std::string statement = {}) {
+            has_query = has_query || sent == Sent::kQuery;
+            items[size++] = {sent, std::move(statement)};
+        }
     };
     // A cached connection that broke while idle gets one fresh replacement
     // before its target counts as failed.
@@ -96,6 +123,9 @@ private:
         uint32_t ready = 0;        // socket events seen by the last wait
         int64_t sent_us = 0;       // when its (last) pipeline went out
         bool cancelled = false;    // the race's end sent it a cancel request
+        // Its prepared statement failed in a way a fresh one cures (its cached
+        // plan changed result type, or it vanished): re-sent once.
+        bool statement_retried = false;
         int64_t finished_us = 0;  // when it won or failed
         std::string error;
     };
@@ -111,9 +141,15 @@ private:
     // (the runner moved on) when the request could not be sent.
     bool cancel_late_loser(Runner* runner);
     void advance_query(Runner* runner);
-    // Sends the runner's pipeline: the probe if a policy asks for one (only
-    // the probe to a lagging standby), then the query in its read-only block.
+    // Sends the runner's pipeline: deallocations due, the probe if a policy
+    // asks for one (only the probe to a lagging standby), then the query in
+    // its read-only block, as a named prepared statement when
+    // multiquery.race_prepared_statements allows.
     void send_query(Runner* runner);
+    // A prepared query failed in a way a fresh statement cures: forgets it
+    // and sends the query again once the pipeline has drained; false when
+    // the error is the query's own.
+    bool retry_statement(Runner* runner, const std::string& sqlstate);
     // Takes the next result of the runner's pipeline (owning it); false once
     // the runner has left the receiving phase (won, failed, or re-sent).
     bool take_result(Runner* runner, PGresult* result);

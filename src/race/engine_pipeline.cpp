@@ -2,8 +2,13 @@
 // read back against it. Part of Race (engine.hpp).
 //
 // Every query goes out as
-//     [probe, sync,] BEGIN TRANSACTION READ ONLY, query, sync, ROLLBACK, sync
-// in one round trip. The explicit read-only block is what keeps the query
+//     [DEALLOCATE, sync, ...] [probe, sync,] BEGIN TRANSACTION READ ONLY,
+//     [Parse,] query, ROLLBACK, sync
+// in one round trip. With multiquery.race_prepared_statements the query is a
+// named statement of the connection's (PreparedStatements), parsed in the
+// first pipeline that runs it and only bound and executed after that; a
+// DEALLOCATE of one it no longer keeps has a sync of its own, so that one
+// that never existed fails alone. The explicit read-only block is what keeps the query
 // from writing, whatever the session's defaults (a server that does not
 // report default_transaction_read_only, a pooler that dropped the startup
 // option, a query that turned the default off): a DO block or procedure that
@@ -42,38 +47,53 @@ bool connection_survived(PGconn* conn, const PGresult* result) {
 
 }  // namespace
 
-bool Race::Pipeline::has_query() const {
-    for (size_t i = 0; i < size; ++i)
-        if (items[i] == Sent::kQuery)
-            return true;
-    return false;
-}
-
 void Race::send_query(Runner* runner) {
-    static constexpr Sent kPlain[] = {Sent::kBegin, Sent::kQuery, Sent::kSync, Sent::kRollback,
-                                      Sent::kSync};
-    // The probe and its sync first: a transaction of its own, so that the
-    // query's snapshot is taken after the probe read the LSN, whatever the
-    // server's default isolation.
-    static constexpr Sent kProbed[] = {Sent::kProbe, Sent::kSync,     Sent::kBegin, Sent::kQuery,
-                                       Sent::kSync,  Sent::kRollback, Sent::kSync};
-    // A lagging standby: only the probe, until one shows it caught up.
-    static constexpr Sent kProbeOnly[] = {Sent::kProbe, Sent::kSync};
     TargetSlot* slot = runner->slot;
     PGconn* conn = slot->conn;
     if (freshness_.max_replica_lag_ms == 0)
         slot->lagging = false;
     bool probed = freshness_.min_lsn != 0 || freshness_.max_replica_lag_ms > 0;
-    if (!probed)
-        runner->pipeline = {kPlain, std::size(kPlain)};
-    else if (slot->lagging)
-        runner->pipeline = {kProbeOnly, std::size(kProbeOnly)};
-    else
-        runner->pipeline = {kProbed, std::size(kProbed)};
+    Pipeline& pipeline = runner->pipeline;
+    pipeline.size = 0;
+    pipeline.has_query = false;
     runner->at = 0;
+    slot->pipeline_error = false;
+    int param_count = static_cast<int>(param_values_.size());
+    // Decided first, so that a statement evicted to make room is
+    // deallocated in this very pipeline.
+    PreparedStatements::Use statement;
+    if (!(probed && slot->lagging))
+        statement = slot->statements.use(request_.query, param_count,
+                                         static_cast<size_t>(race_prepared_statements));
+    for (std::string& name : slot->statements.take_deallocations(kMaxDeallocationsPerPipeline)) {
+        pipeline.add(Sent::kDeallocate, std::move(name));
+        pipeline.add(Sent::kSync);
+    }
+    // The probe and its sync first: a transaction of its own, so that the
+    // query's snapshot is taken after the probe read the LSN, whatever the
+    // server's default isolation. A lagging standby gets only the probe,
+    // until one shows it caught up.
+    if (probed) {
+        pipeline.add(Sent::kProbe);
+        pipeline.add(Sent::kSync);
+    }
+    if (!(probed && slot->lagging)) {
+        pipeline.add(Sent::kBegin);
+        if (statement.prepare)
+            pipeline.add(Sent::kPrepare, statement.name);
+        pipeline.add(Sent::kQuery, statement.name);
+        pipeline.add(Sent::kRollback);
+        pipeline.add(Sent::kSync);
+    }
     bool sent = PQenterPipelineMode(conn) == 1;
-    for (size_t i = 0; sent && i < runner->pipeline.size; ++i) {
-        switch (runner->pipeline.items[i]) {
+    for (size_t i = 0; sent && i < pipeline.size; ++i) {
+        const Item& item = pipeline.items[i];
+        switch (item.sent) {
+            case Sent::kDeallocate:
+                // Our own generated name: nothing of the caller's is spliced.
+                sent = PQsendQueryParams(conn, ("DEALLOCATE " + item.statement).c_str(), 0,
+                                         nullptr, nullptr, nullptr, nullptr, 0);
+                break;
             case Sent::kProbe:
                 sent = PQsendQueryParams(conn, kProbeQuery, 0, nullptr, nullptr, nullptr,
                                          nullptr, 0);
@@ -82,10 +102,17 @@ void Race::send_query(Runner* runner) {
                 sent = PQsendQueryParams(conn, "BEGIN TRANSACTION READ ONLY", 0, nullptr, nullptr,
                                          nullptr, nullptr, 0);
                 break;
+            case Sent::kPrepare:
+                sent = PQsendPrepare(conn, item.statement.c_str(), request_.query.c_str(),
+                                     param_count, nullptr);
+                break;
             case Sent::kQuery:
-                sent = PQsendQueryParams(conn, request_.query.c_str(),
-                                         static_cast<int>(param_values_.size()), nullptr,
-                                         param_values_.data(), nullptr, nullptr, 0);
+                if (item.statement.empty())
+                    sent = PQsendQueryParams(conn, request_.query.c_str(), param_count, nullptr,
+                                             param_values_.data(), nullptr, nullptr, 0);
+                else
+                    sent = PQsendQueryPrepared(conn, item.statement.c_str(), param_count,
+                                               param_values_.data(), nullptr, nullptr, 0);
                 break;
             case Sent::kRollback:
                 sent = PQsendQueryParams(conn, "ROLLBACK", 0, nullptr, nullptr, nullptr, nullptr,
@@ -105,10 +132,41 @@ void Race::send_query(Runner* runner) {
     runner->sent_us = now_us();
 }
 
+bool Race::retry_statement(Runner* runner, const std::string& sqlstate) {
+    const Item& item = runner->pipeline.items[runner->at];
+    bool just_prepared =
+        runner->at > 0 && runner->pipeline.items[runner->at - 1].sent == Sent::kPrepare;
+    // "cached plan must not change result type" (a column's type changed
+    // remotely; right after its Parse it is the query's own error) or
+    // "prepared statement does not exist": the statement is stale, not the
+    // query.
+    bool stale = item.sent == Sent::kQuery && !item.statement.empty() &&
+                 ((sqlstate == mq::sqlstate::kFeatureNotSupported && !just_prepared) ||
+                  sqlstate == mq::sqlstate::kInvalidSqlStatementName);
+    // Its name is taken on the server (a DEALLOCATE that did not run): the
+    // name is deallocated and another one prepared.
+    bool taken = item.sent == Sent::kPrepare &&
+                 sqlstate == mq::sqlstate::kDuplicatePreparedStatement;
+    if (!(stale || taken) || runner->statement_retried)
+        return false;
+    runner->statement_retried = true;
+    TargetSlot* slot = runner->slot;
+    slot->statements.forget(request_.query, static_cast<int>(param_values_.size()));
+    if (leader_ == runner) {
+        sink_->clear();
+        leader_ = nullptr;
+    }
+    // The rest of the pipeline (and the ROLLBACK of its aborted block) is
+    // read by the drain, which then sends the query again (advance_drain).
+    slot->start_draining(now_ms() + cancel_timeout_ms);
+    runner->phase = Phase::kDraining;
+    return true;
+}
+
 bool Race::take_result(Runner* runner, PGresult* raw) {
     std::unique_ptr<PGresult, void (*)(PGresult*)> result(raw, PQclear);
     PGconn* conn = runner->slot->conn;
-    Sent item = runner->pipeline.items[runner->at];
+    Sent item = runner->pipeline.items[runner->at].sent;
     ExecStatusType status = raw == nullptr ? PGRES_EMPTY_QUERY : PQresultStatus(raw);
     if (item == Sent::kSync) {
         if (status != PGRES_PIPELINE_SYNC) {
@@ -129,7 +187,7 @@ bool Race::take_result(Runner* runner, PGresult* raw) {
         // The query's rows one at a time, so that a large result is never
         // held whole by libpq: set now that the query is the pipeline's
         // current statement, before any of its results is parsed.
-        if (runner->pipeline.items[runner->at] == Sent::kQuery &&
+        if (runner->pipeline.items[runner->at].sent == Sent::kQuery &&
             PQsetSingleRowMode(conn) == 0) {
             connection_failed(runner, "libpq refused single-row mode for the query");
             return false;
@@ -137,6 +195,24 @@ bool Race::take_result(Runner* runner, PGresult* raw) {
         return true;
     }
     switch (item) {
+        case Sent::kDeallocate:
+            // Gone already or deallocated now: either way it is not kept.
+            return true;
+        case Sent::kPrepare:
+            if (status == PGRES_COMMAND_OK) {
+                runner->slot->statements.confirm(runner->pipeline.items[runner->at].statement);
+                return true;
+            }
+            if (status == PGRES_FATAL_ERROR) {
+                // Not prepared: the query's own error (syntax, an unknown
+                // table), raised or judged as the query's; or its name is
+                // taken (retry_statement deallocates that one).
+                if (field(raw, PG_DIAG_SQLSTATE) != mq::sqlstate::kDuplicatePreparedStatement)
+                    runner->slot->statements.drop(runner->pipeline.items[runner->at].statement);
+                handle_result(runner, result.release());
+                return runner->phase == Phase::kReceiving;
+            }
+            break;
         case Sent::kProbe:
             if (status == PGRES_TUPLES_OK || status == PGRES_SINGLE_TUPLE) {
                 // The probe's one row; in single-row mode an empty result ends it.
@@ -155,7 +231,7 @@ bool Race::take_result(Runner* runner, PGresult* raw) {
             if (status == PGRES_COMMAND_OK)
                 return true;
             if (status == PGRES_FATAL_ERROR) {
-                // The query after it is skipped; the syncs and ROLLBACK are read by the drain.
+                // The query after it is skipped; the sync is read by the drain.
                 runner->slot->start_draining(now_ms() + cancel_timeout_ms);
                 fail(runner, TargetFailure::Kind::kRemote,
                      "its read-only transaction could not begin: " +
@@ -187,7 +263,9 @@ void Race::finish_pipeline(Runner* runner) {
     }
     // Still inside a transaction, or read-write: closed rather than reused.
     slot->check_after_query();
-    if (!runner->pipeline.has_query()) {
+    // Every Parse's outcome was read on the way.
+    slot->statements.settle(!slot->pipeline_error);
+    if (!runner->pipeline.has_query) {
         // A lagging standby caught up again: now the real query, probe and all.
         if (slot->state == ConnectionState::kIdle)
             send_query(runner);
@@ -241,8 +319,10 @@ void Race::handle_result(Runner* runner, PGresult* raw) {
             if (message.empty())
                 message = one_line(PQresultErrorMessage(raw));
             bool survived = connection_survived(slot->conn, raw);
-            // The query is over on that server; the sync, ROLLBACK and sync
-            // that follow its error are read later.
+            if (survived && retry_statement(runner, sqlstate))
+                return;
+            // The query is over on that server; what follows its error is
+            // read later, and its aborted block rolled back, by the drain.
             slot->start_draining(now_ms() + cancel_timeout_ms);
             if (classify_remote_error(sqlstate, survived) == FailureKind::kDeterministic) {
                 runner->phase = Phase::kFailed;

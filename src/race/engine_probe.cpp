@@ -50,7 +50,7 @@ void Race::judge_probe(Runner* runner, const PGresult* result) {
     FreshnessVerdict verdict = judge_freshness(probe, freshness_);
     if (verdict.kind == FreshnessVerdict::Kind::kFresh)
         return;
-    if (!runner->pipeline.has_query()) {
+    if (!runner->pipeline.has_query) {
         // Nothing else runs there: what is left (the probe's end and sync)
         // is read by the next race; no cancel is sent.
         runner->slot->start_draining(now_ms() + cancel_timeout_ms);

@@ -1,7 +1,10 @@
 // The race's one wait: the backend's latch, postmaster death and every
 // active target's socket (and a draining one's cancel request socket), until
 // the nearest deadline. Part of Race (engine.hpp).
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <vector>
 
 #include "pg/guard.hpp"
 #include "race/engine.hpp"
@@ -9,24 +12,87 @@
 
 extern "C" {
 #include "storage/latch.h"
+#include "utils/memutils.h"
 #include "utils/wait_event.h"
 }
 
 namespace mq::race {
 namespace {
 
-// Frees a WaitEventSet (and its epoll descriptor) however the wait is left.
-class WaitSetOwner {
-public:
-    explicit WaitSetOwner(WaitEventSet* set) : set_(set) {}
-    WaitSetOwner(const WaitSetOwner&) = delete;
-    WaitSetOwner& operator=(const WaitSetOwner&) = delete;
-    ~WaitSetOwner() { FreeWaitEventSet(set_); }
-    WaitEventSet* get() const { return set_; }
-
-private:
-    WaitEventSet* set_;
+// One socket a wait watches: which socket it is (a descriptor number and the
+// socket's inode, so that a closed socket whose number a new one took is
+// never mistaken for it) and for what.
+struct Watched {
+    pgsocket socket;
+    ino_t inode;
+    uint32_t events;
+    int position = -1;  // in the kept set
 };
+
+// The wait set of the last wait, kept across waits and races: most waits
+// watch the same sockets as the one before (the same cached connections), and
+// creating a set costs an epoll descriptor and a system call per socket each
+// time. Rebuilt whenever the sockets differ; lives as long as the backend.
+struct KeptWaitSet {
+    WaitEventSet* set = nullptr;
+    std::vector<Watched> watched;
+};
+KeptWaitSet kept;
+
+ino_t inode_of(pgsocket socket) {
+    struct stat status;
+    return fstat(socket, &status) == 0 ? status.st_ino : 0;
+}
+
+// Makes kept.set watch exactly wanted (the latch and postmaster death too),
+// reusing it when only the events differ; fills each wanted's position.
+void prepare_wait_set(std::vector<Watched>* wanted) {
+    for (Watched& watch : *wanted)
+        watch.inode = inode_of(watch.socket);
+    bool same = kept.set != nullptr && kept.watched.size() == wanted->size();
+    for (size_t i = 0; same && i < wanted->size(); ++i)
+        same = kept.watched[i].socket == (*wanted)[i].socket &&
+               kept.watched[i].inode == (*wanted)[i].inode && (*wanted)[i].inode != 0;
+    if (same) {
+        pg::call([&] {
+            for (size_t i = 0; i < wanted->size(); ++i) {
+                Watched& old = kept.watched[i];
+                if (old.events != (*wanted)[i].events) {
+                    ModifyWaitEvent(kept.set, old.position, (*wanted)[i].events, nullptr);
+                    old.events = (*wanted)[i].events;
+                }
+                (*wanted)[i].position = old.position;
+            }
+        });
+        return;
+    }
+    if (kept.set != nullptr) {
+        FreeWaitEventSet(kept.set);
+        kept.set = nullptr;
+        kept.watched.clear();
+    }
+    int size = static_cast<int>(wanted->size()) + 2;
+    pg::call([&] {
+        WaitEventSet* set = CreateWaitEventSet(TopMemoryContext, size);
+        // Freed if adding a socket fails, so that no descriptor leaks.
+        PG_TRY();
+        {
+            AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, nullptr);
+            AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, nullptr, nullptr);
+            for (Watched& watch : *wanted)
+                watch.position =
+                    AddWaitEventToSet(set, watch.events, watch.socket, nullptr, nullptr);
+        }
+        PG_CATCH();
+        {
+            FreeWaitEventSet(set);
+            PG_RE_THROW();
+        }
+        PG_END_TRY();
+        kept.set = set;
+    });
+    kept.watched = *wanted;
+}
 
 }  // namespace
 
@@ -37,7 +103,7 @@ void Race::wait_for_events() {
     if (!held_.empty())
         wake_by(hedge_at_ms_);
     std::vector<Runner*> owners;
-    std::vector<std::pair<pgsocket, uint32_t>> sockets;
+    std::vector<Watched> wanted;
     for (Runner& runner : runners_) {
         if (!active(runner))
             continue;
@@ -49,6 +115,11 @@ void Race::wait_for_events() {
             wake_by(slot->connect_started_ms + connect_timeout_ms);
         } else if (runner.phase == Phase::kDraining) {
             wake_by(slot->drain_deadline_ms);
+            // What is left to drain has already been read off the socket (a
+            // query re-sent after its statement failed): no event will come.
+            if (slot->drain != TargetSlot::DrainStep::kDone && slot->conn != nullptr &&
+                !PQisBusy(slot->conn))
+                wake_by(now);
             if (slot->cancel_at_us != 0)
                 wake_by(slot->cancel_at_us / 1000 + 1);  // its grace is over: cancel it
         } else if (runner.phase == Phase::kSending) {
@@ -60,38 +131,32 @@ void Race::wait_for_events() {
             continue;
         }
         owners.push_back(&runner);
-        sockets.emplace_back(socket, events);
+        wanted.push_back({socket, 0, events});
         // The server closes a cancel request's socket once it has signalled
         // the backend; the drain waits for that too.
         if (runner.phase == Phase::kDraining && slot->cancel_socket >= 0) {
             owners.push_back(&runner);
-            sockets.emplace_back(slot->cancel_socket, WL_SOCKET_READABLE);
+            wanted.push_back({slot->cancel_socket, 0, WL_SOCKET_READABLE});
         }
     }
     long timeout = wake_at == 0 ? -1 : std::max<int64_t>(0, wake_at - now);
-    int size = static_cast<int>(sockets.size()) + 2;
-    WaitSetOwner set(pg::call([&] { return CreateWaitEventSet(CurrentMemoryContext, size); }));
-    std::vector<int> positions(sockets.size());
-    pg::call([&] {
-        AddWaitEventToSet(set.get(), WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, nullptr);
-        AddWaitEventToSet(set.get(), WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, nullptr, nullptr);
-        for (size_t i = 0; i < sockets.size(); ++i)
-            positions[i] =
-                AddWaitEventToSet(set.get(), sockets[i].second, sockets[i].first, nullptr, nullptr);
-    });
-    std::vector<WaitEvent> events(size);
+    prepare_wait_set(&wanted);
+    int size = static_cast<int>(wanted.size()) + 2;
+    WaitEvent events[16];
+    std::vector<WaitEvent> more(size > 16 ? size : 0);
+    WaitEvent* fired_events = size > 16 ? more.data() : events;
     int fired = pg::call([&] {
-        return WaitEventSetWait(set.get(), timeout, events.data(), size, PG_WAIT_EXTENSION);
+        return WaitEventSetWait(kept.set, timeout, fired_events, size, PG_WAIT_EXTENSION);
     });
     bool latch_set = false;
     for (int i = 0; i < fired; ++i) {
-        if (events[i].events & WL_LATCH_SET) {
+        if (fired_events[i].events & WL_LATCH_SET) {
             latch_set = true;
             continue;
         }
-        for (size_t j = 0; j < positions.size(); ++j)
-            if (positions[j] == events[i].pos)
-                owners[j]->ready |= events[i].events;
+        for (size_t j = 0; j < wanted.size(); ++j)
+            if (wanted[j].position == fired_events[i].pos)
+                owners[j]->ready |= fired_events[i].events;
     }
     if (latch_set) {
         ResetLatch(MyLatch);

@@ -103,10 +103,12 @@ void arm_late_cancels() noexcept {
                 slot->close();
                 return;
             }
-            if (slot->results_drained) {
+            if (slot->drain == TargetSlot::DrainStep::kDone) {
                 slot->check_after_query();  // it answered: nothing to cancel
                 return;
             }
+            if (slot->cancel_at_us == 0)
+                return;  // its query is over (only its block's ROLLBACK runs)
             CancelKey key;
             if (!read_cancel_key(slot->conn, &key) || !AcquireExternalFD())
                 return;

@@ -18,6 +18,7 @@ int race_timeout_ms = 10000;
 int connect_timeout_ms = 2000;
 int cancel_timeout_ms = 1000;
 int race_cancel_grace_ms = 5;
+int race_prepared_statements = 16;
 int target_backoff_ms = 1000;
 int target_backoff_max_ms = 60000;
 int hedge_delay_ms = 0;
@@ -119,6 +120,12 @@ void define_settings() {
         "running past its grace is cancelled by the next race that uses its connection. "
         "0 cancels every loser at once.",
         &race_cancel_grace_ms, 5, 0, 60000, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "multiquery.race_prepared_statements",
+        "How many queries each cached race connection keeps prepared on its server.",
+        "A query raced again on the same connection is then only bound and executed remotely; "
+        "the least recently used is deallocated first. 0 parses and plans every query anew.",
+        &race_prepared_statements, 16, 0, 1000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable(
         "multiquery.target_backoff", "How long race_query skips a target after it failed.",
         "Doubles with each further failure up to multiquery.target_backoff_max; 0 disables.",

@@ -17,6 +17,10 @@ extern int cancel_timeout_ms;
 // to finish before it is cancelled (ms; 0 = cancel at once). Within it each
 // target's own grace follows its recent latency (core/answer_latency.hpp).
 extern int race_cancel_grace_ms;
+// multiquery.race_prepared_statements: how many of its queries each cached
+// connection keeps as named prepared statements on its server (0 = none: every
+// query is parsed and planned remotely each time).
+extern int race_prepared_statements;
 // multiquery.target_backoff / target_backoff_max: how long a failed target is
 // skipped after its first failure, doubling up to the maximum (ms; 0 = never).
 extern int target_backoff_ms;

@@ -44,7 +44,7 @@ my $stats = sub {
 my $standby_executed = sub {
 	my ($marker) = @_;
 	my $log = slurp_file($standby->logfile);
-	my @hits = $log =~ /execute <unnamed>: [^\n]*\Q$marker\E/g;
+	my @hits = $log =~ /execute [^\s:]+: [^\n]*\Q$marker\E/g;
 	return scalar @hits;
 };
 

@@ -23,7 +23,7 @@ $primary->safe_psql('postgres', q{
 my $standby_executed = sub {
 	my ($marker) = @_;
 	my $log = slurp_file($standby->logfile);
-	my @hits = $log =~ /execute <unnamed>: [^\n]*\Q$marker\E/g;
+	my @hits = $log =~ /execute [^\s:]+: [^\n]*\Q$marker\E/g;
 	return scalar @hits;
 };
 # A race whose primary sleeps $primary_sleep seconds; returns whether a

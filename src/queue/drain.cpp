@@ -57,6 +57,10 @@ void Drain::sync_config(int64_t now_us) {
             s.group_ready = false;
     group_ = group;
     config_streams_ = wanted;
+    // Replies in flight belong to the streams as they were: start over on a
+    // new connection rather than match them to streams that moved.
+    if (redis_ && redis_->unreceived() > 0)
+        forget_redis();
     std::string error;
     auto names = parse_stream_list(wanted, &error).value_or(std::vector<std::string>{});
     std::vector<Stream> next;
@@ -86,12 +90,18 @@ void Drain::set_all_states(const char* state) {
         status::set_state(s.slot, state);
 }
 
-void Drain::lose_redis(const RedisError& error, int64_t now_us) {
+void Drain::forget_redis() {
     redis_.reset();
     for (Stream& s : streams_) {
         s.group_ready = false;  // rewound to the committed progress when back
-        status::set_error(s.slot, error.what());
+        s.read_sent = s.ack_sent = false;
     }
+}
+
+void Drain::lose_redis(const RedisError& error, int64_t now_us) {
+    forget_redis();
+    for (Stream& s : streams_)
+        status::set_error(s.slot, error.what());
     set_all_states("redis unreachable");
     int64_t delay = redis_backoff_.next_delay_ms();
     redis_retry_at_us_ = now_us + delay * 1000;
@@ -112,9 +122,7 @@ bool Drain::ensure_redis(int64_t now_us, long* wait_ms) {
         // Broken (a command interrupted half-way, whose batch may have been
         // delivered to us) or reconfigured: start over from the committed
         // progress on a new connection.
-        redis_.reset();
-        for (Stream& s : streams_)
-            s.group_ready = false;
+        forget_redis();
     }
     if (now_us < redis_retry_at_us_) {
         *wait_ms = std::max<long>(1, static_cast<long>((redis_retry_at_us_ - now_us) / 1000));
@@ -162,6 +170,8 @@ bool Drain::database_ready(int64_t now_us) {
 }
 
 void Drain::rewind(Stream& s) {
+    // Whatever was sent ahead was sent from the old position.
+    settle();
     try {
         redis_->command({"XGROUP", "CREATE", s.name, group_, "0", "MKSTREAM"});
     } catch (const RedisError& e) {
@@ -252,26 +262,80 @@ Drain::StreamInfo Drain::stream_info(const std::string& stream) {
     return info;
 }
 
+std::vector<std::string> Drain::read_command(const Stream& s, int64_t count) const {
+    return {"XREADGROUP", "GROUP", group_, consumer_, "COUNT", std::to_string(count),
+            "STREAMS", s.name, ">"};
+}
+
+void Drain::settle() {
+    // A read whose reply is dropped delivered entries to us that '>' will
+    // not deliver again: its stream is rewound before it reads again.
+    for (Stream& s : streams_) {
+        if (s.read_sent)
+            s.group_ready = false;
+        s.read_sent = s.ack_sent = false;
+    }
+    while (redis_ && redis_->unreceived() > 0) {
+        try {
+            redis_->receive();
+        } catch (const RedisError& e) {
+            if (e.connection_lost())
+                throw;
+        }
+    }
+}
+
 int64_t Drain::drain_stream(Stream& s, int64_t count) {
     // The read position is PostgreSQL's committed progress, not the group's:
     // after a restart, a failure or a failover, reading goes on from there.
     if (!s.group_ready)
         rewind(s);
     std::vector<StreamEntry> entries;
-    std::string n = std::to_string(count);
-    Reply reply = redis_->command(
-        {"XREADGROUP", "GROUP", group_, consumer_, "COUNT", n, "STREAMS", s.name, ">"});
+    Reply reply;
+    if (s.read_sent) {
+        // Sent while the previous batch was applied: Redis built this reply
+        // meanwhile. Replies come in the order of the commands, so it is
+        // the oldest one awaited (pipelining is for a worker with one stream).
+        s.read_sent = false;
+        reply = redis_->receive();
+    } else {
+        reply = redis_->command(read_command(s, count));
+    }
+    if (s.ack_sent) {
+        // The previous batch's XACK, sent after its commit.
+        s.ack_sent = false;
+        try {
+            redis_->receive();
+        } catch (const RedisError&) {
+            // Committed but not acknowledged: rewound, the entries are skipped.
+            s.group_ready = false;
+            throw;
+        }
+    }
     if (reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1) {
         const redisReply* stream = reply->element[0];
         if (stream->type == REDIS_REPLY_ARRAY && stream->elements >= 2)
             entries = reply_entries(stream->element[1]);
     }
+    reply.reset();
     if (s.show_running) {
         status::set_state(s.slot, "running");
         s.show_running = false;
     }
     if (entries.empty())
         return 0;
+
+    // A full batch from a backlog: the next read is sent now, and Redis
+    // builds its reply while this batch is applied. Entries it delivers are
+    // applied by the next turn, or re-read after a rewind if anything fails
+    // first (settle()); only without a throttle, whose allowance decides the
+    // next read's size, and with one stream, whose replies alone are awaited.
+    bool pipelined = streams_.size() == 1;
+    if (pipelined && drain_max_rows_per_sec <= 0 &&
+        static_cast<int64_t>(entries.size()) >= count) {
+        redis_->send(read_command(s, drain_batch_size));
+        s.read_sent = true;
+    }
 
     s.applying_from = entries.front().id;
     bool isolate = s.failing_from == s.applying_from && s.failed_attempts >= drain_max_attempts;
@@ -282,10 +346,17 @@ int64_t Drain::drain_stream(Stream& s, int64_t count) {
     remember_commit(s, result);
 
     std::vector<std::string> ack{"XACK", s.name, group_};
+    ack.reserve(entries.size() + 3);
     for (const StreamEntry& e : entries)
         ack.push_back(e.id);
     try {
-        redis_->command(ack);
+        if (pipelined) {
+            // Its reply is read at the next turn, after that turn's read.
+            redis_->send(ack);
+            s.ack_sent = true;
+        } else {
+            redis_->command(ack);
+        }
     } catch (const RedisError& e) {
         // Committed but not acknowledged: rewound, the entries are skipped.
         s.group_ready = false;

@@ -69,12 +69,23 @@ private:
         std::string applying_from;
         std::string failing_from;
         int failed_attempts = 0;
+        // Pipelined on the connection (a worker with one stream): the next
+        // read, sent while a batch is applied, and the XACK sent after its
+        // commit; their replies are read at the next turn.
+        bool read_sent = false;
+        bool ack_sent = false;
     };
 
     void sync_config(int64_t now_us);
     bool ensure_redis(int64_t now_us, long* wait_ms);
     bool database_ready(int64_t now_us);
     int64_t drain_stream(Stream& stream, int64_t count);
+    std::vector<std::string> read_command(const Stream& stream, int64_t count) const;
+    // Reads and drops every reply in flight; a stream whose read is dropped
+    // is rewound before it reads again.
+    void settle();
+    // Drops the connection: every stream is rewound on the next one.
+    void forget_redis();
     // Sets the group's read position to the stream's committed progress.
     void rewind(Stream& stream);
     StreamInfo stream_info(const std::string& stream);

@@ -1,6 +1,6 @@
 // One drain worker's state and one turn of its loop: connect to Redis when
-// needed, read a batch from each of its streams (pending entries first, then
-// new ones), apply it, acknowledge it, and say how long to sleep.
+// needed, read a batch from each of its streams (from the committed
+// progress), apply it, and say how long to sleep.
 #pragma once
 
 #include <deque>
@@ -27,7 +27,7 @@ public:
     long run_once();
 
     // Records a failure that escaped run_once (its transaction already
-    // aborted): the stream it was on backs off and re-reads its pending
+    // aborted): the stream it was on backs off and re-reads its uncommitted
     // entries. Never throws.
     void failed(const char* sqlstate, const char* message) noexcept;
 
@@ -70,10 +70,9 @@ private:
         std::string failing_from;
         int failed_attempts = 0;
         // Pipelined on the connection (a worker with one stream): the next
-        // read, sent while a batch is applied, and the XACK sent after its
-        // commit; their replies are read at the next turn.
+        // read, sent while a batch is applied; its reply is read at the next
+        // turn.
         bool read_sent = false;
-        bool ack_sent = false;
     };
 
     void sync_config(int64_t now_us);

@@ -4,7 +4,11 @@
 # dblink, postgres_fdw and pgpool-II in five scenarios, the share of race wins
 # over a scenario switch, and the write-queue drain against COPY and a naive
 # daemon. Writes bench/results/<timestamp>/ and prints a markdown table.
-#   bash bench/run.sh [--quick] [--no-drain] [--no-reads] [--keep-cluster]
+#   bash bench/run.sh [--quick] [--no-drain] [--no-reads] [--drain-only] [--keep-cluster]
+# --drain-only: for iterating on the drain worker; no reads, and of the drain
+# only COPY, the worker from a backlog and with poison, then COPY again (the
+# machine is shared and noisy: the ratios are to the mean of both COPYs).
+# DRAIN_ROWS_OVERRIDE=N in the environment sets the number of events.
 # Run as root (it installs Debian packages; the servers run as postgres).
 # Bounded: every load, fault and client has a time cap, and the trap below
 # undoes every fault and stops every process it started, on any exit.
@@ -12,14 +16,15 @@ set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 for part in setup pgpool scenarios reads wins drain; do source "$BENCH_DIR/lib/$part.sh"; done
 
-QUICK=0 DO_READS=1 DO_DRAIN=1 KEEP=0
+QUICK=0 DO_READS=1 DO_DRAIN=1 KEEP=0 DRAIN_ONLY=0
 for arg in "$@"; do
     case "$arg" in
         --quick) QUICK=1 ;;
         --no-drain) DO_DRAIN=0 ;;
         --no-reads) DO_READS=0 ;;
+        --drain-only) DRAIN_ONLY=1 DO_READS=0 ;;
         --keep-cluster) KEEP=1 ;;
-        *) die "usage: bash bench/run.sh [--quick] [--no-drain] [--no-reads] [--keep-cluster]" ;;
+        *) die "usage: bash bench/run.sh [--quick] [--no-drain] [--no-reads] [--drain-only] [--keep-cluster]" ;;
     esac
 done
 mq_is_root || die "run me as root: I install Debian packages and run the servers and pgpool as $MQ_RUN_USER"
@@ -30,6 +35,7 @@ if (( QUICK )); then
 else
     DOC_ROWS=100000 CALLS=10000 LOAD_SCALE=10 DRAIN_ROWS=1000000 NAIVE_CAP_S=60 DRAIN_CAP_S=600 DRAIN_THROTTLE=20000 WINS_S=60 RUN_CAP_S=120 SETTLE_S=4
 fi
+DRAIN_ROWS=${DRAIN_ROWS_OVERRIDE:-$DRAIN_ROWS}
 LOAD_CAP_S=$((RUN_CAP_S * 20))
 CLIENTS=(1 8)
 

@@ -33,18 +33,20 @@ prepare_events() {
     log "drain: generating $DRAIN_ROWS events (CSV and Redis protocol)"
     "$PY" "$BENCH_DIR/events.py" csv "$DRAIN_ROWS" "$DRAIN_WORK/events.csv"
     "$PY" "$BENCH_DIR/events.py" resp "$DRAIN_ROWS" bench_events "$DRAIN_WORK/worker.resp"
-    "$PY" "$BENCH_DIR/events.py" resp "$DRAIN_ROWS" bench_naive "$DRAIN_WORK/naive.resp"
+    (( ${DRAIN_ONLY:-0} )) || "$PY" "$BENCH_DIR/events.py" resp "$DRAIN_ROWS" bench_naive "$DRAIN_WORK/naive.resp"
     "$PY" "$BENCH_DIR/events.py" resp "$DRAIN_ROWS" bench_events "$DRAIN_WORK/poison.resp" 1000
     chown -R "$MQ_RUN_USER:" "$DRAIN_WORK"
 }
 
+# drain_copy [METHOD]: the ceiling, as the csv row METHOD (copy).
 drain_copy() {
+    local method=${1:-copy}
     primary -c "TRUNCATE events"
     local t0 t1
     t0=$(now)
     primary -c "COPY events (id, user_id, kind, properties, ts) FROM '$DRAIN_WORK/events.csv' WITH (FORMAT csv)"
     t1=$(now)
-    drain_row copy "$(events_count)" "$(elapsed "$t0" "$t1")" "$(rate "$DRAIN_ROWS" "$(elapsed "$t0" "$t1")")" "" "" "" \
+    drain_row "$method" "$(events_count)" "$(elapsed "$t0" "$t1")" "$(rate "$DRAIN_ROWS" "$(elapsed "$t0" "$t1")")" "" "" "" \
         "server-side COPY FROM file"
     log "drain: COPY done in $(elapsed "$t0" "$t1")s"
 }
@@ -157,6 +159,7 @@ drain_worker() {
         "$(awk -v k="$PEAK_ANON_KB" 'BEGIN { printf "%.1f", k / 1024 }')" \
         "the backlog with 0.1% poison entries (dead letters with SQLSTATE 22P02); rows/s counts every entry settled"
     primary -c "DELETE FROM multiquery.dead_letters WHERE stream = 'bench_events'" >/dev/null
+    (( ${DRAIN_ONLY:-0} )) && return 0
     # (2) throttled: 10 s worth of entries at the throttle.
     local throttled=$((DRAIN_THROTTLE * 10))
     primary -c "TRUNCATE events" -c "ALTER SYSTEM SET multiquery.drain_max_rows_per_sec = $DRAIN_THROTTLE" -c "SELECT pg_reload_conf()" >/dev/null
@@ -180,7 +183,12 @@ run_drain() {
     echo "method,rows,seconds,rows_per_s,lag_p50_s,lag_p99_s,rss_mb,notes" >"$RUN_DIR/drain.csv"
     prepare_events
     drain_copy
-    drain_naive
-    drain_worker
+    if (( ${DRAIN_ONLY:-0} )); then
+        drain_worker
+        drain_copy copy_after
+    else
+        drain_naive
+        drain_worker
+    fi
     rm -rf "$DRAIN_WORK"
 }

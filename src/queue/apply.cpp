@@ -1,15 +1,18 @@
 // One batch, one transaction; see apply.hpp.
 #include "queue/apply.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <optional>
+#include <string_view>
 
 #include "core/queue_stream_id.hpp"
 #include "core/sqlstate.hpp"
 #include "pg/guard.hpp"
 #include "queue/copy_load.hpp"
 #include "queue/settings.hpp"
+#include "queue/spi_run.hpp"
 #include "queue/subtransaction.hpp"
 #include "queue/target.hpp"
 
@@ -40,47 +43,8 @@ struct Item {
     EntryProblem problem;
 };
 
-// Any successful SPI result: an INSERT that a table's rule rewrote into
-// something else (or into nothing: SPI_OK_REWRITTEN) is what its owner asked for.
-constexpr int kAnySuccess = -1;
-
-// Runs one SPI statement with text parameters; returns rows processed.
-int64_t run_sql(const std::string& sql, const std::vector<const std::string*>& params,
-                int expected) {
-    int64_t processed = 0;
-    pg::call([&] {
-        int n = static_cast<int>(params.size());
-        Oid types[8];
-        Datum values[8];
-        char nulls[8];
-        for (int i = 0; i < n; ++i) {
-            types[i] = TEXTOID;
-            values[i] = PointerGetDatum(
-                cstring_to_text_with_len(params[i]->data(), static_cast<int>(params[i]->size())));
-            nulls[i] = ' ';
-        }
-        int rc = SPI_execute_with_args(sql.c_str(), n, types, values, nulls, false, 0);
-        if (expected == kAnySuccess ? rc < 0 : rc != expected)
-            elog(ERROR, "multiquery drain: unexpected SPI result %d for: %s", rc, sql.c_str());
-        processed = static_cast<int64_t>(SPI_processed);
-    });
-    return processed;
-}
-
-// The single text value the last SPI statement returned, or nullopt.
-std::optional<std::string> spi_single_value() {
-    char* value = nullptr;
-    bool found = false;
-    pg::call([&] {
-        if (SPI_processed >= 1) {
-            found = true;
-            value = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-        }
-    });
-    if (!found || value == nullptr)
-        return std::nullopt;
-    return std::string(value);
-}
+// Entries tried together in a first attempt (see apply_batch).
+constexpr size_t kSliceEntries = 250;
 
 // multiquery.drain_role, or InvalidOid when unset (each table's owner then).
 Oid drain_role_oid() {
@@ -130,11 +94,17 @@ std::string storable(const std::string& value) {
 // whatever the table's code SETs is undone; deferred constraints and
 // triggers fire as the insert role before the range's subtransaction ends,
 // so that their failures are the range's and never the commit's.
-int64_t insert_rows(const std::vector<Item*>& items, size_t first, size_t last) {
+//
+// When a COPY fails, *culprit is set to the index of the item whose row
+// CopyFrom was reading or writing (a hint for insert_or_split); it stays
+// unset when the failure cannot be placed on a row.
+int64_t insert_rows(const std::vector<Item*>& items, size_t first, size_t last,
+                    std::optional<size_t>* culprit) {
     struct Group {
         const Target* target;
-        std::vector<std::string> keys;
-        std::string json;  // the rows, as one JSON array
+        const std::vector<std::string>* keys;
+        std::vector<std::string_view> rows;  // each row's JSON object
+        std::vector<size_t> row_item;        // each row's item
         // The rows as COPY text while every one converts (queue_copy.hpp);
         // else the group takes the SQL path, which says what 0.2 said.
         bool copy = false;
@@ -143,12 +113,20 @@ int64_t insert_rows(const std::vector<Item*>& items, size_t first, size_t last) 
     };
     std::vector<Group> groups;
     std::map<const Target*, size_t> open_group;  // each table's latest group
+    const Target* last_target = nullptr;         // (most batches have one table)
+    size_t last_group = 0;
     for (size_t i = first; i < last; ++i) {
         const Target* target = items[i]->target;
         for (const JsonRow& row : items[i]->content->rows) {
-            auto open = open_group.find(target);
-            if (open == open_group.end() || groups[open->second].keys != row.keys) {
-                Group group{target, row.keys, "["};
+            size_t at;
+            if (target == last_target) {
+                at = last_group;
+            } else {
+                auto open = open_group.find(target);
+                at = open == open_group.end() ? groups.size() : open->second;
+            }
+            if (at == groups.size() || *groups[at].keys != row.keys) {
+                Group group{target, &row.keys};
                 group.copy = target->copyable && !row.keys.empty();
                 for (const auto& key : row.keys) {
                     const TargetColumn& col = target->columns.at(key);
@@ -156,13 +134,16 @@ int64_t insert_rows(const std::vector<Item*>& items, size_t first, size_t last) 
                     group.kinds.push_back(col.copy_kind);
                 }
                 groups.push_back(std::move(group));
-                open_group[target] = groups.size() - 1;
+                at = groups.size() - 1;
+                open_group[target] = at;
             }
-            Group& group = groups[open_group[target]];
-            if (group.json.size() > 1)
-                group.json += ',';
-            group.json.append(row.text.data(), row.text.size());
-            if (group.copy && !append_copy_row(row.text, group.keys, group.kinds, &group.copy_text)) {
+            last_target = target;
+            last_group = at;
+            Group& group = groups[at];
+            group.rows.push_back(row.text);
+            group.row_item.push_back(i);
+            if (group.copy &&
+                !append_copy_row(row.text, *group.keys, group.kinds, &group.copy_text)) {
                 group.copy = false;
                 std::string().swap(group.copy_text);
             }
@@ -170,7 +151,6 @@ int64_t insert_rows(const std::vector<Item*>& items, size_t first, size_t last) 
     }
     int64_t rows = 0;
     for (Group& group : groups) {
-        group.json += ']';
         Oid role = group.target->insert_role;
         Oid saved_user;
         int saved_context;
@@ -189,12 +169,27 @@ int64_t insert_rows(const std::vector<Item*>& items, size_t first, size_t last) 
         // of the INSERT, as the insert role; and again after, so that one the
         // table's own code deferred meanwhile fails here, in the restricted
         // operation ("cannot fire deferred trigger"), as its entry's fault.
-        run_sql("SET CONSTRAINTS ALL IMMEDIATE", {}, SPI_OK_UTILITY);
-        if (group.copy)
-            rows += copy_rows(*group.target, group.keys, group.copy_text);
-        else
-            rows += run_sql(group.target->insert_sql(group.keys), {&group.json}, kAnySuccess);
-        run_sql("SET CONSTRAINTS ALL IMMEDIATE", {}, SPI_OK_UTILITY);
+        run_sql("SET CONSTRAINTS ALL IMMEDIATE", {}, SPI_OK_UTILITY, true);
+        if (group.copy) {
+            uint64_t line = 0;
+            try {
+                rows += copy_rows(*group.target, *group.keys, group.copy_text, &line);
+            } catch (...) {
+                if (line >= 1 && line <= group.row_item.size())
+                    *culprit = group.row_item[line - 1];
+                throw;
+            }
+        } else {
+            std::string json = "[";
+            for (std::string_view row : group.rows) {
+                if (json.size() > 1)
+                    json += ',';
+                json.append(row.data(), row.size());
+            }
+            json += ']';
+            rows += run_sql(group.target->insert_sql(*group.keys), {&json}, kAnySuccess);
+        }
+        run_sql("SET CONSTRAINTS ALL IMMEDIATE", {}, SPI_OK_UTILITY, true);
         pg::call([&] {
             AtEOXact_GUC(false, nest_level);
             SetUserIdAndSecContext(saved_user, saved_context);
@@ -214,13 +209,14 @@ struct SplitPolicy {
 
 // Runs insert_rows for [first, last) in a subtransaction, bounded by
 // multiquery.drain_statement_timeout; returns the failure, or nullptr.
-ErrorData* try_insert(const std::vector<Item*>& items, size_t first, size_t last, int64_t* rows) {
+ErrorData* try_insert(const std::vector<Item*>& items, size_t first, size_t last, int64_t* rows,
+                      std::optional<size_t>* culprit) {
     int timeout_ms = drain_statement_timeout_ms;
     return in_subtransaction([&] {
         if (timeout_ms > 0)
             pg::call([&] { enable_timeout_after(STATEMENT_TIMEOUT, timeout_ms); });
         try {
-            *rows = insert_rows(items, first, last);
+            *rows = insert_rows(items, first, last, culprit);
         } catch (...) {
             if (timeout_ms > 0)
                 pg::call([] { disable_timeout(STATEMENT_TIMEOUT, false); });
@@ -232,15 +228,22 @@ ErrorData* try_insert(const std::vector<Item*>& items, size_t first, size_t last
 }
 
 // Inserts items [first, last) in a subtransaction; when that fails for the
-// entries' fault, splits the range in halves down to single entries, and a
-// single entry that still fails becomes a dead letter. Any other failure is
+// entries' fault, splits the range down to single entries, and a single
+// entry that still fails becomes a dead letter. Any other failure is
 // rethrown: the whole batch is retried later.
+//
+// A failed COPY names the row it was at: the range is then split around
+// that entry (the entries before it, it alone, the entries after it), so
+// that one poison entry costs three more COPYs, not a halving down to it.
+// The hint decides only where to split: every piece is tried like any
+// range, so a wrong hint costs time, never an entry.
 int64_t insert_or_split(const std::vector<Item*>& items, size_t first, size_t last,
                         const SplitPolicy& policy) {
     if (first >= last)
         return 0;
     int64_t rows = 0;
-    ErrorData* failure = try_insert(items, first, last, &rows);
+    std::optional<size_t> culprit;
+    ErrorData* failure = try_insert(items, first, last, &rows, &culprit);
     if (failure == nullptr)
         return rows;
     std::string sqlstate = unpack_sql_state(failure->sqlerrcode);
@@ -252,6 +255,12 @@ int64_t insert_or_split(const std::vector<Item*>& items, size_t first, size_t la
         items[first]->dead = true;
         items[first]->problem = {sqlstate, failure->message ? failure->message : "error"};
         return 0;
+    }
+    if (culprit && *culprit >= first && *culprit < last) {
+        size_t at = *culprit;
+        return insert_or_split(items, first, at, policy) +
+               insert_or_split(items, at, at + 1, policy) +
+               insert_or_split(items, at + 1, last, policy);
     }
     size_t middle = first + (last - first) / 2;
     return insert_or_split(items, first, middle, policy) +
@@ -337,15 +346,15 @@ BatchResult apply_batch(const std::string& stream, const std::vector<StreamEntry
     // Lock waits end with an error (55P03) the batch path can blame on an entry.
     std::string lock_timeout = std::to_string(drain_lock_timeout_ms);
     run_sql("SELECT pg_catalog.set_config('lock_timeout', $1, true)", {&lock_timeout},
-            SPI_OK_SELECT);
+            SPI_OK_SELECT, true);
 
     // The progress row is locked for the whole transaction, so even two
     // consumers that got the same entries apply them once.
     run_sql("INSERT INTO multiquery.drain_progress (stream, last_id) VALUES ($1, '0-0') "
             "ON CONFLICT (stream) DO NOTHING",
-            {&stream}, SPI_OK_INSERT);
+            {&stream}, SPI_OK_INSERT, true);
     run_sql("SELECT last_id FROM multiquery.drain_progress WHERE stream = $1 FOR UPDATE",
-            {&stream}, SPI_OK_SELECT);
+            {&stream}, SPI_OK_SELECT, true);
     std::string recorded = spi_single_value().value_or("0-0");
     StreamId last = parse_stream_id(recorded).value_or(StreamId{});
     StreamId newest = last;
@@ -397,7 +406,13 @@ BatchResult apply_batch(const std::string& stream, const std::vector<StreamEntry
     for (Item& item : items)
         if (!item.dead)
             live.push_back(&item);
-    result.rows = insert_or_split(live, 0, live.size(), SplitPolicy{isolate});
+    // In slices, each its own first try: a poison entry costs the work
+    // done before it in its slice (tried, rolled back, tried again), so
+    // slices bound that waste, at the price of a subtransaction and a COPY
+    // start each.
+    for (size_t from = 0; from < live.size(); from += kSliceEntries)
+        result.rows += insert_or_split(live, from, std::min(live.size(), from + kSliceEntries),
+                                       SplitPolicy{isolate});
 
     for (const Item& item : items) {
         if (item.dead) {
@@ -416,7 +431,7 @@ BatchResult apply_batch(const std::string& stream, const std::vector<StreamEntry
                 "entries_applied = entries_applied + $3::bigint, "
                 "dead_letters = dead_letters + $4::bigint, updated_at = pg_catalog.now() "
                 "WHERE stream = $1",
-                {&stream, &newest_text, &applied, &dead}, SPI_OK_UPDATE);
+                {&stream, &newest_text, &applied, &dead}, SPI_OK_UPDATE, true);
     }
     result.last_id = newest.to_string();
 

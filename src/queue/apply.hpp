@@ -1,9 +1,9 @@
 // Applies one batch of stream entries in one local transaction: the rows,
 // the dead letters of the entries that cannot be applied, and the stream's
 // progress (the last applied entry id), all committed together. That shared
-// commit is what makes the drain exactly-once: an entry that comes back from
-// Redis after a crash between COMMIT and XACK has an id at or below the
-// recorded one and is skipped.
+// commit is what makes the drain exactly-once: the worker reads on from the
+// recorded id, and an entry that comes back from Redis anyway (read twice
+// after a failure) has an id at or below it and is skipped.
 #pragma once
 
 #include <cstdint>

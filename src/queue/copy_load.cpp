@@ -10,6 +10,7 @@ extern "C" {
 #include "access/table.h"
 #include "access/xact.h"
 #include "commands/copy.h"
+#include "commands/copyfrom_internal.h"
 #include "mb/pg_wchar.h"
 #include "nodes/makefuncs.h"
 #include "nodes/value.h"
@@ -42,11 +43,25 @@ int read_source(void* outbuf, int /*minread*/, int maxread) {
     return static_cast<int>(n);
 }
 
+// The line CopyFrom was at when it last reported anything (an error
+// included: error context callbacks run before the error unwinds, while the
+// copy state is still there). CopyFrom's own callback puts the line in the
+// message's context; this one keeps it as a number for the caller.
+uint64_t reported_line = 0;
+
+void remember_line(void* arg) {
+    auto cstate = static_cast<CopyFromState>(arg);
+    if (cstate != nullptr)
+        reported_line = cstate->cur_lineno;
+}
+
 }  // namespace
 
 int64_t copy_rows(const Target& target, const std::vector<std::string>& keys,
-                  const std::string& data) {
+                  const std::string& data, uint64_t* failed_line) {
     current_source = Source{data.data(), data.size(), 0};
+    reported_line = 0;
+    *failed_line = 0;
     const std::string* names = keys.data();
     size_t nkeys = keys.size();
     Oid relid = target.relid;
@@ -79,7 +94,15 @@ int64_t copy_rows(const Target& target, const std::vector<std::string>& keys,
             PushActiveSnapshot(GetTransactionSnapshot());
             CopyFromState cstate = BeginCopyFrom(pstate, rel, nullptr, nullptr, false, read_source,
                                                  columns, options);
+            ErrorContextCallback line_callback;
+            line_callback.callback = remember_line;
+            line_callback.arg = cstate;
+            line_callback.previous = error_context_stack;
+            error_context_stack = &line_callback;
             processed = CopyFrom(cstate);
+            // (An error unwinds past here; the error's handler resets the stack.)
+            error_context_stack = line_callback.previous;
+            reported_line = 0;  // (a later error is not a row's)
             EndCopyFrom(cstate);
             PopActiveSnapshot();
             CommandCounterIncrement();
@@ -89,6 +112,7 @@ int64_t copy_rows(const Target& target, const std::vector<std::string>& keys,
         });
     } catch (...) {
         current_source = Source{};
+        *failed_line = reported_line;
         throw;
     }
     current_source = Source{};

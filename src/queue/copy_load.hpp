@@ -15,8 +15,10 @@ namespace mq::queue {
 // caller has switched to the insert role); the column list gives every other
 // column its default, as INSERT with that column list does. Triggers,
 // constraints, indexes and partition routing are CopyFrom's. Returns the rows
-// loaded; a PostgreSQL error is thrown as pg::PgException.
+// loaded; a PostgreSQL error is thrown as pg::PgException, with *failed_line
+// set to the line of data CopyFrom was at (1-based; 0: not known), which
+// the caller may use as a hint of the row at fault, never as a certainty.
 int64_t copy_rows(const Target& target, const std::vector<std::string>& keys,
-                  const std::string& data);
+                  const std::string& data, uint64_t* failed_line);
 
 }  // namespace mq::queue

@@ -1,6 +1,6 @@
 // One drain worker's state and one turn of its loop: connect to Redis when
-// needed, read a batch from each of its streams (pending entries first, then
-// new ones), apply it, acknowledge it, and say how long to sleep.
+// needed, read a batch from each of its streams (from the committed
+// progress), apply it, and say how long to sleep.
 #pragma once
 
 #include <deque>
@@ -27,7 +27,7 @@ public:
     long run_once();
 
     // Records a failure that escaped run_once (its transaction already
-    // aborted): the stream it was on backs off and re-reads its pending
+    // aborted): the stream it was on backs off and re-reads its uncommitted
     // entries. Never throws.
     void failed(const char* sqlstate, const char* message) noexcept;
 
@@ -69,12 +69,22 @@ private:
         std::string applying_from;
         std::string failing_from;
         int failed_attempts = 0;
+        // Pipelined on the connection (a worker with one stream): the next
+        // read, sent while a batch is applied; its reply is read at the next
+        // turn.
+        bool read_sent = false;
     };
 
     void sync_config(int64_t now_us);
     bool ensure_redis(int64_t now_us, long* wait_ms);
     bool database_ready(int64_t now_us);
     int64_t drain_stream(Stream& stream, int64_t count);
+    std::vector<std::string> read_command(const Stream& stream, int64_t count) const;
+    // Reads and drops every reply in flight; a stream whose read is dropped
+    // is rewound before it reads again.
+    void settle();
+    // Drops the connection: every stream is rewound on the next one.
+    void forget_redis();
     // Sets the group's read position to the stream's committed progress.
     void rewind(Stream& stream);
     StreamInfo stream_info(const std::string& stream);

@@ -145,12 +145,11 @@ void RedisClient::lose(const std::string& why) {
                      true);
 }
 
-Reply RedisClient::command(const std::vector<std::string>& args) {
+void RedisClient::write_command(const std::vector<std::string>& args, long long deadline) {
     if (broken_)
         throw RedisError(mq::sqlstate::kConnectionFailure,
                          "the connection to Redis at " + where(config_) + " was lost",
                          true);
-    long long deadline = now_ms() + config_.timeout_ms;
     std::vector<const char*> argv;
     std::vector<size_t> lengths;
     argv.reserve(args.size());
@@ -159,14 +158,13 @@ Reply RedisClient::command(const std::vector<std::string>& args) {
         argv.push_back(arg.data());
         lengths.push_back(arg.size());
     }
-    // From here until the whole reply is read, an exception (a timeout, the
-    // waiter's interrupt) leaves the connection broken: a reply may be on
-    // its way, and the next command would read it as its own.
+    // From here until the whole command is written, an exception (a
+    // timeout, the waiter's interrupt) leaves the connection broken: Redis
+    // may have part of it, and the next command would follow that part.
     broken_ = true;
     if (redisAppendCommandArgv(context_, static_cast<int>(args.size()), argv.data(),
                                lengths.data()) != REDIS_OK)
         lose(context_->err ? context_->errstr : "out of memory");
-    std::string timed_out = "no answer within " + std::to_string(config_.timeout_ms) + " ms";
     for (int done = 0; !done;) {
         if (redisBufferWrite(context_, &done) != REDIS_OK)
             lose(context_->errstr);
@@ -174,9 +172,16 @@ Reply RedisClient::command(const std::vector<std::string>& args) {
             break;
         long long left = deadline - now_ms();
         if (left <= 0)
-            lose(timed_out);
+            lose("no answer within " + std::to_string(config_.timeout_ms) + " ms");
         waiter_.wait(context_->fd, true, static_cast<long>(left));
     }
+    broken_ = false;
+}
+
+Reply RedisClient::read_reply(long long deadline) {
+    // Until the whole reply is read, an exception leaves the connection
+    // broken: the rest of the reply would be read as the next command's.
+    broken_ = true;
     void* raw = nullptr;
     for (;;) {
         if (redisGetReplyFromReader(context_, &raw) != REDIS_OK)
@@ -185,17 +190,50 @@ Reply RedisClient::command(const std::vector<std::string>& args) {
             break;
         long long left = deadline - now_ms();
         if (left <= 0)
-            lose(timed_out);
+            lose("no answer within " + std::to_string(config_.timeout_ms) + " ms");
         waiter_.wait(context_->fd, false, static_cast<long>(left));
         if (redisBufferRead(context_) != REDIS_OK)
             lose(context_->errstr);
     }
-    Reply reply(static_cast<redisReply*>(raw));
     broken_ = false;
+    return Reply(static_cast<redisReply*>(raw));
+}
+
+Reply RedisClient::checked(Reply reply) {
     if (reply->type == REDIS_REPLY_ERROR)
         throw RedisError(mq::sqlstate::kSystemError, std::string(reply->str, reply->len), false);
     return reply;
 }
+
+Reply RedisClient::command(const std::vector<std::string>& args) {
+    long long deadline = now_ms() + config_.timeout_ms;
+    write_command(args, deadline);
+    // Replies come in the order of the commands: those of commands sent
+    // before are read first and kept for receive().
+    while (early_.size() < sent_)
+        early_.push_back(read_reply(now_ms() + config_.timeout_ms));
+    return checked(read_reply(deadline));
+}
+
+void RedisClient::send(const std::vector<std::string>& args) {
+    write_command(args, now_ms() + config_.timeout_ms);
+    ++sent_;
+}
+
+Reply RedisClient::receive() {
+    if (sent_ == 0)
+        throw RedisError(mq::sqlstate::kInternalError, "no Redis reply is awaited", false);
+    Reply reply;
+    if (!early_.empty()) {
+        reply = std::move(early_.front());
+        early_.pop_front();
+    } else {
+        reply = read_reply(now_ms() + config_.timeout_ms);
+    }
+    --sent_;
+    return checked(std::move(reply));
+}
+
 std::string reply_text(const redisReply* reply) {
     if (reply == nullptr)
         return {};

@@ -10,6 +10,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -97,6 +98,17 @@ public:
     // used again.
     Reply command(const std::vector<std::string>& args);
 
+    // Pipelining: send() writes a command without waiting for its reply;
+    // receive() returns the reply of the oldest command sent that way and
+    // not yet received (throwing as command() does on an error reply).
+    // command() may be called in between: the replies of commands sent
+    // before it are read off the connection and kept for receive(). So
+    // Redis works on a command while the caller does something else.
+    void send(const std::vector<std::string>& args);
+    Reply receive();
+    // Commands sent with send() whose reply receive() has not returned.
+    size_t unreceived() const { return sent_; }
+
     bool broken() const { return broken_; }
     const RedisConfig& config() const { return config_; }
 
@@ -105,6 +117,9 @@ private:
         : context_(context), config_(std::move(config)), waiter_(waiter) {}
 
     void wait_connected(long long deadline_ms);
+    void write_command(const std::vector<std::string>& args, long long deadline_ms);
+    Reply read_reply(long long deadline_ms);
+    static Reply checked(Reply reply);
     void authenticate(const std::string& password);
     [[noreturn]] void lose(const std::string& why);
 
@@ -112,6 +127,8 @@ private:
     RedisConfig config_;
     SocketWaiter& waiter_;
     bool broken_ = false;
+    size_t sent_ = 0;         // sent with send(), not yet returned by receive()
+    std::deque<Reply> early_;  // their replies, read ahead by command()
 };
 
 // The text of a string, status or integer reply ("" for nil).

@@ -34,8 +34,11 @@ struct RemoteSize {
 };
 RemoteSize remote_size;
 
-Oid analyzing_user() {
-    return GetUserId();
+// ANALYZE reads through the table owner's user mappings, whoever runs it (as
+// postgres_fdw does): a superuser analyzing a table must not lend the owner
+// its own credentials, and ANALYZE itself runs the sampling as the owner.
+Oid analyzing_user(Relation relation) {
+    return relation->rd_rel->relowner;
 }
 
 // Races `SELECT relpages, reltuples, relkind` of the remote relation.
@@ -55,7 +58,7 @@ void read_remote_size(Relation relation, BlockNumber* pages) {
         return d;
     });
     Tuplestorestate* store = pg::call([] { return tuplestore_begin_heap(false, false, work_mem); });
-    race_read(RaceRead{server, analyzing_user(), sql, {}, store, desc});
+    race_read(RaceRead{server, analyzing_user(relation), sql, {}, store, desc});
     remote_size = RemoteSize{table, -1, 'v'};
     *pages = 1;
     pg::call([&] {
@@ -117,7 +120,7 @@ int acquire_sample_guarded(Relation relation, int elevel, HeapTuple* rows, int t
     const char* sql = pg::call([&] { return deparse_analyze_select(relation, percent); });
     TupleDesc desc = RelationGetDescr(relation);
     Tuplestorestate* store = pg::call([] { return tuplestore_begin_heap(false, false, work_mem); });
-    race_read(RaceRead{server, analyzing_user(), sql, {}, store, desc});
+    race_read(RaceRead{server, analyzing_user(relation), sql, {}, store, desc});
     double seen = 0;
     int count = pg::call([&] {
         int sampled = sample_rows(store, desc, rows, target, &seen);

@@ -53,6 +53,19 @@ CREATE USER MAPPING FOR race_app SERVER race_unmapped;
 SET ROLE race_app;
 SELECT * FROM multiquery.race_query('{race_unmapped}', 'SELECT 1') AS t(x int);
 RESET ROLE;
+-- A race group lends nothing: its caller needs USAGE on the group, and USAGE
+-- and a user mapping on every target of it.
+CREATE SERVER race_app_group FOREIGN DATA WRAPPER multiquery
+    OPTIONS (targets 'race_opts, race_unmapped');
+SET ROLE race_app;
+SELECT * FROM multiquery.race_query('{race_app_group}', 'SELECT 1') AS t(x int);
+RESET ROLE;
+GRANT USAGE ON FOREIGN SERVER race_app_group TO race_app;
+SET ROLE race_app;
+SELECT * FROM multiquery.race_query('{race_app_group}', 'SELECT 1') AS t(x int);
+RESET ROLE;
+REVOKE ALL ON FOREIGN SERVER race_app_group FROM race_app;
+DROP SERVER race_app_group;
 
 DROP USER MAPPING FOR race_app SERVER race_unmapped;
 REVOKE ALL ON FUNCTION multiquery.race_query(text[], text, text[], integer, pg_lsn, text) FROM race_app;

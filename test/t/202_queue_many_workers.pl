@@ -7,23 +7,17 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use MultiQuery::Redis;
+use MultiQuery::QueueNode;
 
 my $redis = MultiQuery::Redis->new;
 $redis->start;
 
-my $node = PostgreSQL::Test::Cluster->new('primary');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'multiquery'
-multiquery.redis_port = ${\ $redis->port}
-multiquery.drain_database = 'postgres'
+my $node = queue_node('primary', $redis, qq{
 multiquery.drain_streams = 'a, b, c, d'
 multiquery.drain_workers = 2
 multiquery.drain_batch_size = 100
 });
-$node->start;
 $node->safe_psql('postgres', q{
-	CREATE EXTENSION multiquery;
 	CREATE TABLE rows_in (id bigint GENERATED ALWAYS AS IDENTITY, stream text, seq int);
 });
 

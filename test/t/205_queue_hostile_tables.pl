@@ -11,25 +11,19 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use MultiQuery::Redis;
+use MultiQuery::QueueNode;
 
 my $redis = MultiQuery::Redis->new;
 $redis->start;
 
-my $node = PostgreSQL::Test::Cluster->new('primary');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'multiquery'
-multiquery.redis_port = ${\ $redis->port}
-multiquery.drain_database = 'postgres'
+my $node = queue_node('primary', $redis, qq{
 multiquery.drain_streams = 'hostile, replay'
 multiquery.drain_max_attempts = 2
 multiquery.drain_lock_timeout = '300ms'
 multiquery.drain_statement_timeout = '2s'
 multiquery.drain_trim = off
 });
-$node->start;
 $node->safe_psql('postgres', q{
-	CREATE EXTENSION multiquery;
 	CREATE ROLE mallory LOGIN;
 	GRANT CREATE ON SCHEMA public TO mallory;
 	GRANT EXECUTE ON FUNCTION multiquery.enqueue(regclass, jsonb, text) TO mallory;

@@ -11,6 +11,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(usleep);
 use MultiQuery::Redis;
+use MultiQuery::QueueNode;
 
 my $redis = MultiQuery::Redis->new(
 	args => ['--key-load-delay', '300', '--loading-process-events-interval-bytes', '1024']);
@@ -18,16 +19,10 @@ $redis->start;
 # Something to load: 20,000 keys at 0.3 ms each make a loading of ~6 s.
 $redis->pipe_generated(20000, sub { ['SET', "ballast:$_[0]", 'x'] });
 
-my $node = PostgreSQL::Test::Cluster->new('primary');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'multiquery'
-multiquery.redis_port = ${\ $redis->port}
-multiquery.drain_database = 'postgres'
+my $node = queue_node('primary', $redis, qq{
 multiquery.drain_streams = 'load'
 });
-$node->start;
-$node->safe_psql('postgres', q{CREATE EXTENSION multiquery; CREATE TABLE load (n int);});
+$node->safe_psql('postgres', q{CREATE TABLE load (n int);});
 $node->safe_psql('postgres', q{SELECT multiquery.enqueue('load', '{"n": 1}', 'load')});
 ok($node->poll_query_until('postgres', 'SELECT count(*) = 1 FROM load'), 'the worker drains');
 

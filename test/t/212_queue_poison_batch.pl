@@ -13,25 +13,19 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use MultiQuery::Redis;
+use MultiQuery::QueueNode;
 
 my $entries = 1000;
 
 my $redis = MultiQuery::Redis->new;
 $redis->start;
 
-my $node = PostgreSQL::Test::Cluster->new('primary');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'multiquery'
-multiquery.redis_port = ${\ $redis->port}
-multiquery.drain_database = 'postgres'
+my $node = queue_node('primary', $redis, qq{
 multiquery.drain_streams = 'elsewhere'
 multiquery.drain_batch_size = $entries
 multiquery.drain_trim = off
 });
-$node->start;
 $node->safe_psql('postgres', q{
-	CREATE EXTENSION multiquery;
 	CREATE SEQUENCE tried;
 	CREATE FUNCTION count_try() RETURNS trigger LANGUAGE plpgsql AS $$
 	BEGIN

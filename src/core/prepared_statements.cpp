@@ -33,6 +33,12 @@ PreparedStatements::Use PreparedStatements::use(std::string_view text, int param
     return {name, true};
 }
 
+bool PreparedStatements::knows(std::string_view text, int param_count) const {
+    return std::any_of(entries_.begin(), entries_.end(), [&](const Entry& entry) {
+        return entry.param_count == param_count && entry.text == text;
+    });
+}
+
 void PreparedStatements::confirm(const std::string& name) {
     for (Entry& entry : entries_)
         if (entry.name == name) entry.confirmed = true;

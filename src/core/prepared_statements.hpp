@@ -36,6 +36,8 @@ public:
     // recently used beyond capacity. capacity 0 evicts everything and
     // returns an empty name: run the query unprepared.
     Use use(std::string_view text, int param_count, size_t capacity);
+    // Whether (text, param_count) has a statement (confirmed or not).
+    bool knows(std::string_view text, int param_count) const;
     // The Parse of name succeeded.
     void confirm(const std::string& name);
     // The Parse of name failed: the statement does not exist.

@@ -18,6 +18,7 @@
 #include "core/answer_latency.hpp"
 #include "core/backoff.hpp"
 #include "core/prepared_statements.hpp"
+#include "core/repeat_filter.hpp"
 #include "core/clock.hpp"
 #include "race/target.hpp"
 
@@ -88,6 +89,9 @@ struct TargetSlot {
     // The named statements prepared on this session (multiquery.race_prepared_statements);
     // a reconnect starts with none.
     PreparedStatements statements;
+    // The queries seen once on this target: a query is prepared only when it
+    // comes back (kept across reconnects: it is about the query, not the session).
+    RepeatFilter repeats;
     // An error result was read since the last pipeline went out: the Parses
     // whose outcome was not seen may not have run (PreparedStatements::settle).
     bool pipeline_error = false;

@@ -62,7 +62,12 @@ void Race::send_query(Runner* runner) {
     // Decided first, so that a statement evicted to make room is
     // deallocated in this very pipeline.
     PreparedStatements::Use statement;
-    if (!(probed && slot->lagging))
+    // A query is prepared once it is known or comes back: one seen for the
+    // first time runs unnamed (core/repeat_filter.hpp).
+    if (!(probed && slot->lagging) &&
+        (slot->statements.knows(request_.query, param_count) ||
+         slot->repeats.seen_before(request_.query, param_count) ||
+         race_prepared_statements == 0))
         statement = slot->statements.use(request_.query, param_count,
                                          static_cast<size_t>(race_prepared_statements));
     for (std::string& name : slot->statements.take_deallocations(kMaxDeallocationsPerPipeline)) {

@@ -155,9 +155,28 @@ inline void put_copy_byte(char c, std::string* out) {
     }
 }
 
+// Appends the run of bytes at s[*i] that go into COPY text as they are, at
+// once: most values are nothing else. Tabs, newlines and other control
+// bytes are below 0x20, never in the run; nor is a backslash, nor a quote
+// unless quote_is_plain (in a JSON string's body, a quote cannot be).
+inline void put_plain_run(std::string_view s, size_t* i, bool quote_is_plain, std::string* out) {
+    size_t end = *i;
+    while (end < s.size()) {
+        unsigned char c = static_cast<unsigned char>(s[end]);
+        if (c < 0x20 || c >= 0x80 || c == '\\' || (c == '"' && !quote_is_plain))
+            break;
+        ++end;
+    }
+    out->append(s.data() + *i, end - *i);
+    *i = end;
+}
+
 // Appends raw text (a JSON value's own text), escaped; false on bad UTF-8.
 bool put_copy_text(std::string_view s, std::string* out) {
     for (size_t i = 0; i < s.size();) {
+        put_plain_run(s, &i, true, out);
+        if (i >= s.size())
+            break;
         unsigned char c = static_cast<unsigned char>(s[i]);
         if (c < 0x80) {
             put_copy_byte(s[i], out);
@@ -178,6 +197,9 @@ bool put_copy_text(std::string_view s, std::string* out) {
 bool put_json_string(std::string_view s, std::string* out) {
     std::string_view body = s.substr(1, s.size() - 2);
     for (size_t i = 0; i < body.size();) {
+        put_plain_run(body, &i, false, out);
+        if (i >= body.size())
+            break;
         unsigned char c = static_cast<unsigned char>(body[i]);
         if (c >= 0x80) {
             size_t n = utf8_length(body, i);
@@ -275,7 +297,16 @@ bool append_copy_row(std::string_view row, const std::vector<std::string>& colum
                      const std::vector<CopyColumnKind>& kinds, std::string* out) {
     if (columns.empty() || kinds.size() != columns.size())
         return false;
-    std::vector<Slot> slots(columns.size());
+    // Rows rarely have more than a handful of columns: their slots live on
+    // the stack then, instead of in an allocation per row.
+    constexpr size_t kInlineSlots = 16;
+    Slot inline_slots[kInlineSlots];
+    std::vector<Slot> heap_slots;
+    Slot* slots = inline_slots;
+    if (columns.size() > kInlineSlots) {
+        heap_slots.resize(columns.size());
+        slots = heap_slots.data();
+    }
     Walker w(row);
     w.skip_space();
     if (!w.eat('{'))
@@ -317,7 +348,7 @@ bool append_copy_row(std::string_view row, const std::vector<std::string>& colum
         out->resize(original_size);
         return false;
     };
-    for (size_t i = 0; i < slots.size(); ++i) {
+    for (size_t i = 0; i < columns.size(); ++i) {
         const Slot& slot = slots[i];
         if (!slot.set)
             return refuse();

@@ -53,6 +53,7 @@ private:
             return fail("expected a JSON object");
         size_t start = pos_;
         JsonRow row;
+        row.keys.reserve(8);  // most rows: one allocation for their keys
         if (!scan_object(0, &row.keys))
             return false;
         row.text = text_.substr(start, pos_ - start);
@@ -156,16 +157,22 @@ private:
         for (;;) {
             if (pos_ >= text_.size())
                 return fail("unterminated string");
+            // A run of plain bytes at once: most strings are nothing else.
+            size_t run = pos_;
+            while (run < text_.size() && text_[run] != '"' && text_[run] != '\\' &&
+                   static_cast<unsigned char>(text_[run]) >= 0x20)
+                ++run;
+            if (run > pos_) {
+                if (out)
+                    out->append(text_.data() + pos_, run - pos_);
+                pos_ = run;
+                continue;
+            }
             char c = text_[pos_++];
             if (c == '"')
                 return true;
             if (static_cast<unsigned char>(c) < 0x20)
                 return fail("control character in a string");
-            if (c != '\\') {
-                if (out)
-                    out->push_back(c);
-                continue;
-            }
             if (pos_ >= text_.size())
                 return fail("unterminated string");
             char e = text_[pos_++];

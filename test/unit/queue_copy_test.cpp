@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "core/queue_json.hpp"
 
 using mq::queue::append_copy_row;
@@ -132,4 +134,39 @@ TEST(QueueCopy, RowsAppendLineAfterLine) {
     EXPECT_FALSE(append_copy_row(R"({"a": 1e1})", columns, {S}, &out));
     EXPECT_TRUE(append_copy_row(R"({"a": "x"})", columns, {S}, &out));
     EXPECT_EQ(out, "1\nx\n");
+}
+
+TEST(QueueCopy, PlainRunsAroundEscapesAndMultibyteText) {
+    // The converter copies runs of plain bytes at once: escapes and
+    // multibyte characters at a run's start, middle and end.
+    EXPECT_EQ(line_of(R"({"a": "\tabcdefgh\nijklmnop\\"})", {S}),
+              "\\tabcdefgh\\nijklmnop\\\\\n");
+    EXPECT_EQ(line_of("{\"a\": \"\xc3\xa9" "abc\xe2\x82\xac" "def\\u00e9\"}", {S}),
+              "\xc3\xa9" "abc\xe2\x82\xac" "def\xc3\xa9\n");
+    EXPECT_EQ(line_of("{\"a\": {\"long key\": \"long \\\\ value\", \"\xc3\xa9\": \"q\"}}", {J}),
+              "{\"long key\": \"long \\\\\\\\ value\", \"\xc3\xa9\": \"q\"}\n");
+    refused_unscanned("{\"a\": \"abcdefgh\xff\"}", S);
+    refused_unscanned("{\"a\": [\"abcdefgh\xff\"]}", J);
+}
+
+TEST(QueueCopy, RowsWithManyColumns) {
+    // More columns than fit in the converter's inline slots (16).
+    std::string json = "{";
+    std::vector<std::string> columns;
+    std::string expected;
+    for (int i = 0; i < 20; ++i) {
+        char key[8];
+        std::snprintf(key, sizeof key, "k%02d", i);
+        columns.push_back(key);
+        json += std::string(i ? ", " : "") + "\"" + key + "\": " + std::to_string(i);
+        expected += std::string(i ? "\t" : "") + std::to_string(i);
+    }
+    json += "}";
+    std::string line;
+    ASSERT_TRUE(append_copy_row(json, columns, std::vector<CopyColumnKind>(20, S), &line));
+    EXPECT_EQ(line, expected + "\n");
+    columns.pop_back();  // a key outside the columns is still refused
+    line.clear();
+    EXPECT_FALSE(append_copy_row(json, columns, std::vector<CopyColumnKind>(19, S), &line));
+    EXPECT_TRUE(line.empty());
 }

@@ -64,3 +64,14 @@ TEST(QueueJson, RefusesExcessiveNesting) {
     std::string deep = "{\"a\":" + std::string(5000, '[') + std::string(5000, ']') + "}";
     EXPECT_NE(error_of(deep, false).find("nested too deeply"), std::string::npos);
 }
+
+TEST(QueueJson, KeysRunAroundEscapes) {
+    // Keys are copied a run of plain bytes at a time: escapes at a key's
+    // start, middle and end, and a control byte after a run.
+    auto rows = rows_of(R"({"\tlong key": 1, "long\nkey": 2, "long key\\": 3, "plain": 4})", false);
+    EXPECT_EQ(rows[0].keys,
+              (std::vector<std::string>{"\tlong key", "long\nkey", "long key\\", "plain"}));
+    EXPECT_FALSE(error_of("{\"abcdef\x01\": 1}", false).empty());
+    EXPECT_FALSE(error_of("{\"abcdef", false).empty());
+    EXPECT_FALSE(error_of("{\"abcdef\\", false).empty());
+}

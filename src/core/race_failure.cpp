@@ -43,7 +43,8 @@ std::string one_line(std::string_view message) {
     return out;
 }
 
-RaceFailureReport summarize_race_failure(const std::vector<TargetFailure>& failures) {
+RaceFailureReport summarize_race_failure(const std::vector<TargetFailure>& failures,
+                                         std::string_view subject) {
     RaceFailureReport report;
     bool all_connection = !failures.empty();
     bool any_timeout = false;
@@ -72,14 +73,15 @@ RaceFailureReport summarize_race_failure(const std::vector<TargetFailure>& failu
     else
         report.sqlstate = first_remote;
     size_t n = failures.size();
+    std::string name(subject);
     if (any_timeout)
-        report.message = "race_query timed out: no target answered";
+        report.message = name + " timed out: no target answered";
     else if (report.sqlstate == mq::sqlstate::kObjectNotInPrerequisiteState)
-        report.message = "race_query failed: no target was fresh enough";
+        report.message = name + " failed: no target was fresh enough";
     else if (n == 1)
-        report.message = "race_query failed: its only target failed";
+        report.message = name + " failed: its only target failed";
     else
-        report.message = "race_query failed: all " + std::to_string(n) + " targets failed";
+        report.message = name + " failed: all " + std::to_string(n) + " targets failed";
     return report;
 }
 

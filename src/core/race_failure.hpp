@@ -48,8 +48,10 @@ struct RaceFailureReport {
 // connection; 57014 when any timed out (the race ran out of time); 55000
 // when a target was too stale and none failed remotely (the message says no
 // target was fresh enough); otherwise the first remote SQLSTATE. The message
-// counts the targets.
-RaceFailureReport summarize_race_failure(const std::vector<TargetFailure>& failures);
+// counts the targets, and names the race by subject ("race_query", or a raced
+// foreign table's read).
+RaceFailureReport summarize_race_failure(const std::vector<TargetFailure>& failures,
+                                         std::string_view subject = "race_query");
 
 // Trims trailing newlines and joins the lines of a libpq message into one.
 std::string one_line(std::string_view message);

@@ -58,7 +58,8 @@ void read_remote_size(Relation relation, BlockNumber* pages) {
         return d;
     });
     Tuplestorestate* store = pg::call([] { return tuplestore_begin_heap(false, false, work_mem); });
-    race_read(RaceRead{server, analyzing_user(relation), sql, {}, store, desc});
+    race_read(RaceRead{server, analyzing_user(relation), sql, {}, store, desc,
+                       raced_table_subject(RelationGetRelid(relation))});
     remote_size = RemoteSize{table, -1, 'v'};
     *pages = 1;
     pg::call([&] {
@@ -120,7 +121,8 @@ int acquire_sample_guarded(Relation relation, int elevel, HeapTuple* rows, int t
     const char* sql = pg::call([&] { return deparse_analyze_select(relation, percent); });
     TupleDesc desc = RelationGetDescr(relation);
     Tuplestorestate* store = pg::call([] { return tuplestore_begin_heap(false, false, work_mem); });
-    race_read(RaceRead{server, analyzing_user(relation), sql, {}, store, desc});
+    race_read(RaceRead{server, analyzing_user(relation), sql, {}, store, desc,
+                       raced_table_subject(RelationGetRelid(relation))});
     double seen = 0;
     int count = pg::call([&] {
         int sampled = sample_rows(store, desc, rows, target, &seen);

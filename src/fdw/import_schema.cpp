@@ -110,6 +110,7 @@ std::vector<RemoteColumn> read_remote_catalog(ImportForeignSchemaStmt* statement
     Tuplestorestate* store = pg::call([] { return tuplestore_begin_heap(false, false, work_mem); });
     read.store = store;
     read.desc = desc;
+    read.subject = "IMPORT FOREIGN SCHEMA's read of the remote catalog";
     race_read(read);
     std::vector<RemoteColumn> columns;
     pg::call([&] {

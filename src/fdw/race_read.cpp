@@ -10,7 +10,20 @@
 #include "race/settings.hpp"
 #include "race/target.hpp"
 
+extern "C" {
+#include "utils/lsyscache.h"
+}
+
 namespace mq::fdw {
+
+std::string raced_table_subject(Oid table) {
+    return pg::call([&] {
+        const char* schema = get_namespace_name(get_rel_namespace(table));
+        const char* name = get_rel_name(table);
+        return std::string("raced read of foreign table \"") + (schema ? schema : "?") + "." +
+               (name ? name : "?") + "\"";
+    });
+}
 
 void race_read(const RaceRead& read) {
     race::check_not_nested("A raced foreign table was read");
@@ -21,6 +34,8 @@ void race_read(const RaceRead& read) {
     request.min_lsn = race::session_min_lsn;
     request.hedge_delay_ms = race::hedge_delay_ms;
     request.max_replica_lag_ms = race::max_replica_lag_ms;
+    if (!read.subject.empty())
+        request.subject = read.subject;
     ForeignServer* server = pg::call([&] { return GetForeignServer(read.server); });
     std::vector<race::TargetSpec> targets = race::resolve_server_targets(server, read.user);
     race::ResultSink sink(read.store, read.desc);

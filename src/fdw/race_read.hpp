@@ -23,7 +23,13 @@ struct RaceRead {
     std::vector<std::optional<std::string>> params;  // text; nullopt: NULL
     Tuplestorestate* store;  // gets the rows, converted with desc's input functions
     TupleDesc desc;
+    // What the error messages call this read (raced_table_subject); empty:
+    // "race_query".
+    std::string subject;
 };
+
+// "raced read of foreign table \"schema.table\"", for RaceRead::subject.
+std::string raced_table_subject(Oid table);
 
 // Runs the race; throws (mq::Error, pg::PgException) as race_query does.
 void race_read(const RaceRead& read);

@@ -36,6 +36,7 @@ struct ScanState {
     Tuplestorestate* store; // the current answer; nullptr before the first race
     TupleTableSlot* read_slot;  // reads the tuplestore's minimal tuples
     bool answered;          // store holds the answer for the current parameters
+    const char* subject;    // the table, as error messages name the read
 };
 
 ScanState* state_of(ForeignScanState* node) {
@@ -80,6 +81,7 @@ void run_race(ForeignScanState* node, ScanState* state) {
         }
     });
     read.store = state->store;
+    read.subject = state->subject;
     race_read(read);
     state->answered = true;
 }
@@ -96,6 +98,14 @@ void begin_scan(ForeignScanState* node, int eflags) {
     // The mappings of the role the scan is checked as (a view's owner), else
     // of the current user, as for any other foreign table.
     state->user = OidIsValid(check_as) ? check_as : GetUserId();
+    // The one table the scan reads; an ORDER BY or LIMIT pushed down scans
+    // the upper relation (scanrelid 0), which opens none, so from fs_relids.
+    Oid table = exec_rt_fetch(bms_singleton_member(plan->fs_relids), node->ss.ps.state)->relid;
+    {
+        // Its own scope: the calls below may longjmp, and skip no destructor.
+        std::string subject = raced_table_subject(table);
+        state->subject = pg::call([&] { return pstrdup(subject.c_str()); });
+    }
     if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0)
         return;
     state->context = CurrentMemoryContext;

@@ -330,7 +330,7 @@ void Race::raise_all_failed(bool timed_out) {
                 failures_.push_back(
                     {runner.spec->name, TargetFailure::Kind::kTimeout, {}, runner.error});
             }
-    RaceFailureReport report = summarize_race_failure(failures_);
+    RaceFailureReport report = summarize_race_failure(failures_, request_.subject);
     throw Error(report.sqlstate, report.message, report.detail,
                 timed_out ? "Raise timeout_ms or multiquery.race_timeout, or check the targets."
                           : std::string());

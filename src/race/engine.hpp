@@ -43,6 +43,8 @@ struct RaceRequest {
     uint64_t min_lsn = 0;         // read-your-writes: 0 = any target's answer counts
     int hedge_delay_ms = 0;       // 0: all at once; kHedgeAuto: the first target's p95
     int max_replica_lag_ms = 0;   // 0: standbys take part however far behind
+    // What the error messages call the race when every target failed.
+    std::string subject = "race_query";
 };
 
 class Race {

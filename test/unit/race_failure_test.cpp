@@ -72,6 +72,18 @@ TEST(SummarizeRaceFailure, ARemoteErrorKeepsItsSqlstate) {
     EXPECT_EQ(single.message, "race_query failed: its only target failed");
 }
 
+TEST(SummarizeRaceFailure, ARacedTableReadIsNamedByItsSubject) {
+    const char* subject = "raced read of foreign table \"raced.docs\"";
+    auto failed = mq::summarize_race_failure(
+        {{"a", Kind::kConnection, "", "refused"}, {"b", Kind::kConnection, "", "refused"}},
+        subject);
+    EXPECT_EQ(failed.message, "raced read of foreign table \"raced.docs\" failed: all 2 targets failed");
+    EXPECT_EQ(failed.sqlstate, "08006");
+    auto timed_out = mq::summarize_race_failure({{"a", Kind::kTimeout, "", "no answer"}}, subject);
+    EXPECT_EQ(timed_out.message,
+              "raced read of foreign table \"raced.docs\" timed out: no target answered");
+}
+
 }  // namespace
 
 namespace {

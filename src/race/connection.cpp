@@ -157,6 +157,9 @@ bool TargetSlot::drain_arrived_results() {
             continue;
         }
         // The query ended (on its own or cancelled): nothing left to cancel.
+        // A loser that ends before its cancel is due answered in time.
+        if (cancel_at_us != 0)
+            late_cancels_in_row = 0;
         cancel_at_us = 0;
         // A failed query leaves its read-only block aborted (its ROLLBACK
         // was skipped with it): end the block before the connection is reused.
@@ -177,6 +180,16 @@ bool TargetSlot::drain_arrived_results() {
         statements.settle(!pipeline_error);
     }
     return true;
+}
+
+void TargetSlot::note_late_cancel(int64_t now_ms) {
+    // One late loser is a slow moment (a checkpoint, a vacuum); a few in a
+    // row, with no answer in between, are a stall. Each cancel costs the
+    // stalled server a forked process and the races beside it their CPU:
+    // skipping the target until the back-off is over costs nothing, as for
+    // a failed one, and it is tried again then.
+    if (++late_cancels_in_row >= kStalledAfterLateCancels)
+        backoff.record_failure(now_ms);
 }
 
 void TargetSlot::check_after_query() {

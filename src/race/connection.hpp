@@ -66,6 +66,8 @@ struct TargetSlot {
     // Checks a connection whose query just ended is fit for reuse: outside any
     // transaction and still read-only; closes it otherwise.
     void check_after_query();
+    // A loser of this target was cancelled past its grace (at now_ms).
+    void note_late_cancel(int64_t now_ms);
 
     std::string name;
     PGconn* conn = nullptr;
@@ -105,6 +107,13 @@ struct TargetSlot {
     // sent only the probe until one shows it caught up.
     bool lagging = false;
     TargetBackoff backoff;
+    // Losers cancelled past their grace since the target last answered
+    // (won, or a loser's answer within its grace): a target that keeps
+    // needing a cancel is stalled (a replay conflict, a lock, a hung disk),
+    // and from kStalledAfterLateCancels on each further one backs it off
+    // like a failure (note_late_cancel). Kept across reconnects: it is
+    // about the server, not the session.
+    int late_cancels_in_row = 0;
     // The cache's bookkeeping: how many running races use this slot (it is
     // then never closed nor dropped by the bounds), and when a race last
     // finished with it (now_ms), for the LRU order and the idle timeout.
@@ -118,6 +127,10 @@ struct TargetSlot {
 // with more targets than the bound holds them all while it runs. Its end
 // stamps them as used and applies the bounds again. Create it before the Race
 // and destroy it after.
+// How many losers in a row a target may need cancelled before it is backed
+// off as stalled (TargetSlot::note_late_cancel).
+inline constexpr int kStalledAfterLateCancels = 3;
+
 class CacheScope {
 public:
     explicit CacheScope(const std::vector<TargetSpec>& targets);

@@ -64,11 +64,16 @@ void Race::run() {
     std::vector<Runner*> entering;
     for (Runner& runner : runners_) {
         if (any_available && runner.slot->backoff.backed_off(now)) {
-            failures_.push_back(
-                {runner.spec->name, TargetFailure::Kind::kBackedOff, {},
-                 "skipped: failed " + std::to_string(runner.slot->backoff.consecutive_failures()) +
-                     " time(s) in a row, backed off for another " +
-                     std::to_string(runner.slot->backoff.retry_at_ms() - now) + " ms"});
+            const TargetSlot& slot = *runner.slot;
+            std::string why =
+                slot.late_cancels_in_row >= kStalledAfterLateCancels
+                    ? "stalled (" + std::to_string(slot.late_cancels_in_row) +
+                          " losing queries in a row cancelled past their grace)"
+                    : "failed " + std::to_string(slot.backoff.consecutive_failures()) +
+                          " time(s) in a row";
+            failures_.push_back({runner.spec->name, TargetFailure::Kind::kBackedOff, {},
+                                 "skipped: " + why + ", backed off for another " +
+                                     std::to_string(slot.backoff.retry_at_ms() - now) + " ms"});
             continue;
         }
         entering.push_back(&runner);
@@ -251,6 +256,7 @@ bool Race::cancel_late_loser(Runner* runner) {
     std::vector<int> sockets(1);
     send_cancel_requests(connections, kCancelSendBoundMs, &sockets);
     record_late_cancel(runner->spec->name.c_str());
+    slot->note_late_cancel(now_ms());
     if (sockets[0] < 0) {
         // Its server takes no cancel now: a fresh connection instead.
         slot->close();

@@ -284,6 +284,7 @@ void Race::finish_pipeline(Runner* runner) {
     runner->finished_us = now_us();
     slot->latency.record(runner->finished_us - runner->sent_us);
     slot->backoff.record_success();
+    slot->late_cancels_in_row = 0;
     winner_ = runner;
 }
 

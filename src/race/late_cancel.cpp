@@ -163,6 +163,7 @@ void settle_late_cancels() {
             owner->cancel_at_us = 0;
             owner->drain_deadline_ms = now_ms() + cancel_timeout_ms;
             record_late_cancel(owner->name.c_str());
+            owner->note_late_cancel(now_ms());
         } else if (entry.fd >= 0) {
             close_cancel_socket(entry.fd);  // releases the reserved file slot
         } else {

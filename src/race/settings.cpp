@@ -127,7 +127,8 @@ void define_settings() {
         "the least recently used is deallocated first. 0 parses and plans every query anew.",
         &race_prepared_statements, 16, 0, 1000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable(
-        "multiquery.target_backoff", "How long race_query skips a target after it failed.",
+        "multiquery.target_backoff",
+        "How long race_query skips a target after it failed or stalled.",
         "Doubles with each further failure up to multiquery.target_backoff_max; 0 disables.",
         &target_backoff_ms, 1000, 0, INT_MAX, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr,
         nullptr);

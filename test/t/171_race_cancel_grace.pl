@@ -96,6 +96,36 @@ is($race->(0.2), 'f', 'grace 1ms: the primary wins');
 is($standby_pid->(), $pid, 'the next race reuses the connection');
 is($standby_stats->(), '2|1|1', 'grace 1ms: the late loser was cancelled');
 
+# 6. A target whose losers keep needing a cancel is stalled: after three in
+# a row, with no answer in between, it is backed off like a failed target
+# (multiquery.target_backoff), so that the races that follow neither wait
+# for it nor cost its server a cancel (a forked process) each; after the
+# back-off it is tried again.
+$session->query_safe(q{RESET multiquery.race_cancel_grace});
+is($standby_pid->(), $pid, 'the standby answers again (and is no longer draining)');
+$session->query_safe('SELECT multiquery.race_stats_reset()');
+# How many of its queries get cancelled in how many races depends on timing
+# (a stalled query holds the connection until its cancel is through): race
+# until the third late cancel.
+my ($cancels_stalled, $races_stalled, $all_primary) = (0, 0, 1);
+for (1 .. 300) {
+	$all_primary &&= $race->(30) eq 'f';
+	($races_stalled, undef, $cancels_stalled) = split /\|/, $standby_stats->();
+	last if $cancels_stalled >= 3;
+}
+ok($all_primary, 'stalled standby: the primary wins every race');
+is($cancels_stalled, '3', 'three of its losers were cancelled late');
+$race->(30) for 1 .. 5;
+my ($races_after, undef, $cancels_after) = split /\|/, $standby_stats->();
+is($races_after, $races_stalled, 'backed off: five more races leave the standby out');
+# (The race that made the third cancel may have sent the standby one more
+# query before it ended: that one is cancelled too, and no other.)
+ok($cancels_after <= 4, "and cost it no further cancels ($cancels_after in all)");
+sleep 2;    # past multiquery.target_backoff (1s)
+is($race->(30), 'f', 'after the back-off: the primary wins');
+my ($races_retried) = split /\|/, $standby_stats->();
+is($races_retried, $races_stalled + 1, 'after the back-off the standby is tried again');
+
 $session->quit;
 ok(!$primary->log_contains('terminated by signal'), 'no backend crashed');
 done_testing();

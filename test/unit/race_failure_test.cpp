@@ -77,7 +77,8 @@ TEST(SummarizeRaceFailure, ARacedTableReadIsNamedByItsSubject) {
     auto failed = mq::summarize_race_failure(
         {{"a", Kind::kConnection, "", "refused"}, {"b", Kind::kConnection, "", "refused"}},
         subject);
-    EXPECT_EQ(failed.message, "raced read of foreign table \"raced.docs\" failed: all 2 targets failed");
+    EXPECT_EQ(failed.message,
+              "raced read of foreign table \"raced.docs\" failed: all 2 targets failed");
     EXPECT_EQ(failed.sqlstate, "08006");
     auto timed_out = mq::summarize_race_failure({{"a", Kind::kTimeout, "", "no answer"}}, subject);
     EXPECT_EQ(timed_out.message,

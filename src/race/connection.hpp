@@ -34,6 +34,10 @@ enum class ConnectionState {
                   // its cancel request (if any) confirmed, before it takes another
 };
 
+// How many losers in a row a target may need cancelled before it is backed
+// off as stalled (TargetSlot::note_late_cancel).
+inline constexpr int kStalledAfterLateCancels = 3;
+
 // One target's cached state: its connection and its circuit breaker.
 struct TargetSlot {
     TargetSlot() : backoff(0, 0) {}
@@ -127,10 +131,6 @@ struct TargetSlot {
 // with more targets than the bound holds them all while it runs. Its end
 // stamps them as used and applies the bounds again. Create it before the Race
 // and destroy it after.
-// How many losers in a row a target may need cancelled before it is backed
-// off as stalled (TargetSlot::note_late_cancel).
-inline constexpr int kStalledAfterLateCancels = 3;
-
 class CacheScope {
 public:
     explicit CacheScope(const std::vector<TargetSpec>& targets);

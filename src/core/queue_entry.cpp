@@ -19,7 +19,7 @@ std::optional<EntryContent> refuse(EntryProblem* problem, const char* sqlstate,
 }  // namespace
 
 std::optional<EntryContent> read_entry(const EntryFields& fields, size_t max_bytes,
-                                       EntryProblem* problem) {
+                                       KeySets* key_sets, EntryProblem* problem) {
     EntryContent content;
     bool have_table = false, have_json = false;
     size_t total = 0;
@@ -64,7 +64,7 @@ std::optional<EntryContent> read_entry(const EntryFields& fields, size_t max_byt
         return refuse(problem, mq::sqlstate::kInvalidParameterValue,
                       "entry has an empty \"table\" field");
     std::string error;
-    if (!scan_json_rows(content.json, content.many, &content.rows, &error))
+    if (!scan_json_rows(content.json, content.many, key_sets, &content.rows, &error))
         return refuse(problem, mq::sqlstate::kInvalidTextRepresentation,
                       std::string("invalid JSON in the \"") + (content.many ? "rows" : "row") +
                           "\" field: " + error);

@@ -32,9 +32,10 @@ struct EntryContent {
     std::vector<JsonRow> rows;
 };
 
-// Checks fields and scans the JSON. max_bytes caps the sum of the field
-// values' sizes (0: no cap). On failure returns nullopt with *problem set.
+// Checks fields and scans the JSON, its rows' keys interned in *key_sets.
+// max_bytes caps the sum of the field values' sizes (0: no cap). On failure
+// returns nullopt with *problem set.
 std::optional<EntryContent> read_entry(const EntryFields& fields, size_t max_bytes,
-                                       EntryProblem* problem);
+                                       KeySets* key_sets, EntryProblem* problem);
 
 }  // namespace mq::queue

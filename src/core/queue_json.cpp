@@ -11,7 +11,7 @@ namespace {
 
 class Scanner {
 public:
-    explicit Scanner(std::string_view text) : text_(text) {}
+    Scanner(std::string_view text, KeySets* key_sets) : text_(text), key_sets_(key_sets) {}
 
     bool scan_rows(bool many, std::vector<JsonRow>* rows) {
         skip_space();
@@ -52,14 +52,15 @@ private:
         if (peek() != '{')
             return fail("expected a JSON object");
         size_t start = pos_;
-        JsonRow row;
-        row.keys.reserve(8);  // most rows: one allocation for their keys
-        if (!scan_object(0, &row.keys))
+        size_t count = 0;
+        if (!scan_object(0, &count))
             return false;
-        row.text = text_.substr(start, pos_ - start);
-        std::sort(row.keys.begin(), row.keys.end());
-        row.keys.erase(std::unique(row.keys.begin(), row.keys.end()), row.keys.end());
-        rows->push_back(std::move(row));
+        KeySet& keys = key_sets_->scratch();
+        std::sort(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(count));
+        count = static_cast<size_t>(
+            std::unique(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(count)) -
+            keys.begin());
+        rows->push_back(JsonRow{text_.substr(start, pos_ - start), key_sets_->intern(keys.data(), count)});
         return true;
     }
 
@@ -81,8 +82,9 @@ private:
         return fail("invalid JSON value");
     }
 
-    // keys: where to put the object's keys (only for the top-level row object).
-    bool scan_object(int depth, std::vector<std::string>* keys) {
+    // key_count: for the top-level row object only, where to count its keys,
+    // which go to the first slots of the KeySets' scratch.
+    bool scan_object(int depth, size_t* key_count) {
         ++pos_;  // '{'
         skip_space();
         if (peek() == '}') {
@@ -93,11 +95,16 @@ private:
             skip_space();
             if (peek() != '"')
                 return fail("expected a string as object key");
-            std::string key;
-            if (!scan_string(keys ? &key : nullptr))
+            std::string* key = nullptr;
+            if (key_count) {
+                KeySet& scratch = key_sets_->scratch();
+                if (*key_count == scratch.size())
+                    scratch.emplace_back();
+                key = &scratch[(*key_count)++];
+                key->clear();
+            }
+            if (!scan_string(key))
                 return false;
-            if (keys)
-                keys->push_back(std::move(key));
             skip_space();
             if (!expect(':'))
                 return fail("expected \":\" after an object key");
@@ -277,15 +284,23 @@ private:
     }
 
     std::string_view text_;
+    KeySets* key_sets_;
     size_t pos_ = 0;
     std::string error_;
 };
 
 }  // namespace
 
-bool scan_json_rows(std::string_view text, bool many, std::vector<JsonRow>* rows,
-                    std::string* error) {
-    Scanner scanner(text);
+const KeySet* KeySets::intern(const std::string* keys, size_t count) {
+    if (last_ != nullptr && last_->size() == count && std::equal(keys, keys + count, last_->begin()))
+        return last_;
+    last_ = &*sets_.emplace(keys, keys + count).first;
+    return last_;
+}
+
+bool scan_json_rows(std::string_view text, bool many, KeySets* key_sets,
+                    std::vector<JsonRow>* rows, std::string* error) {
+    Scanner scanner(text, key_sets);
     size_t before = rows->size();
     if (scanner.scan_rows(many, rows))
         return true;

@@ -3,26 +3,57 @@
 // the drain needs to group rows by the columns they name.
 #pragma once
 
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace mq::queue {
 
+// A row's top-level keys: unescaped, sorted, without duplicates.
+using KeySet = std::vector<std::string>;
+
+// The key sets of the rows scanned with it, each kept once: rows naming the
+// same keys share one KeySet, so grouping a batch's rows by their columns
+// compares pointers, and checking a set against a table is done once per
+// set, not once per row. Most rows of a batch name the keys the row before
+// them named: that is found without a lookup or an allocation.
+class KeySets {
+public:
+    KeySets() = default;
+    KeySets(const KeySets&) = delete;
+    KeySets& operator=(const KeySets&) = delete;
+
+    // The stored set equal to keys (sorted and unique), added when new. The
+    // pointer stays valid as long as this object.
+    const KeySet* intern(const std::string* keys, size_t count);
+    size_t size() const { return sets_.size(); }
+
+    // A row's keys while it is scanned: strings kept from row to row, so a
+    // key costs no allocation once one as long has been seen.
+    KeySet& scratch() { return scratch_; }
+
+private:
+    std::set<KeySet> sets_;  // (nodes never move)
+    const KeySet* last_ = nullptr;
+    KeySet scratch_;
+};
+
 // One JSON object of an entry: its text (a slice of the entry's value) and
-// its top-level keys, unescaped, sorted, without duplicates.
+// its keys (in the KeySets it was scanned with).
 struct JsonRow {
     std::string_view text;
-    std::vector<std::string> keys;
+    const KeySet* keys = nullptr;
 };
 
 // Nesting deeper than this is refused (PostgreSQL would refuse it too, later).
 inline constexpr int kMaxJsonDepth = 1000;
 
 // Scans text as one JSON object (many = false) or an array of objects
-// (many = true), appending the objects to *rows. Strict RFC 8259, plus the
-// one restriction jsonb adds (no \u0000). Returns false with *error set.
-bool scan_json_rows(std::string_view text, bool many, std::vector<JsonRow>* rows,
-                    std::string* error);
+// (many = true), appending the objects to *rows, their keys interned in
+// *key_sets. Strict RFC 8259, plus the one restriction jsonb adds (no
+// \u0000). Returns false with *error set.
+bool scan_json_rows(std::string_view text, bool many, KeySets* key_sets,
+                    std::vector<JsonRow>* rows, std::string* error);
 
 }  // namespace mq::queue

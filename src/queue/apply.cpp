@@ -122,7 +122,7 @@ int64_t insert_rows(const std::vector<Item*>& items, size_t first, size_t last,
                     std::optional<size_t>* culprit) {
     struct Group {
         const Target* target;
-        const std::vector<std::string>* keys;
+        const KeySet* keys;  // (interned: rows with the same keys share it)
         std::vector<std::string_view> rows;  // each row's JSON object
         std::vector<size_t> row_item;        // each row's item
         // The rows as COPY text while every one converts (queue_copy.hpp);
@@ -145,10 +145,10 @@ int64_t insert_rows(const std::vector<Item*>& items, size_t first, size_t last,
                 auto open = open_group.find(target);
                 at = open == open_group.end() ? groups.size() : open->second;
             }
-            if (at == groups.size() || *groups[at].keys != row.keys) {
-                Group group{target, &row.keys};
-                group.copy = target->copyable && !row.keys.empty();
-                for (const auto& key : row.keys) {
+            if (at == groups.size() || groups[at].keys != row.keys) {
+                Group group{target, row.keys};
+                group.copy = target->copyable && !row.keys->empty();
+                for (const auto& key : *row.keys) {
                     const TargetColumn& col = target->columns.at(key);
                     group.copy = group.copy && col.copyable;
                     group.kinds.push_back(col.copy_kind);
@@ -389,6 +389,10 @@ BatchResult apply_batch(const std::string& stream, const std::vector<StreamEntry
     StreamId newest = last;
 
     TargetResolver resolver(drain_role_oid(), isolate);
+    // The rows' key sets (each kept once), and the last pair of a table and
+    // a key set found to fit: most rows repeat the row before them.
+    KeySets key_sets;
+    std::pair<const Target*, const KeySet*> checked{nullptr, nullptr};
     size_t max_bytes = static_cast<size_t>(drain_max_entry_size);
     std::vector<Item> items;
     items.reserve(entries.size());
@@ -409,7 +413,8 @@ BatchResult apply_batch(const std::string& stream, const std::vector<StreamEntry
             item.dead = true;
             item.problem = {mq::sqlstate::kCharacterNotInRepertoire,
                             "entry is not valid text in the server encoding"};
-        } else if (!(item.content = read_entry(entry.fields, max_bytes, &item.problem))) {
+        } else if (!(item.content =
+                         read_entry(entry.fields, max_bytes, &key_sets, &item.problem))) {
             item.dead = true;
         } else if (item.content->retry_of) {
             // A re-sent dead letter applies once: the first copy to arrive
@@ -424,9 +429,14 @@ BatchResult apply_batch(const std::string& stream, const std::vector<StreamEntry
         if (!item.dead) {
             item.target = resolver.resolve(item.content->table, &item.problem);
             item.dead = item.target == nullptr;
-            for (size_t r = 0; !item.dead && r < item.content->rows.size(); ++r)
-                item.dead = !TargetResolver::check_keys(*item.target, item.content->rows[r].keys,
-                                                        &item.problem);
+            for (size_t r = 0; !item.dead && r < item.content->rows.size(); ++r) {
+                const KeySet* keys = item.content->rows[r].keys;
+                if (item.target == checked.first && keys == checked.second)
+                    continue;
+                item.dead = !TargetResolver::check_keys(*item.target, *keys, &item.problem);
+                if (!item.dead)
+                    checked = {item.target, keys};
+            }
         }
         items.push_back(std::move(item));
     }

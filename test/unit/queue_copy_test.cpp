@@ -20,9 +20,10 @@ constexpr auto J = CopyColumnKind::kJsonb;
 bool convert(std::string_view json, const std::vector<CopyColumnKind>& kinds, std::string* line) {
     std::vector<JsonRow> rows;
     std::string error;
-    EXPECT_TRUE(scan_json_rows(json, false, &rows, &error)) << json << ": " << error;
-    EXPECT_EQ(rows.at(0).keys.size(), kinds.size()) << json;
-    return append_copy_row(rows.at(0).text, rows.at(0).keys, kinds, line);
+    mq::queue::KeySets key_sets;
+    EXPECT_TRUE(scan_json_rows(json, false, &key_sets, &rows, &error)) << json << ": " << error;
+    EXPECT_EQ(rows.at(0).keys->size(), kinds.size()) << json;
+    return append_copy_row(rows.at(0).text, *rows.at(0).keys, kinds, line);
 }
 
 std::string line_of(std::string_view json, const std::vector<CopyColumnKind>& kinds) {

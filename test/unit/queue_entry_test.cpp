@@ -4,13 +4,16 @@
 
 using mq::queue::EntryFields;
 using mq::queue::EntryProblem;
+using mq::queue::KeySets;
 using mq::queue::read_entry;
 
 namespace {
 
+KeySets key_sets;
+
 EntryProblem problem_of(const EntryFields& fields, size_t max_bytes = 0) {
     EntryProblem problem;
-    EXPECT_FALSE(read_entry(fields, max_bytes, &problem));
+    EXPECT_FALSE(read_entry(fields, max_bytes, &key_sets, &problem));
     return problem;
 }
 
@@ -19,7 +22,7 @@ EntryProblem problem_of(const EntryFields& fields, size_t max_bytes = 0) {
 TEST(QueueEntry, ReadsRowAndRows) {
     EntryFields one{{"table", "app.events"}, {"row", R"({"id": 1})"}, {"source", "ignored"}};
     EntryProblem problem;
-    auto entry = read_entry(one, 0, &problem);
+    auto entry = read_entry(one, 0, &key_sets, &problem);
     ASSERT_TRUE(entry);
     EXPECT_EQ(entry->table, "app.events");
     EXPECT_FALSE(entry->many);
@@ -27,7 +30,7 @@ TEST(QueueEntry, ReadsRowAndRows) {
     EXPECT_FALSE(entry->retry_of);
 
     EntryFields many{{"rows", R"([{"id": 1}, {"id": 2, "v": 3}])"}, {"table", "t"}, {"retry_of", "17"}};
-    entry = read_entry(many, 0, &problem);
+    entry = read_entry(many, 0, &key_sets, &problem);
     ASSERT_TRUE(entry);
     EXPECT_TRUE(entry->many);
     EXPECT_EQ(entry->rows.size(), 2u);
@@ -52,5 +55,5 @@ TEST(QueueEntry, RefusesInvalidJsonAndOversizedEntries) {
     EntryFields big{{"table", "t"}, {"row", "{\"a\": \"" + std::string(2000, 'x') + "\"}"}};
     EXPECT_EQ(problem_of(big, 1000).sqlstate, "54000");
     EntryProblem problem;
-    EXPECT_TRUE(read_entry(big, 4000, &problem));
+    EXPECT_TRUE(read_entry(big, 4000, &key_sets, &problem));
 }

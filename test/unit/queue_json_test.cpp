@@ -3,21 +3,26 @@
 #include <gtest/gtest.h>
 
 using mq::queue::JsonRow;
+using mq::queue::KeySet;
+using mq::queue::KeySets;
 using mq::queue::scan_json_rows;
 
 namespace {
 
+// The rows' key sets live as long as the tests.
+KeySets key_sets;
+
 std::vector<JsonRow> rows_of(std::string_view text, bool many) {
     std::vector<JsonRow> rows;
     std::string error;
-    EXPECT_TRUE(scan_json_rows(text, many, &rows, &error)) << text << ": " << error;
+    EXPECT_TRUE(scan_json_rows(text, many, &key_sets, &rows, &error)) << text << ": " << error;
     return rows;
 }
 
 std::string error_of(std::string_view text, bool many) {
     std::vector<JsonRow> rows;
     std::string error;
-    EXPECT_FALSE(scan_json_rows(text, many, &rows, &error)) << text;
+    EXPECT_FALSE(scan_json_rows(text, many, &key_sets, &rows, &error)) << text;
     EXPECT_TRUE(rows.empty());
     return error;
 }
@@ -28,7 +33,7 @@ TEST(QueueJson, ObjectKeysAreUnescapedSortedUnique) {
     auto rows = rows_of(R"( {"b": 1, "a": {"nested": [1, 2.5e3, -0.1]}, "b": null,
                             "c\"q": "x", "\u00e9": true} )", false);
     ASSERT_EQ(rows.size(), 1u);
-    EXPECT_EQ(rows[0].keys, (std::vector<std::string>{"a", "b", "c\"q", "\xc3\xa9"}));
+    EXPECT_EQ(*rows[0].keys, (std::vector<std::string>{"a", "b", "c\"q", "\xc3\xa9"}));
     EXPECT_EQ(rows[0].text.front(), '{');
     EXPECT_EQ(rows[0].text.back(), '}');
 }
@@ -38,14 +43,14 @@ TEST(QueueJson, ArraySplitsIntoObjects) {
     ASSERT_EQ(rows.size(), 3u);
     EXPECT_EQ(rows[0].text, R"({"x":1})");
     EXPECT_EQ(rows[1].text, R"({"y":"}"})");
-    EXPECT_EQ(rows[1].keys, std::vector<std::string>{"y"});
-    EXPECT_TRUE(rows[2].keys.empty());
+    EXPECT_EQ(*rows[1].keys, std::vector<std::string>{"y"});
+    EXPECT_TRUE(rows[2].keys->empty());
     EXPECT_TRUE(rows_of("[]", true).empty());
 }
 
 TEST(QueueJson, SurrogatePairsBecomeUtf8) {
     auto rows = rows_of(R"({"\ud83d\ude00": 1})", false);
-    EXPECT_EQ(rows[0].keys[0], "\xf0\x9f\x98\x80");
+    EXPECT_EQ((*rows[0].keys)[0], "\xf0\x9f\x98\x80");
 }
 
 TEST(QueueJson, RefusesInvalidJson) {
@@ -69,9 +74,34 @@ TEST(QueueJson, KeysRunAroundEscapes) {
     // Keys are copied a run of plain bytes at a time: escapes at a key's
     // start, middle and end, and a control byte after a run.
     auto rows = rows_of(R"({"\tlong key": 1, "long\nkey": 2, "long key\\": 3, "plain": 4})", false);
-    EXPECT_EQ(rows[0].keys,
+    EXPECT_EQ(*rows[0].keys,
               (std::vector<std::string>{"\tlong key", "long\nkey", "long key\\", "plain"}));
     EXPECT_FALSE(error_of("{\"abcdef\x01\": 1}", false).empty());
     EXPECT_FALSE(error_of("{\"abcdef", false).empty());
     EXPECT_FALSE(error_of("{\"abcdef\\", false).empty());
+}
+
+TEST(QueueJson, RowsWithTheSameKeysShareOneKeySet) {
+    KeySets sets;
+    std::vector<JsonRow> rows;
+    std::string error;
+    // In any order, with duplicates, escaped or not; a row with fewer keys
+    // after one with more must not keep the longer row's last keys.
+    const char* text = R"([{"b":1,"a":2,"c":3}, {"a":0,"c":{"b":1},"b":[]}, {"c":1,"\u0061":1,"b":2},
+                           {"a":1}, {"b":1,"a":1,"c":1,"b":2}, {"a":{"a":1,"z":2}}, {}])";
+    ASSERT_TRUE(scan_json_rows(text, true, &sets, &rows, &error)) << error;
+    ASSERT_EQ(rows.size(), 7u);
+    EXPECT_EQ(*rows[0].keys, (KeySet{"a", "b", "c"}));
+    EXPECT_EQ(rows[1].keys, rows[0].keys);
+    EXPECT_EQ(rows[2].keys, rows[0].keys);
+    EXPECT_EQ(*rows[3].keys, KeySet{"a"});
+    EXPECT_EQ(rows[4].keys, rows[0].keys);  // met again after another set
+    EXPECT_EQ(rows[5].keys, rows[3].keys);  // nested keys are not the row's
+    EXPECT_TRUE(rows[6].keys->empty());
+    EXPECT_EQ(sets.size(), 3u);
+    // A second scan with the same sets finds them again.
+    std::vector<JsonRow> more;
+    ASSERT_TRUE(scan_json_rows(R"({"c":1,"b":2,"a":3})", false, &sets, &more, &error));
+    EXPECT_EQ(more[0].keys, rows[0].keys);
+    EXPECT_EQ(sets.size(), 3u);
 }

@@ -202,7 +202,6 @@ int64_t Drain::drain_stream(Stream& s, int64_t count) {
     // after a restart, a failure or a failover, reading goes on from there.
     if (!s.group_ready)
         rewind(s);
-    std::vector<StreamEntry> entries;
     Reply reply;
     if (s.read_sent) {
         // Sent while the previous batch was applied: Redis built this reply
@@ -213,9 +212,10 @@ int64_t Drain::drain_stream(Stream& s, int64_t count) {
     } else {
         reply = redis_->command(read_command(s, count));
     }
-    // [[stream, entries]]; nil when there is nothing new.
-    entries = reply_entries(reply[0][1]);
-    reply = Reply();
+    // The entries are views into the reply's bytes: the batch holds both
+    // until apply_batch has returned.
+    StreamBatch batch = stream_batch(std::move(reply));
+    const std::vector<StreamEntry>& entries = batch.entries;
     if (s.show_running) {
         status::set_state(s.slot, "running");
         s.show_running = false;

@@ -258,25 +258,4 @@ Reply RedisClient::receive() {
     return checked(std::move(reply));
 }
 
-std::vector<StreamEntry> reply_entries(const resp::Value& list) {
-    std::vector<StreamEntry> entries;
-    entries.reserve(list.size());
-    for (size_t i = 0; i < list.size(); ++i) {
-        resp::Value item = list[i];
-        if (item.size() < 1)
-            continue;
-        StreamEntry entry;
-        entry.id = item[0].text();
-        resp::Value fields = item[1];
-        if (!fields.is_array()) {
-            entry.deleted = true;
-        } else {
-            for (size_t f = 0; f + 1 < fields.size(); f += 2)
-                entry.fields.emplace_back(fields[f].text(), fields[f + 1].text());
-        }
-        entries.push_back(std::move(entry));
-    }
-    return entries;
-}
-
 }  // namespace mq::queue

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "core/queue_entry.hpp"
+#include "core/queue_batch.hpp"
 #include "core/resp.hpp"
 
 namespace mq::queue {
@@ -70,14 +70,6 @@ private:
 };
 
 using Reply = resp::Reply;
-
-// One stream entry as read from Redis. deleted: the id is still pending but
-// the entry itself was trimmed or XDELeted away, so it has no fields.
-struct StreamEntry {
-    std::string id;
-    EntryFields fields;
-    bool deleted = false;
-};
 
 class RedisClient {
 public:
@@ -132,8 +124,5 @@ private:
     std::deque<Reply> early_;  // their replies, read ahead by command()
     resp::ReplyParser parser_;  // what has come of the replies
 };
-
-// Entries of a reply's entry list ([[id, [f, v, ...]], ...]).
-std::vector<StreamEntry> reply_entries(const resp::Value& list);
 
 }  // namespace mq::queue

@@ -140,6 +140,7 @@ void RedisClient::authenticate(const std::string& password) {
 }
 
 RedisClient::~RedisClient() {
+    waiter_.closing(context_->fd);
     redisFree(context_);
 }
 

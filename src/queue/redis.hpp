@@ -47,6 +47,9 @@ public:
     // at most timeout_ms, or early for any other reason (the client looks
     // again and keeps its own deadline). Throws to abandon the wait.
     virtual void wait(int fd, bool for_write, long timeout_ms) = 0;
+    // The client is about to close fd: whatever the waiter keeps for it
+    // must go now, because the next socket may get the same number.
+    virtual void closing(int fd) noexcept = 0;
 
 protected:
     ~SocketWaiter() = default;

@@ -31,7 +31,8 @@ std::optional<EntryContent> read_entry(const EntryFields& fields, size_t max_byt
                 (name == "retry_of" && content.retry_of))
                 return refuse(problem, mq::sqlstate::kInvalidParameterValue,
                               is_json ? "entry has more than one of the fields \"row\" and \"rows\""
-                                      : "entry has the field \"" + name + "\" more than once");
+                                      : "entry has the field \"" + std::string(name) +
+                                            "\" more than once");
             if (name == "table") {
                 have_table = true;
                 content.table = value;
@@ -40,10 +41,12 @@ std::optional<EntryContent> read_entry(const EntryFields& fields, size_t max_byt
                 content.json = value;
                 content.many = name == "rows";
             } else {
+                // strtoll needs a terminated string; retry_of is rare.
+                std::string text(value);
                 errno = 0;
                 char* end = nullptr;
-                long long id = std::strtoll(value.c_str(), &end, 10);
-                if (value.empty() || *end != '\0' || errno != 0 || id <= 0)
+                long long id = std::strtoll(text.c_str(), &end, 10);
+                if (text.empty() || *end != '\0' || errno != 0 || id <= 0)
                     return refuse(problem, mq::sqlstate::kInvalidParameterValue,
                                   "entry has an invalid \"retry_of\" field");
                 content.retry_of = id;

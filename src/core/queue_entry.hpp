@@ -15,7 +15,9 @@
 
 namespace mq::queue {
 
-using EntryFields = std::vector<std::pair<std::string, std::string>>;
+// An entry's fields (name, value) in stream order: views into the reply
+// they were read from (queue_batch.hpp).
+using EntryFields = std::vector<std::pair<std::string_view, std::string_view>>;
 
 // Why an entry cannot be applied, shaped like a PostgreSQL error.
 struct EntryProblem {

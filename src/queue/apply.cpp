@@ -74,9 +74,9 @@ bool valid_text(std::string_view value) {
 
 // A field value as the dead letter keeps it: itself, or its bytes in hex when
 // it is not valid text.
-std::string storable(const std::string& value) {
+std::string storable(std::string_view value) {
     if (valid_text(value))
-        return value;
+        return std::string(value);
     static const char* hex = "0123456789abcdef";
     std::string out = "\\x";
     for (unsigned char c : value) {
@@ -290,7 +290,7 @@ int64_t insert_or_split(const std::vector<Item*>& items, size_t first, size_t la
 // Inserts (or, after a reset of the stream's progress, replaces) one dead
 // letter. The payload travels as a text[] parameter: no value is spliced
 // into SQL, and no size limit short of text's own applies (jsonb's would).
-void write_dead_letter(const std::string& stream, const std::string& entry_id,
+void write_dead_letter(const std::string& stream, std::string_view entry_id,
                        const EntryProblem& problem, const std::vector<std::string>& payload) {
     pg::call([&] {
         Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * (payload.size() + 1)));
@@ -299,12 +299,12 @@ void write_dead_letter(const std::string& stream, const std::string& entry_id,
                 payload[i].data(), static_cast<int>(payload[i].size())));
         ArrayType* array = construct_array(elements, static_cast<int>(payload.size()), TEXTOID,
                                            -1, false, TYPALIGN_INT);
-        const std::string* texts[] = {&stream, &entry_id, &problem.sqlstate, &problem.message};
+        std::string_view texts[] = {stream, entry_id, problem.sqlstate, problem.message};
         Oid types[] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID};
         Datum values[5];
         for (int i = 0; i < 4; ++i)
             values[i] = PointerGetDatum(
-                cstring_to_text_with_len(texts[i]->data(), static_cast<int>(texts[i]->size())));
+                cstring_to_text_with_len(texts[i].data(), static_cast<int>(texts[i].size())));
         values[4] = PointerGetDatum(array);
         int rc = SPI_execute_with_args(
             "INSERT INTO multiquery.dead_letters (stream, entry_id, sqlstate, error, payload) "

@@ -202,7 +202,6 @@ int64_t Drain::drain_stream(Stream& s, int64_t count) {
     // after a restart, a failure or a failover, reading goes on from there.
     if (!s.group_ready)
         rewind(s);
-    std::vector<StreamEntry> entries;
     Reply reply;
     if (s.read_sent) {
         // Sent while the previous batch was applied: Redis built this reply
@@ -213,12 +212,10 @@ int64_t Drain::drain_stream(Stream& s, int64_t count) {
     } else {
         reply = redis_->command(read_command(s, count));
     }
-    if (reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1) {
-        const redisReply* stream = reply->element[0];
-        if (stream->type == REDIS_REPLY_ARRAY && stream->elements >= 2)
-            entries = reply_entries(stream->element[1]);
-    }
-    reply.reset();
+    // The entries are views into the reply's bytes: the batch holds both
+    // until apply_batch has returned.
+    StreamBatch batch = stream_batch(std::move(reply));
+    const std::vector<StreamEntry>& entries = batch.entries;
     if (s.show_running) {
         status::set_state(s.slot, "running");
         s.show_running = false;
@@ -313,22 +310,21 @@ void Drain::refresh_backlog(Stream& s, int64_t now_us) {
     s.stats_at_us = now_us + kBacklogRefreshUs;
     int64_t pending = -1, lag = -1;
     Reply summary = redis_->command({"XPENDING", s.name, group_});
-    if (summary->type == REDIS_REPLY_ARRAY && summary->elements >= 1 &&
-        summary->element[0]->type == REDIS_REPLY_INTEGER)
-        pending = summary->element[0]->integer;
+    if (summary[0].type() == resp::Type::kInteger)
+        pending = summary[0].integer();
     Reply groups = redis_->command({"XINFO", "GROUPS", s.name});
-    for (size_t g = 0; groups->type == REDIS_REPLY_ARRAY && g < groups->elements; ++g) {
-        const redisReply* info = groups->element[g];
-        if (info->type != REDIS_REPLY_ARRAY)
+    for (size_t g = 0; g < groups.size(); ++g) {
+        resp::Value info = groups[g];
+        if (!info.is_array())
             continue;
         bool ours = false;
         int64_t group_lag = -1;
-        for (size_t f = 0; f + 1 < info->elements; f += 2) {
-            std::string field = reply_text(info->element[f]);
+        for (size_t f = 0; f + 1 < info.size(); f += 2) {
+            std::string_view field = info[f].text();
             if (field == "name")
-                ours = reply_text(info->element[f + 1]) == group_;
-            else if (field == "lag" && info->element[f + 1]->type == REDIS_REPLY_INTEGER)
-                group_lag = info->element[f + 1]->integer;
+                ours = info[f + 1].text() == group_;
+            else if (field == "lag" && info[f + 1].type() == resp::Type::kInteger)
+                group_lag = info[f + 1].integer();
         }
         if (ours)
             lag = group_lag;

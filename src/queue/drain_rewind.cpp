@@ -33,14 +33,14 @@ void Drain::rewind(Stream& s) {
     // '>' delivers the others again from the committed id, pending or not.
     while (true) {
         Reply pending = redis_->command({"XPENDING", s.name, group_, "-", "+", "1000"});
-        if (pending->type != REDIS_REPLY_ARRAY || pending->elements == 0)
+        if (!pending.is_array() || pending.size() == 0)
             break;
         std::vector<std::string> ack{"XACK", s.name, group_};
-        for (size_t i = 0; i < pending->elements; ++i)
-            if (pending->element[i]->type == REDIS_REPLY_ARRAY && pending->element[i]->elements > 0)
-                ack.push_back(reply_text(pending->element[i]->element[0]));
+        for (size_t i = 0; i < pending.size(); ++i)
+            if (pending[i].is_array() && pending[i].size() > 0)
+                ack.emplace_back(pending[i][0].text());
         redis_->command(ack);
-        if (pending->elements < 1000)
+        if (pending.size() < 1000)
             break;
     }
     report_gaps(s, committed_id, info);
@@ -81,24 +81,24 @@ void Drain::report_gaps(Stream& s, const StreamId& committed, const StreamInfo& 
 Drain::StreamInfo Drain::stream_info(const std::string& stream) {
     StreamInfo info;
     Reply reply = redis_->command({"XINFO", "STREAM", stream});
-    for (size_t f = 0; reply->type == REDIS_REPLY_ARRAY && f + 1 < reply->elements; f += 2) {
-        std::string field = reply_text(reply->element[f]);
-        std::string value = reply_text(reply->element[f + 1]);
+    for (size_t f = 0; f + 1 < reply.size(); f += 2) {
+        std::string_view field = reply[f].text();
+        std::string_view value = reply[f + 1].text();
         if (field == "last-generated-id")
             info.last_generated = parse_stream_id(value).value_or(StreamId{});
         else if (field == "max-deleted-entry-id")
             info.max_deleted = parse_stream_id(value).value_or(StreamId{});
     }
     Reply groups = redis_->command({"XINFO", "GROUPS", stream});
-    for (size_t g = 0; groups->type == REDIS_REPLY_ARRAY && g < groups->elements; ++g) {
-        const redisReply* group = groups->element[g];
-        std::string name, last;
-        for (size_t f = 0; group->type == REDIS_REPLY_ARRAY && f + 1 < group->elements; f += 2) {
-            std::string field = reply_text(group->element[f]);
+    for (size_t g = 0; g < groups.size(); ++g) {
+        resp::Value group = groups[g];
+        std::string_view name, last;
+        for (size_t f = 0; f + 1 < group.size(); f += 2) {
+            std::string_view field = group[f].text();
             if (field == "name")
-                name = reply_text(group->element[f + 1]);
+                name = group[f + 1].text();
             else if (field == "last-delivered-id")
-                last = reply_text(group->element[f + 1]);
+                last = group[f + 1].text();
         }
         if (name == group_)
             info.group_last_delivered = parse_stream_id(last).value_or(StreamId{});

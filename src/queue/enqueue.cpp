@@ -77,7 +77,7 @@ std::string xadd(const std::string& stream, const std::vector<std::string>& fiel
     args.insert(args.end(), fields.begin(), fields.end());
     for (int attempt = 1;; ++attempt) {
         try {
-            return mq::queue::reply_text(redis().command(args).get());
+            return std::string(redis().command(args).text());
         } catch (const RedisError& e) {
             if (mq::queue::master_unavailable(e))
                 connection.reset();

@@ -1,4 +1,4 @@
-// The hiredis wrapper; see redis.hpp.
+// The Redis client; see redis.hpp.
 #include "queue/redis.hpp"
 
 #include <poll.h>
@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
 
 #include "core/clock.hpp"
 #include "core/secret_file.hpp"
@@ -15,6 +16,10 @@
 
 namespace mq::queue {
 namespace {
+
+// The least room a read from the socket is given; it is given all the room
+// the reply buffer has, which is sized for a reply like the last one.
+constexpr size_t kMinReadRoom = 16 * 1024;
 
 std::string where(const RedisConfig& config) {
     return config.host + ":" + std::to_string(config.port);
@@ -135,6 +140,7 @@ void RedisClient::authenticate(const std::string& password) {
 }
 
 RedisClient::~RedisClient() {
+    waiter_.closing(context_->fd);
     redisFree(context_);
 }
 
@@ -182,26 +188,45 @@ Reply RedisClient::read_reply(long long deadline) {
     // Until the whole reply is read, an exception leaves the connection
     // broken: the rest of the reply would be read as the next command's.
     broken_ = true;
-    void* raw = nullptr;
     for (;;) {
-        if (redisGetReplyFromReader(context_, &raw) != REDIS_OK)
-            lose(context_->errstr);
-        if (raw != nullptr)
-            break;
+        std::optional<Reply> reply;
+        try {
+            reply = parser_.next();
+        } catch (const resp::ProtocolError& e) {
+            lose(e.what());
+        }
+        if (reply) {
+            broken_ = false;
+            return std::move(*reply);
+        }
         long long left = deadline - now_ms();
         if (left <= 0)
             lose("no answer within " + std::to_string(config_.timeout_ms) + " ms");
         waiter_.wait(context_->fd, false, static_cast<long>(left));
-        if (redisBufferRead(context_) != REDIS_OK)
-            lose(context_->errstr);
+        read_socket();
     }
-    broken_ = false;
-    return Reply(static_cast<redisReply*>(raw));
+}
+
+// Moves what the socket has into the parser (nothing, when the waiter
+// returned early). The messages are those hiredis gave.
+void RedisClient::read_socket() {
+    resp::ReplyParser::Room room = parser_.room(kMinReadRoom);
+    ssize_t got = recv(context_->fd, room.data, room.size, MSG_DONTWAIT);
+    if (got > 0) {
+        parser_.commit(static_cast<size_t>(got));
+        return;
+    }
+    if (got == 0)
+        lose("Server closed the connection");
+    int error = errno;
+    if (error == EAGAIN || error == EWOULDBLOCK || error == EINTR)
+        return;
+    lose(std::strerror(error));
 }
 
 Reply RedisClient::checked(Reply reply) {
-    if (reply->type == REDIS_REPLY_ERROR)
-        throw RedisError(mq::sqlstate::kSystemError, std::string(reply->str, reply->len), false);
+    if (reply.type() == resp::Type::kError)
+        throw RedisError(mq::sqlstate::kSystemError, std::string(reply.text()), false);
     return reply;
 }
 
@@ -232,45 +257,6 @@ Reply RedisClient::receive() {
     }
     --sent_;
     return checked(std::move(reply));
-}
-
-std::string reply_text(const redisReply* reply) {
-    if (reply == nullptr)
-        return {};
-    switch (reply->type) {
-        case REDIS_REPLY_STRING:
-        case REDIS_REPLY_STATUS:
-        case REDIS_REPLY_ERROR:
-            return std::string(reply->str, reply->len);
-        case REDIS_REPLY_INTEGER:
-            return std::to_string(reply->integer);
-        default:
-            return {};
-    }
-}
-
-std::vector<StreamEntry> reply_entries(const redisReply* list) {
-    std::vector<StreamEntry> entries;
-    if (list == nullptr || list->type != REDIS_REPLY_ARRAY)
-        return entries;
-    entries.reserve(list->elements);
-    for (size_t i = 0; i < list->elements; ++i) {
-        const redisReply* item = list->element[i];
-        if (item->type != REDIS_REPLY_ARRAY || item->elements < 1)
-            continue;
-        StreamEntry entry;
-        entry.id = reply_text(item->element[0]);
-        const redisReply* fields = item->elements > 1 ? item->element[1] : nullptr;
-        if (fields == nullptr || fields->type != REDIS_REPLY_ARRAY) {
-            entry.deleted = true;
-        } else {
-            for (size_t f = 0; f + 1 < fields->elements; f += 2)
-                entry.fields.emplace_back(reply_text(fields->element[f]),
-                                          reply_text(fields->element[f + 1]));
-        }
-        entries.push_back(std::move(entry));
-    }
-    return entries;
 }
 
 }  // namespace mq::queue

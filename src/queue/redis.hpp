@@ -1,5 +1,7 @@
-// A small Redis client over hiredis, shaped for the write queue: connect,
-// authenticate, run one command, read stream entries from replies.
+// A small Redis client, shaped for the write queue: connect, authenticate,
+// run one command, read stream entries from replies. hiredis connects and
+// writes commands; replies are read with core/resp, which keeps a reply's
+// bytes in one buffer instead of a tree of objects.
 // Plain C++ with no PostgreSQL header: it throws, it never longjmps.
 //
 // The socket is non-blocking: whenever the client must wait for Redis it asks
@@ -16,7 +18,8 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "core/queue_entry.hpp"
+#include "core/queue_batch.hpp"
+#include "core/resp.hpp"
 
 namespace mq::queue {
 
@@ -44,6 +47,9 @@ public:
     // at most timeout_ms, or early for any other reason (the client looks
     // again and keeps its own deadline). Throws to abandon the wait.
     virtual void wait(int fd, bool for_write, long timeout_ms) = 0;
+    // The client is about to close fd: whatever the waiter keeps for it
+    // must go now, because the next socket may get the same number.
+    virtual void closing(int fd) noexcept = 0;
 
 protected:
     ~SocketWaiter() = default;
@@ -66,18 +72,7 @@ private:
     bool connection_lost_;
 };
 
-struct ReplyDeleter {
-    void operator()(redisReply* reply) const { freeReplyObject(reply); }
-};
-using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
-
-// One stream entry as read from Redis. deleted: the id is still pending but
-// the entry itself was trimmed or XDELeted away, so it has no fields.
-struct StreamEntry {
-    std::string id;
-    EntryFields fields;
-    bool deleted = false;
-};
+using Reply = resp::Reply;
 
 class RedisClient {
 public:
@@ -119,6 +114,7 @@ private:
     void wait_connected(long long deadline_ms);
     void write_command(const std::vector<std::string>& args, long long deadline_ms);
     Reply read_reply(long long deadline_ms);
+    void read_socket();
     static Reply checked(Reply reply);
     void authenticate(const std::string& password);
     [[noreturn]] void lose(const std::string& why);
@@ -129,12 +125,7 @@ private:
     bool broken_ = false;
     size_t sent_ = 0;         // sent with send(), not yet returned by receive()
     std::deque<Reply> early_;  // their replies, read ahead by command()
+    resp::ReplyParser parser_;  // what has come of the replies
 };
-
-// The text of a string, status or integer reply ("" for nil).
-std::string reply_text(const redisReply* reply);
-
-// Entries of a reply's entry list ([[id, [f, v, ...]], ...]).
-std::vector<StreamEntry> reply_entries(const redisReply* list);
 
 }  // namespace mq::queue

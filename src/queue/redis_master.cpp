@@ -19,10 +19,10 @@ HostPort ask_sentinel(const RedisConfig& data, const HostPort& sentinel, const s
     config.timeout_ms = data.timeout_ms;  // sentinels are asked without the data credentials
     std::unique_ptr<RedisClient> client = RedisClient::connect(config, waiter);
     Reply reply = client->command({"SENTINEL", "get-master-addr-by-name", name});
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2)
+    if (!reply.is_array() || reply.size() != 2)
         throw RedisError(mq::sqlstate::kUnableToConnect,
                          "does not know a master named \"" + name + "\"", false);
-    HostPort master{reply_text(reply->element[0]), std::atoi(reply_text(reply->element[1]).c_str())};
+    HostPort master{std::string(reply[0].text()), std::atoi(std::string(reply[1].text()).c_str())};
     if (master.host.empty() || master.port <= 0)
         throw RedisError(mq::sqlstate::kUnableToConnect,
                          "answered no usable address for \"" + name + "\"", false);
@@ -32,9 +32,9 @@ HostPort ask_sentinel(const RedisConfig& data, const HostPort& sentinel, const s
 // "master", "slave", "sentinel": what ROLE says the server is.
 std::string role_of(RedisClient& client) {
     Reply reply = client.command({"ROLE"});
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1)
+    if (!reply.is_array() || reply.size() < 1)
         return "unknown";
-    return reply_text(reply->element[0]);
+    return std::string(reply[0].text());
 }
 
 }  // namespace

@@ -6,7 +6,7 @@
 
 namespace mq::queue {
 
-// This process's waiter: WaitLatchOrSocket on MyLatch and the socket; when
+// This process's waiter: waits on MyLatch and the socket together; when
 // the latch is set it serves pending interrupts, so a query cancel or
 // statement_timeout throws the ERROR as a PgException and SIGTERM (die())
 // ends the process with FATAL. The postmaster's death ends it too.

@@ -52,7 +52,8 @@ TEST(QueueEntry, RefusesInvalidJsonAndOversizedEntries) {
     EXPECT_EQ(bad.sqlstate, "22P02");
     EXPECT_NE(bad.message.find("invalid JSON in the \"row\" field"), std::string::npos);
     EXPECT_EQ(problem_of({{"table", "t"}, {"rows", "{\"a\": 1}"}}).sqlstate, "22P02");
-    EntryFields big{{"table", "t"}, {"row", "{\"a\": \"" + std::string(2000, 'x') + "\"}"}};
+    std::string row = "{\"a\": \"" + std::string(2000, 'x') + "\"}";
+    EntryFields big{{"table", "t"}, {"row", row}};
     EXPECT_EQ(problem_of(big, 1000).sqlstate, "54000");
     EntryProblem problem;
     EXPECT_TRUE(read_entry(big, 4000, &key_sets, &problem));

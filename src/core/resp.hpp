@@ -1,0 +1,166 @@
+// Redis replies (RESP2) read without hiredis's reply objects.
+//
+// hiredis builds a tree of redisReply, with an allocation or two per string:
+// about fourteen per entry of an XREADGROUP reply, before we copied each
+// string again. Here a reply is the bytes as they came off the socket, kept
+// in one buffer, and one flat vector of nodes pointing into them; strings are
+// read in place. A 1000-entry reply costs a handful of allocations.
+//
+// The parser is fed as bytes arrive, cut anywhere, and resumes where it
+// stopped: a reply of a few hundred kilobytes is scanned once, not once per
+// read. The peer is not trusted: a malformed reply is a ProtocolError, and no
+// length it claims is allocated before its bytes have arrived.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mq::resp {
+
+enum class Type : uint8_t {
+    kNil,      // $-1 or *-1, or an element that is not there
+    kString,   // $ bulk string (binary)
+    kStatus,   // + simple string
+    kError,    // - error
+    kInteger,  // :
+    kArray,    // *
+};
+
+// The bounds a reply must keep. Redis refuses bulk strings over 512 MB
+// (proto-max-bulk-len); nothing this client asks for comes near the others
+// (its deepest reply, XREADGROUP's, nests five arrays).
+constexpr size_t kMaxBulkLength = 512 * 1024 * 1024;
+constexpr size_t kMaxArrayLength = 1 << 24;
+constexpr size_t kMaxDepth = 16;
+
+// A reply that breaks the protocol: the connection cannot be read further.
+class ProtocolError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// One value of a reply, as stored. Reply and Value are how to read it.
+struct Node {
+    uint64_t at;    // text: offset in the reply's bytes; array: index of its first element
+    uint32_t size;  // text: length in bytes; array: number of elements
+    Type type;
+};
+
+// A value in a reply: a view, valid as long as its Reply (moving the Reply
+// keeps it valid). Reading a reply of an unexpected shape never crashes:
+// absent elements read as nil, and nil reads as empty.
+class Value {
+public:
+    Value() = default;  // nil
+
+    Type type() const { return node_ ? node_->type : Type::kNil; }
+    bool is_array() const { return type() == Type::kArray; }
+    bool is_nil() const { return type() == Type::kNil; }
+    // A string's, status's or error's bytes, or an integer's digits; "" otherwise.
+    std::string_view text() const;
+    // An integer reply's value; 0 for any other type.
+    long long integer() const;
+    // An array's number of elements; 0 for any other type.
+    size_t size() const { return is_array() ? node_->size : 0; }
+    // Element i of an array; nil when there is none.
+    Value operator[](size_t i) const {
+        return i < size() ? Value(bytes_, nodes_, nodes_ + node_->at + i) : Value();
+    }
+
+private:
+    friend class Reply;
+    Value(const char* bytes, const Node* nodes, const Node* node)
+        : bytes_(bytes), nodes_(nodes), node_(node) {}
+
+    const char* bytes_ = nullptr;
+    const Node* nodes_ = nullptr;
+    const Node* node_ = nullptr;
+};
+
+// One whole reply, owning its bytes. Reads like its top value:
+// reply.type(), reply.size(), reply[0].text().
+class Reply {
+public:
+    Reply() = default;  // nil
+
+    Value value() const {
+        return nodes_.empty() ? Value() : Value(bytes_.get(), nodes_.data(), &nodes_.back());
+    }
+    Type type() const { return value().type(); }
+    bool is_array() const { return value().is_array(); }
+    bool is_nil() const { return value().is_nil(); }
+    std::string_view text() const { return value().text(); }
+    long long integer() const { return value().integer(); }
+    size_t size() const { return value().size(); }
+    Value operator[](size_t i) const { return value()[i]; }
+
+private:
+    friend class ReplyParser;
+    std::unique_ptr<char[]> bytes_;
+    std::vector<Node> nodes_;  // each array's elements side by side; the top value last
+};
+
+// Reads replies from a connection's bytes, one reply after the other.
+class ReplyParser {
+public:
+    ReplyParser();
+
+    // Where the next bytes go: room for at least min_room bytes. Write
+    // there (recv), then commit() the count written.
+    struct Room {
+        char* data;
+        size_t size;
+    };
+    Room room(size_t min_room);
+    void commit(size_t count);
+    // room() + copy + commit(), for bytes already in hand.
+    void feed(std::string_view bytes);
+
+    // The next whole reply, or nullopt until more bytes come. Bytes after
+    // the reply stay for the next call. Throws ProtocolError, then again at
+    // every call: nothing after a malformed reply can be trusted.
+    std::optional<Reply> next();
+
+private:
+    // An array whose elements are being read.
+    struct Open {
+        size_t left;   // elements still to come
+        size_t first;  // where its elements start in done_
+    };
+
+    // What one parsing step came to.
+    enum class Step {
+        kWait,   // the bytes end before the next line or bulk body does
+        kNext,   // a line or body was read; the reply goes on
+        kWhole,  // the reply is whole
+    };
+
+    Step parse_line();
+    Step parse_bulk_body();
+    size_t find_line_end();
+    bool complete(Node node);
+    Reply take();
+    [[noreturn]] void fail(const std::string& why);
+
+    std::unique_ptr<char[]> data_;
+    size_t size_ = 0;      // bytes received
+    size_t capacity_ = 0;  // bytes data_ holds
+    size_t pos_ = 0;       // bytes parsed (the next line or bulk body starts here)
+    size_t scan_ = 0;      // where the search for the current line's end resumes
+    long long bulk_ = -1;  // the length of the bulk string whose body is next, or -1
+    std::vector<Open> open_;
+    std::vector<Node> done_;   // finished values whose array is not finished yet
+    std::vector<Node> nodes_;  // the reply's nodes so far (see Reply)
+    std::string error_;        // set once a reply was malformed
+};
+
+// Parses an integer as RESP writes it: an optional '-', then digits.
+bool parse_integer(std::string_view text, long long* value);
+
+}  // namespace mq::resp

@@ -294,7 +294,8 @@ bool key_text(std::string_view token, std::string* scratch, std::string_view* ke
 }  // namespace
 
 bool append_copy_row(std::string_view row, const std::vector<std::string>& columns,
-                     const std::vector<CopyColumnKind>& kinds, std::string* out) {
+                     const std::vector<CopyColumnKind>& kinds, std::string* out,
+                     CopyRowHint* hint) {
     if (columns.empty() || kinds.size() != columns.size())
         return false;
     // Rows rarely have more than a handful of columns: their slots live on
@@ -312,7 +313,7 @@ bool append_copy_row(std::string_view row, const std::vector<std::string>& colum
     if (!w.eat('{'))
         return false;
     std::string scratch;
-    for (;;) {
+    for (size_t member = 0;; ++member) {
         w.skip_space();
         if (w.eat('}'))
             break;
@@ -330,11 +331,23 @@ bool append_copy_row(std::string_view row, const std::vector<std::string>& colum
         ValueKind kind;
         if (!w.skip_value(&kind))
             return false;
-        auto it = std::lower_bound(columns.begin(), columns.end(), key,
-                                   [](const std::string& a, std::string_view b) { return a < b; });
-        if (it == columns.end() || *it != key)
-            return false;
-        Slot& slot = slots[static_cast<size_t>(it - columns.begin())];
+        size_t column;
+        if (hint && member < hint->columns.size() && hint->columns[member] < columns.size() &&
+            columns[hint->columns[member]] == key) {
+            column = hint->columns[member];
+        } else {
+            auto it = std::lower_bound(
+                columns.begin(), columns.end(), key,
+                [](const std::string& a, std::string_view b) { return a < b; });
+            if (it == columns.end() || *it != key)
+                return false;
+            column = static_cast<size_t>(it - columns.begin());
+            if (hint) {
+                hint->columns.resize(std::max(hint->columns.size(), member + 1));
+                hint->columns[member] = column;
+            }
+        }
+        Slot& slot = slots[column];
         slot = {w.slice(value_start), kind, true};
         w.skip_space();
         if (w.eat(','))

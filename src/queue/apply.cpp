@@ -129,6 +129,7 @@ int64_t insert_rows(const std::vector<Item*>& items, size_t first, size_t last,
         // else the group takes the SQL path, which says what 0.2 said.
         bool copy = false;
         std::vector<CopyColumnKind> kinds;
+        CopyRowHint hint;
         std::string copy_text;
     };
     std::vector<Group> groups;
@@ -163,7 +164,8 @@ int64_t insert_rows(const std::vector<Item*>& items, size_t first, size_t last,
             group.rows.push_back(row.text);
             group.row_item.push_back(i);
             if (group.copy &&
-                !append_copy_row(row.text, *group.keys, group.kinds, &group.copy_text)) {
+                !append_copy_row(row.text, *group.keys, group.kinds, &group.copy_text,
+                                 &group.hint)) {
                 group.copy = false;
                 std::string().swap(group.copy_text);
             }

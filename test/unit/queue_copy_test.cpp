@@ -171,3 +171,25 @@ TEST(QueueCopy, RowsWithManyColumns) {
     EXPECT_FALSE(append_copy_row(json, columns, std::vector<CopyColumnKind>(19, S), &line));
     EXPECT_TRUE(line.empty());
 }
+
+TEST(QueueCopy, HintFromEarlierRowsNeverMisplacesAValue) {
+    // Rows sharing a hint in the same order, in other orders, with fewer
+    // keys, a duplicate and an escaped key: each gives the line it gives
+    // without a hint.
+    std::vector<std::string> columns{"a", "b", "c"};
+    std::vector<CopyColumnKind> kinds{S, S, J};
+    mq::queue::CopyRowHint hint;
+    for (const char* row :
+         {R"({"c": [1], "a": 1, "b": "x"})", R"({"c": [2], "a": 2, "b": "y"})",
+          R"({"b": "z", "c": {"k": 3}, "a": 3})", R"({"a": 4, "b": "w", "c": null})",
+          R"({"c": 5, "a": 5})", R"({"c": 6, "b": "v", "a": 6, "a": 7})",
+          R"({"\u0063": 8, "a": 8, "b": "u"})", R"({"c": [2], "a": 2, "d": "y"})"}) {
+        std::string with_hint, without;
+        bool ok = append_copy_row(row, columns, kinds, &with_hint, &hint);
+        EXPECT_EQ(ok, append_copy_row(row, columns, kinds, &without)) << row;
+        EXPECT_EQ(with_hint, without) << row;
+    }
+    std::string line;
+    EXPECT_TRUE(append_copy_row(R"({"c": 9, "a": 9, "b": "t"})", columns, kinds, &line, &hint));
+    EXPECT_EQ(line, "9\tt\t9\n");
+}

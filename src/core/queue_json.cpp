@@ -55,12 +55,7 @@ private:
         size_t count = 0;
         if (!scan_object(0, &count))
             return false;
-        KeySet& keys = key_sets_->scratch();
-        std::sort(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(count));
-        count = static_cast<size_t>(
-            std::unique(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(count)) -
-            keys.begin());
-        rows->push_back(JsonRow{text_.substr(start, pos_ - start), key_sets_->intern(keys.data(), count)});
+        rows->push_back(JsonRow{text_.substr(start, pos_ - start), key_sets_->intern_scratch(count)});
         return true;
     }
 
@@ -291,11 +286,19 @@ private:
 
 }  // namespace
 
-const KeySet* KeySets::intern(const std::string* keys, size_t count) {
-    if (last_ != nullptr && last_->size() == count && std::equal(keys, keys + count, last_->begin()))
-        return last_;
-    last_ = &*sets_.emplace(keys, keys + count).first;
-    return last_;
+const KeySet* KeySets::intern_scratch(size_t count) {
+    auto listed = scratch_.begin();
+    auto listed_end = listed + static_cast<std::ptrdiff_t>(count);
+    if (last_set_ != nullptr && count == last_count_ && std::equal(listed, listed_end, last_order_.begin()))
+        return last_set_;
+    if (last_order_.size() < count)
+        last_order_.resize(count);
+    std::copy(listed, listed_end, last_order_.begin());
+    last_count_ = count;
+    std::sort(listed, listed_end);
+    KeySet sorted(listed, std::unique(listed, listed_end));
+    last_set_ = &*sets_.insert(std::move(sorted)).first;
+    return last_set_;
 }
 
 bool scan_json_rows(std::string_view text, bool many, KeySets* key_sets,

@@ -24,19 +24,23 @@ public:
     KeySets(const KeySets&) = delete;
     KeySets& operator=(const KeySets&) = delete;
 
-    // The stored set equal to keys (sorted and unique), added when new. The
-    // pointer stays valid as long as this object.
-    const KeySet* intern(const std::string* keys, size_t count);
-    size_t size() const { return sets_.size(); }
-
-    // A row's keys while it is scanned: strings kept from row to row, so a
-    // key costs no allocation once one as long has been seen.
+    // A row's keys while it is scanned, in the order the row lists them:
+    // strings kept from row to row, so a key costs no allocation once one
+    // as long has been seen.
     KeySet& scratch() { return scratch_; }
+    // The stored set of the keys in scratch()[0, count), added when new;
+    // the pointer stays valid as long as this object. A row listing the
+    // same keys in the same order as the row before it costs a comparison:
+    // no sort, no lookup.
+    const KeySet* intern_scratch(size_t count);
+    size_t size() const { return sets_.size(); }
 
 private:
     std::set<KeySet> sets_;  // (nodes never move)
-    const KeySet* last_ = nullptr;
     KeySet scratch_;
+    KeySet last_order_;  // the last row's keys as listed (set: last_set_)
+    size_t last_count_ = 0;
+    const KeySet* last_set_ = nullptr;
 };
 
 // One JSON object of an entry: its text (a slice of the entry's value) and

@@ -105,3 +105,20 @@ TEST(QueueJson, RowsWithTheSameKeysShareOneKeySet) {
     EXPECT_EQ(more[0].keys, rows[0].keys);
     EXPECT_EQ(sets.size(), 3u);
 }
+
+TEST(QueueJson, ARowListedLikeTheRowBeforeItSharesItsSet) {
+    KeySets sets;
+    std::vector<JsonRow> rows;
+    std::string error;
+    // Same order twice, then as many keys but another one, then a duplicate
+    // that sorts away, then the first order again.
+    ASSERT_TRUE(scan_json_rows(R"([{"b":1,"a":2}, {"b":3,"a":4}, {"b":1,"c":2}, {"b":1,"b":2},
+                                   {"b":5,"a":6}])", true, &sets, &rows, &error)) << error;
+    ASSERT_EQ(rows.size(), 5u);
+    EXPECT_EQ(*rows[0].keys, (KeySet{"a", "b"}));
+    EXPECT_EQ(rows[1].keys, rows[0].keys);
+    EXPECT_EQ(*rows[2].keys, (KeySet{"b", "c"}));
+    EXPECT_EQ(*rows[3].keys, KeySet{"b"});
+    EXPECT_EQ(rows[4].keys, rows[0].keys);
+    EXPECT_EQ(sets.size(), 3u);
+}

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/json_row_values.hpp"
+
 namespace mq::queue {
 
 // How a column takes a JSON value, as jsonb_to_recordset hands it over.
@@ -33,14 +35,7 @@ enum class CopyColumnKind {
 // COPY text cannot carry (see CopyColumnKind, plus numbers that numeric would
 // rewrite: exponents, negative zero; a lone UTF-16 surrogate; \u0000; bytes
 // that are not UTF-8) or a key outside columns.
-//
-// hint, when given, remembers where the last row's keys were found among
-// the columns, in the order the row listed them: rows of a group mostly list
-// their keys in one order, so each key is tried at its guessed column before
-// it is looked up. Only a guess: a wrong one costs a lookup, never a value.
-struct CopyRowHint {
-    std::vector<size_t> columns;
-};
+// hint: see json_row_values.hpp.
 bool append_copy_row(std::string_view row, const std::vector<std::string>& columns,
                      const std::vector<CopyColumnKind>& kinds, std::string* out,
                      CopyRowHint* hint = nullptr);

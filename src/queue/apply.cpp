@@ -11,6 +11,7 @@
 #include "core/sqlstate.hpp"
 #include "pg/guard.hpp"
 #include "queue/copy_load.hpp"
+#include "queue/row_group.hpp"
 #include "queue/settings.hpp"
 #include "queue/spi_run.hpp"
 #include "queue/subtransaction.hpp"
@@ -120,19 +121,7 @@ void set_constraints_immediate() {
 // unset when the failure cannot be placed on a row.
 int64_t insert_rows(const std::vector<Item*>& items, size_t first, size_t last,
                     std::optional<size_t>* culprit) {
-    struct Group {
-        const Target* target;
-        const KeySet* keys;  // (interned: rows with the same keys share it)
-        std::vector<std::string_view> rows;  // each row's JSON object
-        std::vector<size_t> row_item;        // each row's item
-        // The rows as COPY text while every one converts (queue_copy.hpp);
-        // else the group takes the SQL path, which says what 0.2 said.
-        bool copy = false;
-        std::vector<CopyColumnKind> kinds;
-        CopyRowHint hint;
-        std::string copy_text;
-    };
-    std::vector<Group> groups;
+    std::vector<RowGroup> groups;
     std::map<const Target*, size_t> open_group;  // each table's latest group
     const Target* last_target = nullptr;         // (most batches have one table)
     size_t last_group = 0;
@@ -146,34 +135,19 @@ int64_t insert_rows(const std::vector<Item*>& items, size_t first, size_t last,
                 auto open = open_group.find(target);
                 at = open == open_group.end() ? groups.size() : open->second;
             }
-            if (at == groups.size() || groups[at].keys != row.keys) {
-                Group group{target, row.keys};
-                group.copy = target->copyable && !row.keys->empty();
-                for (const auto& key : *row.keys) {
-                    const TargetColumn& col = target->columns.at(key);
-                    group.copy = group.copy && col.copyable;
-                    group.kinds.push_back(col.copy_kind);
-                }
-                groups.push_back(std::move(group));
+            if (at == groups.size() || groups[at].key_set() != row.keys) {
+                groups.emplace_back(target, row.keys);
                 at = groups.size() - 1;
                 open_group[target] = at;
             }
             last_target = target;
             last_group = at;
-            Group& group = groups[at];
-            group.rows.push_back(row.text);
-            group.row_item.push_back(i);
-            if (group.copy &&
-                !append_copy_row(row.text, *group.keys, group.kinds, &group.copy_text,
-                                 &group.hint)) {
-                group.copy = false;
-                std::string().swap(group.copy_text);
-            }
+            groups[at].add(row.text, i);
         }
     }
     int64_t rows = 0;
-    for (Group& group : groups) {
-        Oid role = group.target->insert_role;
+    for (RowGroup& group : groups) {
+        Oid role = group.target().insert_role;
         Oid saved_user;
         int saved_context;
         int nest_level;
@@ -192,24 +166,25 @@ int64_t insert_rows(const std::vector<Item*>& items, size_t first, size_t last,
         // table's own code deferred meanwhile fails here, in the restricted
         // operation ("cannot fire deferred trigger"), as its entry's fault.
         set_constraints_immediate();
-        if (group.copy) {
+        if (group.form() != CopyForm::kNone) {
             uint64_t line = 0;
             try {
-                rows += copy_rows(*group.target, *group.keys, group.copy_text, &line);
+                rows += copy_rows(group.target(), group.keys(), group.copy_data(),
+                                  group.form() == CopyForm::kBinary, &line);
             } catch (...) {
-                if (line >= 1 && line <= group.row_item.size())
-                    *culprit = group.row_item[line - 1];
+                if (line >= 1 && line <= group.row_items().size())
+                    *culprit = group.row_items()[line - 1];
                 throw;
             }
         } else {
             std::string json = "[";
-            for (std::string_view row : group.rows) {
+            for (std::string_view row : group.rows()) {
                 if (json.size() > 1)
                     json += ',';
                 json.append(row.data(), row.size());
             }
             json += ']';
-            rows += run_sql(group.target->insert_sql(*group.keys), {&json}, kAnySuccess);
+            rows += run_sql(group.target().insert_sql(group.keys()), {&json}, kAnySuccess);
         }
         set_constraints_immediate();
         pg::call([&] {

@@ -58,7 +58,7 @@ void remember_line(void* arg) {
 }  // namespace
 
 int64_t copy_rows(const Target& target, const std::vector<std::string>& keys,
-                  const std::string& data, uint64_t* failed_line) {
+                  const std::string& data, bool binary, uint64_t* failed_line) {
     current_source = Source{data.data(), data.size(), 0};
     reported_line = 0;
     *failed_line = 0;
@@ -86,8 +86,16 @@ int64_t copy_rows(const Target& target, const std::vector<std::string>& keys,
             List* columns = NIL;
             for (size_t i = 0; i < nkeys; ++i)
                 columns = lappend(columns, makeString(pstrdup(names[i].c_str())));
-            List* options = list_make1(makeDefElem(
-                pstrdup("encoding"), reinterpret_cast<Node*>(makeString(pstrdup("UTF8"))), -1));
+            // Text is written in UTF-8 (the converter's), whatever the
+            // worker's client encoding; binary values are the types' own
+            // send formats, and text in them is checked by their receive
+            // functions.
+            List* options = binary ? list_make1(makeDefElem(
+                                         pstrdup("format"),
+                                         reinterpret_cast<Node*>(makeString(pstrdup("binary"))), -1))
+                                   : list_make1(makeDefElem(
+                                         pstrdup("encoding"),
+                                         reinterpret_cast<Node*>(makeString(pstrdup("UTF8"))), -1));
             // As a statement of its own: it sees what the batch did before
             // it, with a fresh snapshot, and what it did is seen after it.
             CommandCounterIncrement();

@@ -36,6 +36,7 @@ struct RawTarget {
     const char** types;
     bool* copyable;
     bool* jsonb;
+    int* binary;  // a BinaryKind, or -1
     bool table_copyable;
 };
 
@@ -51,6 +52,23 @@ Oid insert_role_for(Oid owner, Oid drain_role) {
     if (superuser_arg(drain_role) && !superuser_arg(owner))
         return owner;
     return drain_role;
+}
+
+// How binary COPY writes a column of this type (a BinaryKind), or -1 for a
+// type the binary converter does not write. Built-in types only: a domain
+// is not copyable at all (look_up).
+int binary_kind(Oid type) {
+    switch (type) {
+        case INT2OID: return static_cast<int>(BinaryKind::kInt2);
+        case INT4OID: return static_cast<int>(BinaryKind::kInt4);
+        case INT8OID: return static_cast<int>(BinaryKind::kInt8);
+        case BOOLOID: return static_cast<int>(BinaryKind::kBool);
+        case TEXTOID:
+        case VARCHAROID: return static_cast<int>(BinaryKind::kText);
+        case JSONBOID: return static_cast<int>(BinaryKind::kJsonb);
+        case TIMESTAMPTZOID: return static_cast<int>(BinaryKind::kTimestamptz);
+        default: return -1;
+    }
 }
 
 // Looks the name up and checks it; runs inside pg::call (no C++ objects).
@@ -116,6 +134,7 @@ void look_up(const char* table, Oid drain_role, RawTarget* out) {
     out->types = static_cast<const char**>(palloc0(sizeof(char*) * (desc->natts + 1)));
     out->copyable = static_cast<bool*>(palloc0(sizeof(bool) * (desc->natts + 1)));
     out->jsonb = static_cast<bool*>(palloc0(sizeof(bool) * (desc->natts + 1)));
+    out->binary = static_cast<int*>(palloc0(sizeof(int) * (desc->natts + 1)));
     out->table_copyable = !rel->rd_rel->relhasrules && !rel->rd_rel->relrowsecurity &&
                           GetDatabaseEncoding() == PG_UTF8 &&
                           pg_class_aclcheck(relid, role, ACL_INSERT) == ACLCHECK_OK;
@@ -140,6 +159,7 @@ void look_up(const char* table, Oid drain_role, RawTarget* out) {
             (typtype == TYPTYPE_BASE || typtype == TYPTYPE_ENUM || typtype == TYPTYPE_RANGE ||
              typtype == TYPTYPE_MULTIRANGE) &&
             att->attgenerated == '\0' && att->attidentity != ATTRIBUTE_IDENTITY_ALWAYS;
+        out->binary[out->ncolumns] = out->copyable[out->ncolumns] ? binary_kind(att->atttypid) : -1;
         ++out->ncolumns;
     }
     relation_close(rel, NoLock);
@@ -204,7 +224,9 @@ const Target* TargetResolver::resolve(std::string_view table, EntryProblem* prob
         target->columns.emplace(
             raw.names[i],
             TargetColumn{raw.quoted_names[i], raw.types[i], raw.copyable[i],
-                         raw.jsonb[i] ? CopyColumnKind::kJsonb : CopyColumnKind::kScalar});
+                         raw.jsonb[i] ? CopyColumnKind::kJsonb : CopyColumnKind::kScalar,
+                         raw.binary[i] < 0 ? std::nullopt
+                                           : std::optional(static_cast<BinaryKind>(raw.binary[i]))});
     return by_name_.emplace(name, std::move(target)).first->second.get();
 }
 

@@ -7,11 +7,13 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/queue_copy.hpp"
+#include "core/queue_copy_binary.hpp"
 #include "core/queue_entry.hpp"
 #include "pg/postgres.hpp"
 
@@ -25,6 +27,9 @@ struct TargetColumn {
     // generated or GENERATED ALWAYS identity column), and how.
     bool copyable = false;
     CopyColumnKind copy_kind = CopyColumnKind::kScalar;
+    // How binary COPY writes it, for a copyable column of a type the binary
+    // converter knows (target.cpp); none: the column's group goes as text.
+    std::optional<BinaryKind> binary;
 };
 
 struct Target {

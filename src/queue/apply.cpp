@@ -105,22 +105,11 @@ void set_constraints_immediate() {
     });
 }
 
-// Inserts the rows of items [first, last): one statement per run of rows
-// for the same table with the same keys. Each table's rows go in stream
+// The rows of items [first, last) in runs for the same table with the same
+// keys, converted for COPY (row_group.hpp). Each table's rows go in stream
 // order (its identity column counts as the stream does), and a batch of
-// uniform rows is one statement per table.
-//
-// Each statement runs as its table's insert role (target.cpp) in a
-// security-restricted operation, with a GUC nest level of its own so that
-// whatever the table's code SETs is undone; deferred constraints and
-// triggers fire as the insert role before the range's subtransaction ends,
-// so that their failures are the range's and never the commit's.
-//
-// When a COPY fails, *culprit is set to the index of the item whose row
-// CopyFrom was reading or writing (a hint for insert_or_split); it stays
-// unset when the failure cannot be placed on a row.
-int64_t insert_rows(const std::vector<Item*>& items, size_t first, size_t last,
-                    std::optional<size_t>* culprit) {
+// uniform rows is one run per table. Pure C++: no PostgreSQL call.
+std::vector<RowGroup> group_rows(const std::vector<Item*>& items, size_t first, size_t last) {
     std::vector<RowGroup> groups;
     std::map<const Target*, size_t> open_group;  // each table's latest group
     const Target* last_target = nullptr;         // (most batches have one table)
@@ -145,6 +134,21 @@ int64_t insert_rows(const std::vector<Item*>& items, size_t first, size_t last,
             groups[at].add(row.text, i);
         }
     }
+    return groups;
+}
+
+// Inserts the runs: one statement (a COPY, or 0.2's INSERT) each.
+//
+// Each statement runs as its table's insert role (target.cpp) in a
+// security-restricted operation, with a GUC nest level of its own so that
+// whatever the table's code SETs is undone; deferred constraints and
+// triggers fire as the insert role before the range's subtransaction ends,
+// so that their failures are the range's and never the commit's.
+//
+// When a COPY fails, *culprit is set to the index of the item whose row
+// CopyFrom was reading or writing (a hint for insert_or_split); it stays
+// unset when the failure cannot be placed on a row.
+int64_t insert_groups(std::vector<RowGroup>& groups, std::optional<size_t>* culprit) {
     int64_t rows = 0;
     for (RowGroup& group : groups) {
         Oid role = group.target().insert_role;
@@ -195,25 +199,31 @@ int64_t insert_rows(const std::vector<Item*>& items, size_t first, size_t last,
     return rows;
 }
 
-// How insert_or_split treats failures.
+// How insert_or_split treats failures, for one batch.
 struct SplitPolicy {
     // The batch already failed multiquery.drain_max_attempts times: a
     // transient failure (a trigger's serialization failure, a lock or
     // statement timeout) is now blamed on the entry that fails alone, unless
     // it is the server's state (is_server_state_sqlstate).
     bool isolate = false;
+    // How many more rows the binary converter refused among rows it took
+    // may be tried alone before their range (RowGroup::refused_item).
+    // Bounded, so that a stream whose rows alternate between forms the
+    // converter takes and forms it leaves to COPY text costs at most this
+    // many extra COPYs a batch.
+    int suspects_left = 16;
 };
 
-// Runs insert_rows for [first, last) in a subtransaction, bounded by
+// Runs insert_groups in a subtransaction, bounded by
 // multiquery.drain_statement_timeout; returns the failure, or nullptr.
-ErrorData* try_insert(const std::vector<Item*>& items, size_t first, size_t last, int64_t* rows,
+ErrorData* try_insert(std::vector<RowGroup>& groups, int64_t* rows,
                       std::optional<size_t>* culprit) {
     int timeout_ms = drain_statement_timeout_ms;
     return in_subtransaction([&] {
         if (timeout_ms > 0)
             pg::call([&] { enable_timeout_after(STATEMENT_TIMEOUT, timeout_ms); });
         try {
-            *rows = insert_rows(items, first, last, culprit);
+            *rows = insert_groups(groups, culprit);
         } catch (...) {
             if (timeout_ms > 0)
                 pg::call([] { disable_timeout(STATEMENT_TIMEOUT, false); });
@@ -234,18 +244,36 @@ ErrorData* try_insert(const std::vector<Item*>& items, size_t first, size_t last
 // that one poison entry costs three more COPYs, not a halving down to it.
 // The hint decides only where to split: every piece is tried like any
 // range, so a wrong hint costs time, never an entry.
+//
+// A row the binary converter refused after taking the rows before it in
+// its run (a string where the table has an integer) is most likely poison:
+// it is tried alone first, between the rows before and after it, which then
+// go in binary, rather than after a COPY of its whole range that fails at it.
 int64_t insert_or_split(const std::vector<Item*>& items, size_t first, size_t last,
-                        const SplitPolicy& policy) {
+                        SplitPolicy* policy) {
     if (first >= last)
         return 0;
+    std::vector<RowGroup> groups = group_rows(items, first, last);
+    if (last - first > 1 && policy->suspects_left > 0) {
+        for (const RowGroup& group : groups) {
+            std::optional<size_t> suspect = group.refused_item();
+            if (!suspect)
+                continue;
+            --policy->suspects_left;
+            size_t at = *suspect;
+            return insert_or_split(items, first, at, policy) +
+                   insert_or_split(items, at, at + 1, policy) +
+                   insert_or_split(items, at + 1, last, policy);
+        }
+    }
     int64_t rows = 0;
     std::optional<size_t> culprit;
-    ErrorData* failure = try_insert(items, first, last, &rows, &culprit);
+    ErrorData* failure = try_insert(groups, &rows, &culprit);
     if (failure == nullptr)
         return rows;
     std::string sqlstate = unpack_sql_state(failure->sqlerrcode);
     bool entries_fault = is_poison_sqlstate(sqlstate.c_str()) ||
-                         (policy.isolate && !is_server_state_sqlstate(sqlstate));
+                         (policy->isolate && !is_server_state_sqlstate(sqlstate));
     if (!entries_fault)
         throw pg::PgException(failure);
     if (last - first == 1) {
@@ -437,9 +465,11 @@ BatchResult apply_batch(const std::string& stream, const std::vector<StreamEntry
     // done before it in its slice (tried, rolled back, tried again), so
     // slices bound that waste, at the price of a subtransaction and a COPY
     // start each.
+    SplitPolicy policy;
+    policy.isolate = isolate;
     for (size_t from = 0; from < live.size(); from += kSliceEntries)
         result.rows += insert_or_split(live, from, std::min(live.size(), from + kSliceEntries),
-                                       SplitPolicy{isolate});
+                                       &policy);
 
     for (const Item& item : items) {
         if (item.dead) {

@@ -24,8 +24,11 @@ void RowGroup::add(std::string_view row, size_t item) {
     row_items_.push_back(item);
     switch (form_) {
         case CopyForm::kBinary:
-            if (!append_binary_row(row, *keys_, binary_kinds_, &data_, &hint_))
+            if (!append_binary_row(row, *keys_, binary_kinds_, &data_, &hint_)) {
+                if (rows_.size() > 1)
+                    refused_item_ = item;
                 to_text();
+            }
             break;
         case CopyForm::kText:
             if (!append_copy_row(row, *keys_, text_kinds_, &data_, &hint_))

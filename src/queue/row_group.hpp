@@ -6,6 +6,7 @@
 // text; a row refused in text turns it to SQL.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,11 @@ public:
     // The item (apply.cpp) of each row.
     const std::vector<size_t>& row_items() const { return row_items_; }
     CopyForm form() const { return form_; }
+    // The item of the row that turned the group from binary to text, when
+    // the converter had taken rows of the group before it: among rows it
+    // takes, one it refuses (a string in an integer column) is most likely
+    // poison (apply.cpp tries it alone first).
+    std::optional<size_t> refused_item() const { return refused_item_; }
     // The COPY data, complete (call once every row is added).
     const std::string& copy_data();
 
@@ -49,6 +55,7 @@ private:
     CopyRowHint hint_;
     std::string data_;
     bool finished_ = false;
+    std::optional<size_t> refused_item_;
 };
 
 }  // namespace mq::queue

@@ -28,6 +28,16 @@ stop_drain_processes() {
 }
 remember_pid() { mkdir -p "$STATE_DIR"; echo "$1" >>"$STATE_DIR/drain_pids"; }
 
+# quiesce: every timed drain phase (COPY's and the worker's alike) starts
+# from the same state: the standby has replayed what came before (its replay
+# competes for the same 2 CPUs) and a checkpoint has written it out (else
+# the next phase pays for the last one's dirty pages and full-page writes).
+quiesce() {
+    wait_for 180 "the standby to catch up before a drain phase" standby_caught_up || true
+    primary -c "CHECKPOINT" >/dev/null
+    standby -c "CHECKPOINT" >/dev/null 2>&1 || true
+}
+
 prepare_events() {
     mkdir -p "$DRAIN_WORK"
     log "drain: generating $DRAIN_ROWS events (CSV and Redis protocol)"
@@ -42,6 +52,7 @@ prepare_events() {
 drain_copy() {
     local method=${1:-copy}
     primary -c "TRUNCATE events"
+    quiesce
     local t0 t1
     t0=$(now)
     primary -c "COPY events (id, user_id, kind, properties, ts) FROM '$DRAIN_WORK/events.csv' WITH (FORMAT csv)"
@@ -129,6 +140,7 @@ drain_worker() {
     local t0 t1 pid hwm secs idle_kb
     # (1) the backlog: 1M entries piped in as fast as Redis takes them.
     primary -c "TRUNCATE events"
+    quiesce
     idle_kb=$(redis_used_kb)
     t0=$(now)
     redis --pipe <"$DRAIN_WORK/worker.resp" >/dev/null
@@ -154,6 +166,7 @@ drain_worker() {
         -c "SELECT pg_reload_conf()" >/dev/null
     sleep 2
     redis --pipe <"$DRAIN_WORK/worker.resp" >/dev/null
+    quiesce
     t0=$(now)
     primary -c "ALTER SYSTEM RESET multiquery.drain_streams" -c "SELECT pg_reload_conf()" >/dev/null
     DONE_AT=""
@@ -169,6 +182,7 @@ drain_worker() {
         -c "SELECT pg_reload_conf()" >/dev/null
     sleep 2
     redis --pipe <"$DRAIN_WORK/poison.resp" >/dev/null
+    quiesce
     t0=$(now)
     primary -c "ALTER SYSTEM RESET multiquery.drain_streams" -c "SELECT pg_reload_conf()" >/dev/null
     # The last good entry: poison_every is 1000 (prepare_events).

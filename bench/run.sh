@@ -9,6 +9,8 @@
 # only COPY, the worker from a backlog and with poison, then COPY again (the
 # machine is shared and noisy: the ratios are to the mean of both COPYs).
 # DRAIN_ROWS_OVERRIDE=N in the environment sets the number of events.
+# DRAIN_ROUNDS=N (with --drain-only) adds N rounds of COPY, backlog and poison,
+# each ratio taken within its round, and their median (issue 12).
 # Run as root (it installs Debian packages; the servers run as postgres).
 # Bounded: every load, fault and client has a time cap, and the trap below
 # undoes every fault and stops every process it started, on any exit.

@@ -129,6 +129,34 @@ def markdown_drain(rows):
     return out
 
 
+def markdown_drain_rounds(rows):
+    """DRAIN_ROUNDS: each round's backlog and poison rates against its own COPY."""
+    by = {r["method"]: r for r in rows}
+    rounds = []
+    n = 1
+    while "copy_round%d" % n in by:
+        try:
+            c = float(by["copy_round%d" % n]["rows_per_s"])
+            b = float(by["worker_backlog_round%d" % n]["rows_per_s"])
+            p = float(by["worker_poison_round%d" % n]["rows_per_s"])
+            rounds.append((n, c, b / c, p / c))
+        except (KeyError, ValueError):
+            pass
+        n += 1
+    if not rounds:
+        return []
+    out = ["| round | COPY rows/s | from a backlog / COPY | 0.1% poison / COPY |",
+           "| ---: | ---: | ---: | ---: |"]
+    for n, c, b, p in rounds:
+        out.append("| %d | %.0f | %.2fx | %.2fx |" % (n, c, b, p))
+    med = lambda xs: sorted(xs)[len(xs) // 2] if len(xs) % 2 else sum(sorted(xs)[len(xs) // 2 - 1:len(xs) // 2 + 1]) / 2
+    b, p = med([r[2] for r in rounds]), med([r[3] for r in rounds])
+    out.append("")
+    out.append("- median from a backlog: %.2fx COPY (goal 0.8x: %s)" % (b, "met" if b >= 0.8 else "MISSED"))
+    out.append("- median with 0.1%% poison: %.2fx COPY (goal 0.5x: %s)" % (p, "met" if p >= 0.5 else "MISSED"))
+    return out
+
+
 def find(rows, scenario, method, query, clients):
     for r in rows:
         if (r["scenario"], r["method"], r["query"], r["clients"]) == (scenario, method, query, str(clients)):
@@ -245,6 +273,9 @@ def main():
     lines = ["## Read latency", ""] + markdown_reads(reads)
     if drain:
         lines += ["", "## Drain throughput", ""] + markdown_drain(drain)
+        rounds = markdown_drain_rounds(drain)
+        if rounds:
+            lines += ["", "## Drain rounds (issue 12)", ""] + rounds
     lines += ["", "## Goals (issue 6)", ""] + goals(reads, drain)
     with open(os.path.join(run_dir, "results.md"), "w") as f:
         f.write("\n".join(lines) + "\n")

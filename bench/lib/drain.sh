@@ -131,6 +131,49 @@ drain_worker_done() {
     fi
 }
 
+# drain_backlog METHOD: the 1M entries drained from a standstill: the worker
+# is pointed at another stream while they are piped in, then back at this
+# one, so the rate is the drain's own, not bounded by the pipe.
+drain_backlog() {
+    local t0 t1 secs
+    primary -c "TRUNCATE events" -c "ALTER SYSTEM SET multiquery.drain_streams = 'bench_hold'" \
+        -c "SELECT pg_reload_conf()" >/dev/null
+    sleep 2
+    redis --pipe <"$DRAIN_WORK/worker.resp" >/dev/null
+    quiesce
+    t0=$(now)
+    primary -c "ALTER SYSTEM RESET multiquery.drain_streams" -c "SELECT pg_reload_conf()" >/dev/null
+    DONE_AT=""
+    drain_worker_wait "$DRAIN_ROWS" "$DRAIN_CAP_S" "$DRAIN_ROWS" || true
+    t1=${DONE_AT:-$(now)} secs=$(elapsed "$t0" "$t1")
+    drain_row "$1" "$(events_count)" "$secs" "$(rate "$(events_count)" "$secs")" "" "" \
+        "$(awk -v k="$PEAK_ANON_KB" 'BEGIN { printf "%.1f", k / 1024 }')" \
+        "a $DRAIN_ROWS-entry backlog drained from a standstill; RSS = peak RssAnon"
+}
+
+# drain_backlog_poison METHOD: the same with one poison entry in 1000 (issue
+# 12): each becomes a dead letter while the rest of its batch lands.
+drain_backlog_poison() {
+    local t0 t1 secs good=$((DRAIN_ROWS - DRAIN_ROWS / 1000))
+    primary -c "TRUNCATE events" -c "ALTER SYSTEM SET multiquery.drain_streams = 'bench_hold'" \
+        -c "SELECT pg_reload_conf()" >/dev/null
+    sleep 2
+    redis --pipe <"$DRAIN_WORK/poison.resp" >/dev/null
+    quiesce
+    t0=$(now)
+    primary -c "ALTER SYSTEM RESET multiquery.drain_streams" -c "SELECT pg_reload_conf()" >/dev/null
+    # The last good entry: poison_every is 1000 (prepare_events).
+    local last_good=$DRAIN_ROWS
+    (( DRAIN_ROWS % 1000 == 0 )) && last_good=$((DRAIN_ROWS - 1))
+    DONE_AT=""
+    drain_worker_wait "$good" "$DRAIN_CAP_S" "$last_good" || true
+    t1=${DONE_AT:-$(now)} secs=$(elapsed "$t0" "$t1")
+    drain_row "$1" "$(events_count)" "$secs" "$(rate "$DRAIN_ROWS" "$secs")" "" "" \
+        "$(awk -v k="$PEAK_ANON_KB" 'BEGIN { printf "%.1f", k / 1024 }')" \
+        "the backlog with 0.1% poison entries (dead letters with SQLSTATE 22P02); rows/s counts every entry settled"
+    primary -c "DELETE FROM multiquery.dead_letters WHERE stream = 'bench_events'" >/dev/null
+}
+
 drain_worker() {
     if ! drain_available; then
         drain_row worker "" "" "" "" "" "" "$DRAIN_MISSING"
@@ -159,41 +202,9 @@ drain_worker() {
     drain_row redis_memory "$(redis XLEN bench_events)" "" "" "" "" \
         "$(awk -v k="$(redis_used_kb)" 'BEGIN { printf "%.1f", k / 1024 }')" \
         "Redis used_memory (rss_mb column) and XLEN (rows column) 3 s after the $DRAIN_ROWS-entry flow; idle before $((idle_kb / 1024)) MB, peak during $((PEAK_REDIS_KB / 1024)) MB"
-    # (1b) the same backlog drained from a standstill: the worker is pointed
-    # at another stream while the entries are piped in, then back at this
-    # one, so the rate is the drain's own, not bounded by the pipe.
-    primary -c "TRUNCATE events" -c "ALTER SYSTEM SET multiquery.drain_streams = 'bench_hold'" \
-        -c "SELECT pg_reload_conf()" >/dev/null
-    sleep 2
-    redis --pipe <"$DRAIN_WORK/worker.resp" >/dev/null
-    quiesce
-    t0=$(now)
-    primary -c "ALTER SYSTEM RESET multiquery.drain_streams" -c "SELECT pg_reload_conf()" >/dev/null
-    DONE_AT=""
-    drain_worker_wait "$DRAIN_ROWS" "$DRAIN_CAP_S" "$DRAIN_ROWS" || true
-    t1=${DONE_AT:-$(now)} secs=$(elapsed "$t0" "$t1")
-    drain_row worker_backlog "$(events_count)" "$secs" "$(rate "$(events_count)" "$secs")" "" "" \
-        "$(awk -v k="$PEAK_ANON_KB" 'BEGIN { printf "%.1f", k / 1024 }')" \
-        "a $DRAIN_ROWS-entry backlog drained from a standstill; RSS = peak RssAnon"
-    # (1c) the same from a standstill with one poison entry in 1000 (issue
-    # 12): each becomes a dead letter while the rest of its batch lands.
-    local good=$((DRAIN_ROWS - DRAIN_ROWS / 1000))
-    primary -c "TRUNCATE events" -c "ALTER SYSTEM SET multiquery.drain_streams = 'bench_hold'" \
-        -c "SELECT pg_reload_conf()" >/dev/null
-    sleep 2
-    redis --pipe <"$DRAIN_WORK/poison.resp" >/dev/null
-    quiesce
-    t0=$(now)
-    primary -c "ALTER SYSTEM RESET multiquery.drain_streams" -c "SELECT pg_reload_conf()" >/dev/null
-    # The last good entry: poison_every is 1000 (prepare_events).
-    local last_good=$DRAIN_ROWS
-    (( DRAIN_ROWS % 1000 == 0 )) && last_good=$((DRAIN_ROWS - 1))
-    DONE_AT=""
-    drain_worker_wait "$good" "$DRAIN_CAP_S" "$last_good" || true
-    t1=${DONE_AT:-$(now)} secs=$(elapsed "$t0" "$t1")
-    drain_row worker_poison "$(events_count)" "$secs" "$(rate "$DRAIN_ROWS" "$secs")" "" "" \
-        "$(awk -v k="$PEAK_ANON_KB" 'BEGIN { printf "%.1f", k / 1024 }')" \
-        "the backlog with 0.1% poison entries (dead letters with SQLSTATE 22P02); rows/s counts every entry settled"
+    # (1b) the same backlog drained from a standstill; (1c) with poison.
+    drain_backlog worker_backlog
+    drain_backlog_poison worker_poison
     primary -c "DELETE FROM multiquery.dead_letters WHERE stream = 'bench_events'" >/dev/null
     (( ${DRAIN_ONLY:-0} )) && return 0
     # (2) throttled: 10 s worth of entries at the throttle.
@@ -222,6 +233,15 @@ run_drain() {
     if (( ${DRAIN_ONLY:-0} )); then
         drain_worker
         drain_copy copy_after
+        # DRAIN_ROUNDS=N: N more rounds of COPY, backlog and poison, one
+        # after the other, each ratio taken within its round (this
+        # machine's speed moves by a quarter from minute to minute).
+        local round
+        for (( round = 1; round <= ${DRAIN_ROUNDS:-0}; round++ )); do
+            drain_copy "copy_round$round"
+            drain_backlog "worker_backlog_round$round"
+            drain_backlog_poison "worker_poison_round$round"
+        done
     else
         drain_naive
         drain_worker

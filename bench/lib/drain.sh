@@ -131,47 +131,44 @@ drain_worker_done() {
     fi
 }
 
-# drain_backlog METHOD: the 1M entries drained from a standstill: the worker
-# is pointed at another stream while they are piped in, then back at this
-# one, so the rate is the drain's own, not bounded by the pipe.
-drain_backlog() {
-    local t0 t1 secs
+# drain_standstill METHOD FILE GOOD LAST_ID NOTE: the entries of FILE drained
+# from a standstill: the worker is pointed at another stream while they are
+# piped in, then back at this one, so the rate is the drain's own, not
+# bounded by the pipe. GOOD: the rows they make; LAST_ID: the id of the last
+# good one. The rate counts every entry settled, as a row or a dead letter.
+drain_standstill() {
+    local method=$1 file=$2 good=$3 last_id=$4 note=$5 t0 t1 secs settled
     primary -c "TRUNCATE events" -c "ALTER SYSTEM SET multiquery.drain_streams = 'bench_hold'" \
         -c "SELECT pg_reload_conf()" >/dev/null
     sleep 2
-    redis --pipe <"$DRAIN_WORK/worker.resp" >/dev/null
+    redis --pipe <"$file" >/dev/null
     quiesce
     t0=$(now)
     primary -c "ALTER SYSTEM RESET multiquery.drain_streams" -c "SELECT pg_reload_conf()" >/dev/null
     DONE_AT=""
-    drain_worker_wait "$DRAIN_ROWS" "$DRAIN_CAP_S" "$DRAIN_ROWS" || true
+    drain_worker_wait "$good" "$DRAIN_CAP_S" "$last_id" || true
     t1=${DONE_AT:-$(now)} secs=$(elapsed "$t0" "$t1")
-    drain_row "$1" "$(events_count)" "$secs" "$(rate "$(events_count)" "$secs")" "" "" \
-        "$(awk -v k="$PEAK_ANON_KB" 'BEGIN { printf "%.1f", k / 1024 }')" \
+    settled=$(val "$MQ_PRIMARY_PORT" "select (select count(*) from events)
+        + (select count(*) from multiquery.dead_letters where stream = 'bench_events')")
+    drain_row "$method" "$(events_count)" "$secs" "$(rate "$settled" "$secs")" "" "" \
+        "$(awk -v k="$PEAK_ANON_KB" 'BEGIN { printf "%.1f", k / 1024 }')" "$note"
+    primary -c "DELETE FROM multiquery.dead_letters WHERE stream = 'bench_events'" >/dev/null
+}
+
+# drain_backlog METHOD: the 1M entries, from a standstill.
+drain_backlog() {
+    drain_standstill "$1" "$DRAIN_WORK/worker.resp" "$DRAIN_ROWS" "$DRAIN_ROWS" \
         "a $DRAIN_ROWS-entry backlog drained from a standstill; RSS = peak RssAnon"
 }
 
 # drain_backlog_poison METHOD: the same with one poison entry in 1000 (issue
 # 12): each becomes a dead letter while the rest of its batch lands.
 drain_backlog_poison() {
-    local t0 t1 secs good=$((DRAIN_ROWS - DRAIN_ROWS / 1000))
-    primary -c "TRUNCATE events" -c "ALTER SYSTEM SET multiquery.drain_streams = 'bench_hold'" \
-        -c "SELECT pg_reload_conf()" >/dev/null
-    sleep 2
-    redis --pipe <"$DRAIN_WORK/poison.resp" >/dev/null
-    quiesce
-    t0=$(now)
-    primary -c "ALTER SYSTEM RESET multiquery.drain_streams" -c "SELECT pg_reload_conf()" >/dev/null
     # The last good entry: poison_every is 1000 (prepare_events).
     local last_good=$DRAIN_ROWS
     (( DRAIN_ROWS % 1000 == 0 )) && last_good=$((DRAIN_ROWS - 1))
-    DONE_AT=""
-    drain_worker_wait "$good" "$DRAIN_CAP_S" "$last_good" || true
-    t1=${DONE_AT:-$(now)} secs=$(elapsed "$t0" "$t1")
-    drain_row "$1" "$(events_count)" "$secs" "$(rate "$DRAIN_ROWS" "$secs")" "" "" \
-        "$(awk -v k="$PEAK_ANON_KB" 'BEGIN { printf "%.1f", k / 1024 }')" \
+    drain_standstill "$1" "$DRAIN_WORK/poison.resp" $((DRAIN_ROWS - DRAIN_ROWS / 1000)) "$last_good" \
         "the backlog with 0.1% poison entries (dead letters with SQLSTATE 22P02); rows/s counts every entry settled"
-    primary -c "DELETE FROM multiquery.dead_letters WHERE stream = 'bench_events'" >/dev/null
 }
 
 drain_worker() {
@@ -205,7 +202,6 @@ drain_worker() {
     # (1b) the same backlog drained from a standstill; (1c) with poison.
     drain_backlog worker_backlog
     drain_backlog_poison worker_poison
-    primary -c "DELETE FROM multiquery.dead_letters WHERE stream = 'bench_events'" >/dev/null
     (( ${DRAIN_ONLY:-0} )) && return 0
     # (2) throttled: 10 s worth of entries at the throttle.
     local throttled=$((DRAIN_THROTTLE * 10))

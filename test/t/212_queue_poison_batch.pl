@@ -67,13 +67,7 @@ for my $i (0 .. $entries - 1) {
 $redis->pipe(@commands);
 
 # All of it at once: one batch.
-$node->safe_psql('postgres', q{
-	ALTER SYSTEM SET multiquery.drain_streams = 'poison';
-	SELECT pg_reload_conf();
-});
-ok($node->poll_query_until('postgres',
-		"SELECT last_id = '1-$entries' FROM multiquery.drain_progress WHERE stream = 'poison'"),
-	'the batch is committed');
+ok(drain_all_at_once($node, 'poison', "1-$entries"), 'the batch is committed');
 
 is($node->safe_psql('postgres', q{SELECT string_agg(n::text, ',' ORDER BY ord) FROM main_t}),
 	join(',', @main_good), 'every good main_t entry landed once, in stream order');

@@ -49,13 +49,7 @@ for my $i (0 .. $entries - 1) {
 		qq({"n": $i, "v": $v, "ts": "$ts"}) ];
 }
 $redis->pipe(@commands);
-$node->safe_psql('postgres', q{
-	ALTER SYSTEM SET multiquery.drain_streams = 'suspects';
-	SELECT pg_reload_conf();
-});
-ok($node->poll_query_until('postgres',
-		"SELECT last_id = '1-$entries' FROM multiquery.drain_progress WHERE stream = 'suspects'"),
-	'the batch is committed');
+ok(drain_all_at_once($node, 'suspects', "1-$entries"), 'the batch is committed');
 
 is($node->safe_psql('postgres', q{SELECT string_agg(n::text, ',' ORDER BY ord) FROM bin_t}),
 	join(',', @good), 'every good entry landed once, in stream order');

@@ -7,7 +7,7 @@ use warnings;
 use Exporter 'import';
 use PostgreSQL::Test::Cluster;
 
-our @EXPORT = qw(queue_node);
+our @EXPORT = qw(queue_node drain_all_at_once);
 
 # queue_node($name, $redis, $settings, %init): $settings are postgresql.conf
 # lines (drain_streams and whatever else the test needs); %init goes to
@@ -24,6 +24,20 @@ $settings});
 	$node->start;
 	$node->safe_psql('postgres', 'CREATE EXTENSION multiquery');
 	return $node;
+}
+
+# drain_all_at_once($node, $stream, $last_id): points the drain (until now
+# reading another stream) at $stream, whose entries are all in Redis
+# already, so that they come in as one batch; true once the entry $last_id
+# is committed.
+sub drain_all_at_once {
+	my ($node, $stream, $last_id) = @_;
+	$node->safe_psql('postgres', qq{
+		ALTER SYSTEM SET multiquery.drain_streams = '$stream';
+		SELECT pg_reload_conf();
+	});
+	return $node->poll_query_until('postgres',
+		"SELECT last_id = '$last_id' FROM multiquery.drain_progress WHERE stream = '$stream'");
 }
 
 1;

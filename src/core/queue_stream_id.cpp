@@ -8,12 +8,15 @@ namespace {
 std::optional<uint64_t> parse_u64(std::string_view digits) {
     if (digits.empty() || digits.size() > 20)
         return std::nullopt;
+    // Nineteen digits cannot overflow: only a twentieth needs the check
+    // (every entry's id is parsed, a millisecond time of thirteen digits).
     uint64_t value = 0;
-    for (char c : digits) {
+    for (size_t i = 0; i < digits.size(); ++i) {
+        char c = digits[i];
         if (c < '0' || c > '9')
             return std::nullopt;
         uint64_t digit = static_cast<uint64_t>(c - '0');
-        if (value > (UINT64_MAX - digit) / 10)
+        if (i == 19 && value > (UINT64_MAX - digit) / 10)
             return std::nullopt;
         value = value * 10 + digit;
     }

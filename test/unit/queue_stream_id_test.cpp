@@ -13,11 +13,14 @@ TEST(QueueStreamId, ParsesAndPrints) {
     EXPECT_EQ(id->to_string(), "1700000000123-42");
     EXPECT_EQ(parse_stream_id("0-0")->to_string(), "0-0");
     EXPECT_EQ(parse_stream_id("18446744073709551615-18446744073709551615")->seq, UINT64_MAX);
+    EXPECT_EQ(parse_stream_id("9999999999999999999-0")->ms, 9999999999999999999u);  // 19 digits
+    EXPECT_EQ(parse_stream_id("00000000000000000001-0")->ms, 1u);  // 20 digits, no overflow
 }
 
 TEST(QueueStreamId, RefusesMalformed) {
     for (const char* bad : {"", "-", "1-", "-1", "1", "1-2-3", "a-1", "1-b", " 1-2", "1-2 ",
-                            "+1-2", "18446744073709551616-0", "1--2"})
+                            "+1-2", "18446744073709551616-0", "99999999999999999999-0",
+                            "1-18446744073709551620", "184467440737095516150-0", "1--2"})
         EXPECT_FALSE(parse_stream_id(bad)) << bad;
 }
 

@@ -26,17 +26,10 @@ multiquery.drain_batch_size = $entries
 multiquery.drain_trim = off
 });
 $node->safe_psql('postgres', q{
-	CREATE SEQUENCE tried;
-	CREATE FUNCTION count_try() RETURNS trigger LANGUAGE plpgsql AS $$
-	BEGIN
-		PERFORM nextval('tried');
-		RETURN NEW;
-	END $$;
 	CREATE TABLE main_t (n int PRIMARY KEY, v int CHECK (v >= 0), ord bigserial);
-	CREATE TRIGGER count_try BEFORE INSERT ON main_t FOR EACH ROW EXECUTE FUNCTION count_try();
 	CREATE TABLE side_t (n int, part int, ord bigserial);
-	CREATE TRIGGER count_try BEFORE INSERT ON side_t FOR EACH ROW EXECUTE FUNCTION count_try();
 });
+count_tries($node, 'main_t', 'side_t');
 
 # Entry $i (0-based): every tenth goes to side_t as two rows; the others are
 # one row of main_t. Poison: the first entry (text into an int, 22P02), the
@@ -89,7 +82,7 @@ is($node->safe_psql('postgres', q{
 # rows. The halving this replaced tried the rows near each poison entry
 # about log2(batch) times: 2,036 here.
 my $rows = scalar(@main_good) + $side_rows;
-my $tried = $node->safe_psql('postgres', q{SELECT last_value FROM tried});
+my $tried = rows_tried($node);
 cmp_ok($tried, '<=', int(1.4 * ($entries + 100)),
 	"rows tried for a $entries-entry batch with " . scalar(keys %poison)
 	  . " poison entries stay bounded ($tried tried, $rows landed)");

@@ -25,16 +25,9 @@ multiquery.drain_batch_size = $entries
 multiquery.drain_trim = off
 timezone = 'UTC'
 });
-$node->safe_psql('postgres', q{
-	CREATE SEQUENCE tried;
-	CREATE FUNCTION count_try() RETURNS trigger LANGUAGE plpgsql AS $$
-	BEGIN
-		PERFORM nextval('tried');
-		RETURN NEW;
-	END $$;
-	CREATE TABLE bin_t (n int PRIMARY KEY, v int, ts timestamptz, ord bigserial);
-	CREATE TRIGGER count_try BEFORE INSERT ON bin_t FOR EACH ROW EXECUTE FUNCTION count_try();
-});
+$node->safe_psql('postgres',
+	q{CREATE TABLE bin_t (n int PRIMARY KEY, v int, ts timestamptz, ord bigserial)});
+count_tries($node, 'bin_t');
 
 # Poison (text into an int, 22P02): in the middle of a slice, two in a row,
 # and the first entry of a slice (250). Entry 600 has a timestamp without an
@@ -67,7 +60,7 @@ is($node->safe_psql('postgres', q{
 		FROM multiquery.dead_letters WHERE stream = 'suspects'}),
 	join(',', map { '1-' . ($_ + 1) . ":$poison{$_}" } sort { $a <=> $b } keys %poison),
 	'exactly the poison entries are dead letters, each with its SQLSTATE');
-is($node->safe_psql('postgres', q{SELECT last_value FROM tried}), scalar(@good),
+is(rows_tried($node), scalar(@good),
 	'every good row was tried exactly once: none was inserted and rolled back');
 
 done_testing();

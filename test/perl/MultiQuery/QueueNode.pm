@@ -7,7 +7,7 @@ use warnings;
 use Exporter 'import';
 use PostgreSQL::Test::Cluster;
 
-our @EXPORT = qw(queue_node drain_all_at_once);
+our @EXPORT = qw(queue_node drain_all_at_once count_tries rows_tried);
 
 # queue_node($name, $redis, $settings, %init): $settings are postgresql.conf
 # lines (drain_streams and whatever else the test needs); %init goes to
@@ -38,6 +38,27 @@ sub drain_all_at_once {
 	});
 	return $node->poll_query_until('postgres',
 		"SELECT last_id = '$last_id' FROM multiquery.drain_progress WHERE stream = '$stream'");
+}
+
+# count_tries($node, @tables): a BEFORE INSERT trigger on each table counts
+# in a sequence (which a rollback does not undo) every row tried, so that a
+# test can bound how often the drain inserted rows it then rolled back.
+sub count_tries {
+	my ($node, @tables) = @_;
+	$node->safe_psql('postgres', q{
+		CREATE SEQUENCE tried;
+		CREATE FUNCTION count_try() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			PERFORM nextval('tried');
+			RETURN NEW;
+		END $$;
+	} . join('', map { "CREATE TRIGGER count_try BEFORE INSERT ON $_ FOR EACH ROW EXECUTE FUNCTION count_try();\n" } @tables));
+}
+
+# rows_tried($node): the rows count_tries has counted.
+sub rows_tried {
+	my ($node) = @_;
+	return $node->safe_psql('postgres', q{SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM tried});
 }
 
 1;

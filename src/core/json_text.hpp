@@ -19,8 +19,13 @@ bool put_json_string_raw(std::string_view token, std::string* out);
 // Appends a JSON value's own text, escaped for COPY text; false on bytes
 // that are not UTF-8.
 bool put_copy_text(std::string_view text, std::string* out);
-// Whether a JSON value's own text is UTF-8 throughout.
+// Whether a JSON value's own text is UTF-8 throughout. PostgreSQL's own
+// check (pg_utf8_islegal) refuses the same: overlong forms, surrogates and
+// code points past U+10FFFF.
 bool valid_utf8(std::string_view text);
+// UTF-8 without a NUL byte: what a UTF-8 database's text can hold, as
+// pg_verifymbstr decides it.
+bool valid_utf8_text(std::string_view text);
 
 // A number whose text numeric_out would give back unchanged: jsonb keeps
 // numbers as numeric, so 1e3 reaches a text column as 1000 and -0 as 0.

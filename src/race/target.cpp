@@ -202,11 +202,7 @@ TargetSpec resolve_server(const std::string& target, Oid user) {
         throw Error(mq::sqlstate::kWrongObjectType,
                     "foreign server \"" + target + "\" is a race group, not a race target",
                     "A race group's targets must be servers with connection options.");
-    pg::call([&] {
-        AclResult result = pg_foreign_server_aclcheck(server->serverid, user, ACL_USAGE);
-        if (result != ACLCHECK_OK)
-            aclcheck_error(result, OBJECT_FOREIGN_SERVER, server->servername);
-    });
+    check_usage(server, user);
     UserMapping* mapping = pg::call([&] { return GetUserMapping(user, server->serverid); });
     add_options(&spec, server->options, OptionPlace::kServer);
     add_options(&spec, mapping->options, OptionPlace::kUserMapping);

@@ -55,7 +55,9 @@ sub dead_letter {
 }
 
 # --- 1. Privilege escalation through the table's code ----------------------
-# Each trick tries ALTER ROLE mallory SUPERUSER and records who it ran as.
+# Each trick tries ALTER ROLE mallory SUPERUSER, directly and after SET ROLE
+# or SET SESSION AUTHORIZATION to the bootstrap superuser, and records who
+# it ran as.
 $node->safe_psql('postgres', q{
 	SET ROLE mallory;
 	CREATE TABLE ran_as (how text, who text, escalated boolean);
@@ -67,6 +69,23 @@ $node->safe_psql('postgres', q{
 			ALTER ROLE mallory SUPERUSER;
 		EXCEPTION WHEN insufficient_privilege THEN
 			done := false;
+		END;
+		-- The worker's session user is the bootstrap superuser, so SET ROLE
+		-- and SET SESSION AUTHORIZATION would take any role, were they
+		-- allowed in the insert's restricted operation.
+		BEGIN
+			EXECUTE format('SET ROLE %I', (SELECT rolname FROM pg_roles WHERE oid = 10));
+			ALTER ROLE mallory SUPERUSER;
+			done := true;
+		EXCEPTION WHEN OTHERS THEN
+			NULL;
+		END;
+		BEGIN
+			EXECUTE format('SET SESSION AUTHORIZATION %I', (SELECT rolname FROM pg_roles WHERE oid = 10));
+			ALTER ROLE mallory SUPERUSER;
+			done := true;
+		EXCEPTION WHEN OTHERS THEN
+			NULL;
 		END;
 		INSERT INTO ran_as VALUES (how, current_user, done);
 		RETURN true;

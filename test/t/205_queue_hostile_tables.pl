@@ -158,9 +158,18 @@ $node->safe_psql('postgres', q{
 	CREATE TABLE sets (n int);
 	CREATE TRIGGER t BEFORE INSERT ON sets FOR EACH ROW EXECUTE FUNCTION trigger_sets();
 });
+$node->safe_psql('postgres', q{
+	CREATE TABLE observer (n int, path text DEFAULT current_setting('search_path'),
+		lock_wait text DEFAULT current_setting('lock_timeout'));
+});
 xadd('public.sets', '{"n": 1}');
+xadd('public.observer', '{"n": 1}');
 innocent_arrives(3, 'drained past a trigger that SETs');
 is($node->safe_psql('postgres', 'SELECT count(*) FROM sets'), '1', 'that row arrived');
+# A search_path left behind would resolve the next table's unqualified names
+# in mallory's schema, as that table's owner.
+is($node->safe_psql('postgres', q{SELECT path <> 'mallory_was_here' AND lock_wait = '300ms' FROM observer}),
+	't', "the next table's insert saw the worker's search_path and lock_timeout, not the trigger's");
 
 # --- 2. Stalling the stream ------------------------------------------------
 # An INSTEAD NOTHING rule: the insert does nothing, as its owner asked.

@@ -64,6 +64,7 @@ $node->safe_psql('postgres', q{
 	CREATE FUNCTION escalate(how text) RETURNS boolean LANGUAGE plpgsql AS $$
 	DECLARE
 		done boolean := true;
+		become text;
 	BEGIN
 		BEGIN
 			ALTER ROLE mallory SUPERUSER;
@@ -73,20 +74,15 @@ $node->safe_psql('postgres', q{
 		-- The worker's session user is the bootstrap superuser, so SET ROLE
 		-- and SET SESSION AUTHORIZATION would take any role, were they
 		-- allowed in the insert's restricted operation.
-		BEGIN
-			EXECUTE format('SET ROLE %I', (SELECT rolname FROM pg_roles WHERE oid = 10));
-			ALTER ROLE mallory SUPERUSER;
-			done := true;
-		EXCEPTION WHEN OTHERS THEN
-			NULL;
-		END;
-		BEGIN
-			EXECUTE format('SET SESSION AUTHORIZATION %I', (SELECT rolname FROM pg_roles WHERE oid = 10));
-			ALTER ROLE mallory SUPERUSER;
-			done := true;
-		EXCEPTION WHEN OTHERS THEN
-			NULL;
-		END;
+		FOREACH become IN ARRAY ARRAY['SET ROLE %I', 'SET SESSION AUTHORIZATION %I'] LOOP
+			BEGIN
+				EXECUTE format(become, (SELECT rolname FROM pg_roles WHERE oid = 10));
+				ALTER ROLE mallory SUPERUSER;
+				done := true;
+			EXCEPTION WHEN OTHERS THEN
+				NULL;
+			END;
+		END LOOP;
 		INSERT INTO ran_as VALUES (how, current_user, done);
 		RETURN true;
 	END $$;

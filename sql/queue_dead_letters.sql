@@ -55,6 +55,10 @@ SELECT queue_dl.send('a view', 'table', 'queue_dl.a_view', 'row', '{"seq": 109}'
 SELECT queue_dl.send('a system table', 'table', 'pg_catalog.pg_class', 'row', '{"relname": "x"}');
 SELECT queue_dl.send('own table', 'table', 'multiquery.drain_progress',
                      'row', '{"stream": "x", "last_id": "99999999999999-0"}');
+-- Another session's temporary table (to the worker, this session is one).
+CREATE TEMP TABLE queue_dl_tmp (seq int);
+SELECT queue_dl.send('a temporary table', 'table', pg_my_temp_schema()::regnamespace || '.queue_dl_tmp',
+                     'row', '{"seq": 113}');
 SELECT queue_dl.send('injection via table', 'table', 'queue_dl.t; DROP TABLE queue_dl.victim',
                      'row', '{"seq": 110}');
 SELECT queue_dl.send('injection via quoted table', 'table', 'queue_dl."t (seq) VALUES (111); DROP TABLE queue_dl.victim; --"',

@@ -85,6 +85,28 @@ like($err, qr/password is required/, 'a target that does not ask for the passwor
 unlike($err, qr/secret/, 'the error shows no password');
 session_query($session, 'RESET ROLE');
 
+# A role that loses superuser must not keep using a connection it made as
+# a superuser to a target that never asked for the password: its next race
+# connects again, and is refused.
+my $trusting = 'host=127.0.0.1 port=' . $primary->port
+  . ' dbname=postgres user=trusted_user password=boss-pw-5';
+# (Not a "secret-": the caller's own statement, logged as written, holds it.)
+$primary->safe_psql('postgres', q{
+	CREATE ROLE boss SUPERUSER;
+	GRANT EXECUTE ON FUNCTION multiquery.race_query(text[], text, text[], integer, pg_lsn, text) TO boss;
+});
+my $as_boss = qq{SET ROLE boss;
+	SELECT who FROM multiquery.race_query(ARRAY['$trusting'], 'SELECT current_user::text')
+		AS t(who text)};
+($who, $err) = session_query($session, $as_boss);
+is($who, 'trusted_user', 'a superuser may use a target that asks for no password');
+$primary->safe_psql('postgres', 'ALTER ROLE boss NOSUPERUSER');
+($who, $err) = session_query($session, $as_boss);
+like($err, qr/password is required/,
+	'once it is no longer superuser, the cached connection is not used: the target is refused');
+unlike($err, qr/boss-pw/, 'the error shows no password');
+session_query($session, 'RESET ROLE');
+
 (undef, $err) = session_query($session, q{SET ROLE app_user;
 	SELECT * FROM multiquery.race_query('{"host=127.0.0.1 port=1 password=conn-secret-4"}',
 		'SELECT 1') AS t(x int)});

@@ -76,6 +76,15 @@ RESET ROLE;
 DROP POLICY only_granted ON queue_enqueue.events;
 ALTER TABLE queue_enqueue.events DISABLE ROW LEVEL SECURITY;
 GRANT INSERT ON queue_enqueue.events TO queue_enqueue_user;
+-- ... nor into a table of a schema they may not use, named by its OID (a
+-- name would not resolve for them in the first place).
+REVOKE USAGE ON SCHEMA queue_enqueue FROM queue_enqueue_user;
+SET ROLE queue_enqueue_user;
+SELECT multiquery.enqueue((SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                           WHERE n.nspname = 'queue_enqueue' AND c.relname = 'events')::regclass,
+                          '{"kind": "sneaky"}');
+RESET ROLE;
+GRANT USAGE ON SCHEMA queue_enqueue TO queue_enqueue_user;
 SET ROLE queue_enqueue_user;
 SELECT multiquery.enqueue('queue_enqueue.events', '{"kind": "granted"}') IS NOT NULL AS sent;
 RESET ROLE;

@@ -1,4 +1,4 @@
-# Row-level security and column privileges on drained tables. The drain
+# Row-level security, column privileges and schema USAGE on drained tables. The drain
 # loads most tables through CopyFrom, which checks neither (the COPY command
 # refuses a table with row security; CopyFrom called directly does not): a
 # table with row security, or whose insert role may insert only some of its
@@ -40,6 +40,11 @@ $node->safe_psql('postgres', q{
 	-- The drain role may insert one column of two.
 	CREATE TABLE cols (a int, secret text);
 	GRANT INSERT (a) ON cols TO drainer;
+	-- The drain role may insert into a table whose schema it may not use.
+	RESET ROLE;
+	CREATE SCHEMA hidden;
+	CREATE TABLE hidden.t (a int);
+	GRANT INSERT ON hidden.t TO drainer;
 });
 
 my $id = 0;
@@ -111,5 +116,15 @@ is($node->safe_psql('postgres', q{SELECT string_agg(a || ':' || coalesce(secret,
 	'1:-,3:-', 'cols: the rows with only the granted column landed, and nothing in the other');
 is(dead_letters('public.cols'), "$refused:42501",
 	'cols: the row with a column the drain role may not insert is a dead letter with 42501');
+
+$refused = xadd('hidden.t', 'row', '{"a": 1}');
+$last = xadd('public.cols', 'row', '{"a": 4}');
+ok(drained_to($last), 'hidden.t: the stream is drained past it');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM hidden.t'), '0',
+	'hidden.t: nothing lands in a schema the drain role may not use');
+is($node->safe_psql('postgres', qq{
+		SELECT sqlstate || ' ' || (error LIKE 'permission denied for schema hidden%')
+		FROM multiquery.dead_letters WHERE stream = 'secure' AND entry_id = '$refused'}),
+	'42501 true', 'hidden.t: the entry is a dead letter: permission denied for the schema');
 
 done_testing();

@@ -1,10 +1,11 @@
-# Row-level security, column privileges and schema USAGE on drained tables. The drain
-# loads most tables through CopyFrom, which checks neither (the COPY command
-# refuses a table with row security; CopyFrom called directly does not): a
-# table with row security, or whose insert role may insert only some of its
-# columns, must take the INSERT path, where PostgreSQL enforces both. A row a
-# policy refuses is a dead letter (42501), the rows around it land, and the
-# stream goes on.
+# Row-level security, column privileges and schema USAGE on drained tables.
+# The drain loads most tables through CopyFrom, which checks none of them
+# (the COPY command refuses a table with row security; CopyFrom called
+# directly does not): a table with row security, or whose insert role may
+# insert only some of its columns, must take the INSERT path, where
+# PostgreSQL enforces both, and a schema the insert role may not use is
+# refused before anything. A row refused is a dead letter (42501), the rows
+# around it land, and the stream goes on.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;

@@ -102,6 +102,27 @@ $redis->cli('XADD', 'life', '*', 'table', 'whoami', 'row', '{"n": 1}');
 ok($primary->poll_query_until('postgres', 'SELECT count(*) = 1 FROM whoami'), 'a row for whoami');
 is($primary->safe_psql('postgres', 'SELECT who FROM whoami'), 'drainer',
 	'the insert ran as the drain role');
+# A drain_role that does not exist: the batch waits, with the error in
+# drain_status, and nothing is lost; it lands once the role exists.
+$primary->safe_psql('postgres', q{
+	ALTER SYSTEM SET multiquery.drain_role = 'missing_drainer';
+	SELECT pg_reload_conf();
+});
+$redis->cli('XADD', 'life', '*', 'table', 'public.allowed', 'row', '{"n": 2}');
+ok($primary->poll_query_until('postgres', q{
+		SELECT bool_or(last_error LIKE 'role "missing_drainer" named by multiquery.drain_role does not exist%')
+		FROM multiquery.drain_status}),
+	'drain_status names the missing drain role');
+is($primary->safe_psql('postgres', 'SELECT count(*) FROM allowed WHERE n = 2'), '0',
+	'and the entry waits');
+$primary->safe_psql('postgres', q{
+	CREATE ROLE missing_drainer;
+	GRANT INSERT ON allowed TO missing_drainer;
+});
+ok($primary->poll_query_until('postgres', 'SELECT count(*) = 1 FROM allowed WHERE n = 2'),
+	'it lands once the role exists');
+is($primary->safe_psql('postgres', q{SELECT count(*) FROM multiquery.dead_letters WHERE payload[2] = 'public.allowed'}),
+	'0', 'and it was never a dead letter');
 
 # The throttle: at 500 rows/s, 1,500 rows cannot land in under ~2.5 s
 # (three seconds' worth, less the tenth of a second the bucket may burst).

@@ -21,7 +21,7 @@ $redis->start;
 my $node = queue_node('primary', $redis, q{
 multiquery.drain_streams = 'secure'
 multiquery.drain_trim = off
-}, extra => [ '--encoding=UTF8', '--locale=C' ]);
+});
 $node->safe_psql('postgres', q{
 	CREATE ROLE alice;
 	CREATE ROLE drainer;

@@ -17,7 +17,7 @@ $redis->start;
 my $node = queue_node('primary', $redis, q{
 multiquery.drain_streams = 'generated'
 multiquery.drain_trim = off
-}, extra => [ '--encoding=UTF8', '--locale=C' ]);
+});
 $node->safe_psql('postgres', q{
 	CREATE TABLE ident (id bigint GENERATED ALWAYS AS IDENTITY, v int);
 	CREATE TABLE gen (v int, twice int GENERATED ALWAYS AS (v * 2) STORED);

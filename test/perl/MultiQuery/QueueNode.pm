@@ -11,11 +11,14 @@ our @EXPORT = qw(queue_node drain_all_at_once count_tries rows_tried);
 
 # queue_node($name, $redis, $settings, %init): $settings are postgresql.conf
 # lines (drain_streams and whatever else the test needs); %init goes to
-# Cluster->init (allows_streaming => 1, ...).
+# Cluster->init (allows_streaming => 1, ...). The database is UTF-8 unless
+# %init gives initdb options of its own (extra => [...]): the drain's COPY
+# path needs UTF-8, and the environment's locale must not decide which path
+# a test takes.
 sub queue_node {
 	my ($name, $redis, $settings, %init) = @_;
 	my $node = PostgreSQL::Test::Cluster->new($name);
-	$node->init(%init);
+	$node->init(extra => [ '--encoding=UTF8', '--locale=C' ], %init);
 	$node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'multiquery'
 multiquery.redis_port = ${\ $redis->port}

@@ -1,0 +1,48 @@
+# Entries lost in Redis before the drain read them: deleted by hand (XDEL)
+# past what PostgreSQL has applied, while the server was down. The drain
+# cannot bring them back, but it must not pass over the gap in silence: when
+# it takes the stream up again, a WARNING names the stream and the last
+# entry applied, and the entries after the gap are applied as usual.
+#
+# What Redis 7.0 does not let it see: entries removed by XTRIM (or XADD
+# MAXLEN) leave max-deleted-entry-id as it was, so a stream trimmed past
+# the progress goes unreported (docs/write_queue.md).
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use MultiQuery::Redis;
+use MultiQuery::QueueNode;
+
+my $redis = MultiQuery::Redis->new;
+$redis->start;
+
+my $node = queue_node('primary', $redis, q{
+multiquery.drain_streams = 'gap'
+multiquery.drain_trim = off
+});
+$node->safe_psql('postgres', 'CREATE TABLE t (n int)');
+
+$redis->cli('XADD', 'gap', '1-1', 'table', 'public.t', 'row', '{"n": 1}');
+ok($node->poll_query_until('postgres', 'SELECT count(*) = 1 FROM t'), 'the first entry is applied');
+
+# While the server is down, entries 1-2 and 1-3 are added and deleted
+# before the drain reads them.
+$node->stop;
+$redis->cli('XADD', 'gap', "1-$_", 'table', 'public.t', 'row', qq({"n": $_})) for 2 .. 4;
+is($redis->cli('XDEL', 'gap', '1-2', '1-3'), '2', 'two entries deleted by hand, never applied');
+my $log_at = -s $node->logfile;
+$node->start;
+
+ok($node->poll_query_until('postgres', 'SELECT count(*) = 1 FROM t WHERE n = 4'),
+	'the entry after the gap is applied');
+is($node->safe_psql('postgres', 'SELECT string_agg(n::text, \',\' ORDER BY n) FROM t'), '1,4',
+	'and only it: the deleted entries are gone');
+ok($node->wait_for_log(qr/WARNING:  multiquery drain: stream trimmed past drain_progress/, $log_at),
+	'a WARNING names the gap');
+like(slurp_file($node->logfile, $log_at),
+	qr/DETAIL:  Redis stream "gap" has lost entries after 1-1, the last one applied here/,
+	'with the stream and the last entry applied');
+
+done_testing();

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "core/iso_timestamp.hpp"
+#include "core/jsonb_image.hpp"
 #include "core/json_text.hpp"
 
 namespace mq::queue {
@@ -47,6 +48,16 @@ bool json_integer(std::string_view text, int64_t min, int64_t max, int64_t* valu
     return true;
 }
 
+// The mark, then the value's jsonb image; false, with *out as it was, when
+// the encoder refuses the value (jsonb_recv then reads its text).
+bool put_jsonb_image(std::string_view json, std::string* out) {
+    out->push_back(kJsonbImageMark);
+    if (append_jsonb_image(json, out))
+        return true;
+    out->pop_back();
+    return false;
+}
+
 // Writes one value; false when its column's kind does not take it.
 bool put_value(const JsonValue& v, BinaryKind kind, std::string* out) {
     if (v.kind == JsonKind::kNull) {
@@ -85,6 +96,7 @@ bool put_value(const JsonValue& v, BinaryKind kind, std::string* out) {
         }
         case BinaryKind::kText:
         case BinaryKind::kJsonb:
+        case BinaryKind::kJsonbImage:
             break;
     }
     // Variable length: the length is written once the value is.
@@ -107,6 +119,8 @@ bool put_value(const JsonValue& v, BinaryKind kind, std::string* out) {
             default:
                 return false;  // (a nested object or array, as COPY text refuses)
         }
+    } else if (kind == BinaryKind::kJsonbImage && put_jsonb_image(v.text, out)) {
+        // The image, as jsonb_in would have made it.
     } else {
         // jsonb_recv: a version byte, then the JSON text jsonb_in reads, with
         // the checks COPY text makes of the same value.

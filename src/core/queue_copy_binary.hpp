@@ -26,9 +26,16 @@ enum class BinaryKind {
     kBool,         // true or false (not a string)
     kText,         // a string, or a number or boolean as its text (text, varchar)
     kJsonb,        // any JSON value, as its text after jsonb's version byte
+    kJsonbImage,   // the same, as its jsonb image (jsonb_image.hpp) after
+                   // kJsonbImageMark where the encoder takes it: UTF-8 only
     kTimestamptz,  // a string parse_iso_timestamptz accepts (iso_timestamp.hpp)
 };
 // A JSON null is SQL NULL for every kind.
+
+// The first byte of a binary jsonb field that holds the value's jsonb image
+// rather than jsonb_recv's version 1 and text. Only the drain's own load
+// reads it (copy_load.cpp); jsonb_recv would refuse the field.
+constexpr char kJsonbImageMark = '\x80';
 
 // The stream's header and trailer, around the rows.
 void append_binary_header(std::string* out);

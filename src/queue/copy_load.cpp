@@ -4,11 +4,13 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/queue_copy_binary.hpp"
 #include "pg/guard.hpp"
 
 extern "C" {
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/pg_type_d.h"
 #include "commands/copy.h"
 #include "commands/copyfrom_internal.h"
 #include "mb/pg_wchar.h"
@@ -17,6 +19,8 @@ extern "C" {
 #include "parser/parse_node.h"
 #include "parser/parse_relation.h"
 #include "utils/acl.h"
+#include "utils/fmgrprotos.h"
+#include "utils/jsonb.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -53,6 +57,36 @@ void remember_line(void* arg) {
     auto cstate = static_cast<CopyFromState>(arg);
     if (cstate != nullptr)
         reported_line = cstate->cur_lineno;
+}
+
+// CopyFrom's receive function for the jsonb columns of the drain's binary
+// COPY: a field the converter marked holds the value's jsonb image
+// (jsonb_image.hpp), put in place as it is; any other field is jsonb_recv's.
+// PostgreSQL calls it inside CopyFrom: nothing here has a destructor, and
+// jsonb_recv's errors unwind through it.
+extern "C" Datum receive_jsonb_field(PG_FUNCTION_ARGS) {
+    StringInfo field = reinterpret_cast<StringInfo>(PG_GETARG_POINTER(0));
+    int size = field->len - field->cursor - 1;
+    // (The smallest image, an empty container, is its 4-byte header.)
+    if (size >= 4 && field->data[field->cursor] == kJsonbImageMark) {
+        auto image = static_cast<Jsonb*>(palloc(VARHDRSZ + size));
+        SET_VARSIZE(image, VARHDRSZ + size);
+        std::memcpy(VARDATA(image), field->data + field->cursor + 1, size);
+        field->cursor = field->len;
+        PG_RETURN_POINTER(image);
+    }
+    return jsonb_recv(fcinfo);
+}
+
+// Points the copy's jsonb columns at receive_jsonb_field. BeginCopyFrom
+// looked up jsonb_recv for them; the rest of that lookup stays.
+void receive_jsonb_images(CopyFromState cstate, Relation rel) {
+    ListCell* cell;
+    foreach (cell, cstate->attnumlist) {
+        int attnum = lfirst_int(cell);
+        if (TupleDescAttr(RelationGetDescr(rel), attnum - 1)->atttypid == JSONBOID)
+            cstate->in_functions[attnum - 1].fn_addr = receive_jsonb_field;
+    }
 }
 
 }  // namespace
@@ -102,6 +136,8 @@ int64_t copy_rows(const Target& target, const std::vector<std::string>& keys,
             PushActiveSnapshot(GetTransactionSnapshot());
             CopyFromState cstate = BeginCopyFrom(pstate, rel, nullptr, nullptr, false, read_source,
                                                  columns, options);
+            if (binary)
+                receive_jsonb_images(cstate, rel);
             ErrorContextCallback line_callback;
             line_callback.callback = remember_line;
             line_callback.arg = cstate;

@@ -65,7 +65,10 @@ int binary_kind(Oid type) {
         case BOOLOID: return static_cast<int>(BinaryKind::kBool);
         case TEXTOID:
         case VARCHAROID: return static_cast<int>(BinaryKind::kText);
-        case JSONBOID: return static_cast<int>(BinaryKind::kJsonb);
+        // The jsonb image is what jsonb_in makes in a UTF-8 database.
+        case JSONBOID:
+            return static_cast<int>(GetDatabaseEncoding() == PG_UTF8 ? BinaryKind::kJsonbImage
+                                                                     : BinaryKind::kJsonb);
         case TIMESTAMPTZOID: return static_cast<int>(BinaryKind::kTimestamptz);
         default: return -1;
     }

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "core/jsonb_image.hpp"
+
 using mq::queue::append_binary_header;
 using mq::queue::append_binary_row;
 using mq::queue::append_binary_trailer;
@@ -124,6 +126,18 @@ TEST(QueueCopyBinary, JsonbIsItsVersionAndText) {
     EXPECT_EQ(field("false", BinaryKind::kJsonb), "\1" "false");
     for (const char* other : {R"("\ud800")", R"("\u0000")", R"(["\u00e9"])", "\"\xff\""})
         refused(other, BinaryKind::kJsonb);
+}
+
+TEST(QueueCopyBinary, JsonbImageIsMarkedOrFallsBackToText) {
+    std::string image;
+    ASSERT_TRUE(mq::queue::append_jsonb_image(R"({"b": [1, "\u00e9"]})", &image));
+    EXPECT_EQ(field(R"({"b": [1, "\u00e9"]})", BinaryKind::kJsonbImage),
+              std::string(1, mq::queue::kJsonbImageMark) + image);
+    // Past the encoder's bounds: jsonb_recv reads the text, as for kJsonb.
+    EXPECT_EQ(field("1e2000", BinaryKind::kJsonbImage), "\1" "1e2000");
+    // What neither takes is refused as kJsonb refuses it.
+    for (const char* other : {R"("\ud800")", R"("\u0000")", "\"\xff\""})
+        refused(other, BinaryKind::kJsonbImage);
 }
 
 TEST(QueueCopyBinary, TimestamptzOnlyFromStrictIsoText) {

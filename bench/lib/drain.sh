@@ -98,37 +98,78 @@ status_kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/nul
 # redis_used_kb: Redis' own account of its memory (INFO memory used_memory), in kB.
 redis_used_kb() { redis INFO memory | awk -F: '$1 == "used_memory" { printf "%d", $2 / 1024 }'; }
 
-# drain_worker_wait ROWS CAP_S [LAST_ID]: poll until the events table has ROWS
-# rows; sets PEAK_ANON_KB (the worker's private memory, sampled) and
-# PEAK_REDIS_KB. With LAST_ID (the id of the last good entry of the flow),
-# the poll is max(id), an index probe: the worker commits whole batches in
-# stream order, so that id's row means every row before it is in. A count(*)
-# of up to 1M rows every poll took about a quarter of a second of three
-# processes (a parallel scan) on two cores, time taken from the worker being
-# measured; it is done once, at the end, to check the count.
+# drain_worker_wait ROWS CAP_S [LAST_ID]: waits until the events table has
+# ROWS rows; sets DONE_AT, PEAK_ANON_KB (the worker's private memory,
+# sampled) and PEAK_REDIS_KB. With LAST_ID (the id of the last good entry of
+# the flow) the wait is for that row, an index probe: the worker commits
+# whole batches in stream order, so that id's row means every row before it
+# is in (the count is checked once, at the end). A count(*) of up to 1M rows
+# is a parallel scan: it is only the wait of the flows without a LAST_ID,
+# every 0.5 s.
+#
+# The wait must not compete with what it measures. On 2 CPUs, the poll this
+# replaced (psql twice, redis-cli and awk started every 0.1 s) doubled the
+# worker's wait for a CPU and made a drain about a fifth slower
+# (BENCHMARKS.md, third session of 2026-12-03): COPY, timed by its own psql,
+# never paid for it. So one backend waits, asleep between probes, and one
+# redis-cli paces the memory samples, which shell builtins read.
 drain_worker_wait() {
-    local rows=$1 deadline=$((SECONDS + $2)) last_id=${3:-} pid anon used
-    PEAK_ANON_KB=0 PEAK_REDIS_KB=0
-    while ! drain_worker_done "$rows" "$last_id"; do
-        pid=$(worker_pid)
-        if [[ -n "$pid" ]]; then
-            anon=$(status_kb "$pid" RssAnon); (( ${anon:-0} > PEAK_ANON_KB )) && PEAK_ANON_KB=$anon
-        fi
-        used=$(redis_used_kb); (( ${used:-0} > PEAK_REDIS_KB )) && PEAK_REDIS_KB=$used
-        (( SECONDS < deadline )) \
-            || { log "drain: worker cut at the ${2}s cap with $(events_count) of $rows rows"; return 1; }
-        if [[ -n "$last_id" ]]; then sleep 0.1; else sleep 0.5; fi
-    done
+    local rows=$1 cap=$2 last_id=${3:-} peaks="$STATE_DIR/peaks" sampler reached=1
+    mkdir -p "$STATE_DIR"
+    sample_peaks "$(worker_pid)" "$peaks" &
+    sampler=$!
+    wait_in_server "$rows" "$cap" "$last_id" || reached=0
     DONE_AT=$(now)
+    kill "$sampler" 2>/dev/null || true
+    wait "$sampler" 2>/dev/null || true
+    read -r PEAK_ANON_KB PEAK_REDIS_KB <"$peaks" 2>/dev/null || PEAK_ANON_KB=0 PEAK_REDIS_KB=0
+    if (( ! reached )); then
+        DONE_AT=""
+        log "drain: worker cut at the ${cap}s cap with $(events_count) of $rows rows"
+        return 1
+    fi
     [[ -z "$last_id" ]] || [[ "$(events_count)" == "$rows" ]] \
         || die "drain: the row with id $last_id is in, but the table has $(events_count) rows, not $rows"
 }
-drain_worker_done() {
-    if [[ -n "$2" ]]; then
-        (( $(val "$MQ_PRIMARY_PORT" "select coalesce(max(id), 0) from events") >= $2 ))
+
+# wait_in_server ROWS CAP_S [LAST_ID]: one backend waits for the row LAST_ID
+# (an index probe every 20 ms) or for ROWS rows (a count every 0.5 s); false
+# when CAP_S passes first. (Each probe of a DO block has a snapshot of its
+# own, so it sees the worker's commits.)
+wait_in_server() {
+    local rows=$1 cap=$2 last_id=${3:-} reached interval
+    if [[ -n "$last_id" ]]; then
+        reached="(SELECT coalesce(max(id), 0) FROM events) >= $last_id" interval=0.02
     else
-        (( $(events_count) >= $1 ))
+        reached="(SELECT count(*) FROM events) >= $rows" interval=0.5
     fi
+    primary -c "SET statement_timeout = '${cap}s'" \
+        -c "DO \$\$ BEGIN WHILE NOT $reached LOOP PERFORM pg_sleep($interval); END LOOP; END \$\$" \
+        >/dev/null 2>&1
+}
+
+# sample_peaks PID FILE: until killed, keeps in FILE "anon redis": the peaks
+# of PID's RssAnon and of Redis' used_memory, in kB, sampled every 0.1 s by
+# one redis-cli (-r -1 -i 0.1) and read with builtins only.
+sample_peaks() {
+    local pid=$1 file=$2 anon=0 used=0 key value rest
+    # (With a trap, TERM waits for the write in progress: FILE is never half written.)
+    trap 'echo "$anon $used" >"$file"; exit 0' TERM
+    echo "0 0" >"$file"
+    while IFS=: read -r key value; do
+        [[ $key == used_memory ]] || continue
+        value=${value%$'\r'}
+        (( value / 1024 > used )) && used=$((value / 1024))
+        if [[ -n "$pid" && -r /proc/$pid/status ]]; then
+            while read -r key value rest; do
+                if [[ $key == RssAnon: ]]; then
+                    (( value > anon )) && anon=$value
+                    break
+                fi
+            done <"/proc/$pid/status"
+        fi
+        echo "$anon $used" >"$file"
+    done < <(redis -r -1 -i 0.1 INFO memory 2>/dev/null)
 }
 
 # drain_standstill METHOD FILE GOOD LAST_ID NOTE: the entries of FILE drained

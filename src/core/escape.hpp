@@ -1,5 +1,5 @@
-// Escapes in text: hex digits (\u escapes, percent-encoding) and UTF-8
-// encoding of a code point.
+// Escapes in text: hex digits (\u escapes, percent-encoding), JSON's
+// one-character escapes, and UTF-8 encoding of a code point.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +16,22 @@ inline int hex_value(char c) {
     if (c >= 'A' && c <= 'F')
         return c - 'A' + 10;
     return -1;
+}
+
+// The byte a JSON escape \e stands for (e one of " \ / b f n r t); -1 for
+// 'u', whose code point follows, and for what JSON has no escape for.
+inline int json_escaped_byte(char e) {
+    switch (e) {
+        case '"': return '"';
+        case '\\': return '\\';
+        case '/': return '/';
+        case 'b': return '\b';
+        case 'f': return '\f';
+        case 'n': return '\n';
+        case 'r': return '\r';
+        case 't': return '\t';
+        default: return -1;
+    }
 }
 
 // Appends code point cp (at most 0x10FFFF, not a surrogate) as UTF-8.

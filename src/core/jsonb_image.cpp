@@ -12,6 +12,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/escape.hpp"
 #include "core/json_text.hpp"
 
 namespace mq::queue {
@@ -78,34 +79,6 @@ char* put_native(T value, char* to) {
 uint32_t varlena_header(uint32_t size) { return kBigEndian ? size : size << 2; }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-void put_utf8(uint32_t code, std::string* out) {
-    if (code < 0x80) {
-        out->push_back(static_cast<char>(code));
-    } else if (code < 0x800) {
-        out->push_back(static_cast<char>(0xC0 | (code >> 6)));
-        out->push_back(static_cast<char>(0x80 | (code & 0x3F)));
-    } else if (code < 0x10000) {
-        out->push_back(static_cast<char>(0xE0 | (code >> 12)));
-        out->push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3F)));
-        out->push_back(static_cast<char>(0x80 | (code & 0x3F)));
-    } else {
-        out->push_back(static_cast<char>(0xF0 | (code >> 18)));
-        out->push_back(static_cast<char>(0x80 | ((code >> 12) & 0x3F)));
-        out->push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3F)));
-        out->push_back(static_cast<char>(0x80 | (code & 0x3F)));
-    }
-}
 
 // A JSON number as numeric_in stores it: set_var_from_str's decimal digits
 // and weights, then make_result's stripped, short or long form. Appends the
@@ -365,19 +338,10 @@ bool Encoder::parse_string(Item* item) {
         if (escape != 'u') {
             if (high_surrogate != -1)
                 return false;
-            char plain;
-            switch (escape) {
-                case '"': plain = '"'; break;
-                case '\\': plain = '\\'; break;
-                case '/': plain = '/'; break;
-                case 'b': plain = '\b'; break;
-                case 'f': plain = '\f'; break;
-                case 'n': plain = '\n'; break;
-                case 'r': plain = '\r'; break;
-                case 't': plain = '\t'; break;
-                default: return false;
-            }
-            pool_.push_back(plain);
+            int plain = json_escaped_byte(escape);
+            if (plain < 0)
+                return false;
+            pool_.push_back(static_cast<char>(plain));
             continue;
         }
         if (input_.size() - pos_ < 4)
@@ -406,7 +370,7 @@ bool Encoder::parse_string(Item* item) {
         }
         if (code == 0)
             return false;
-        put_utf8(code, &pool_);
+        append_utf8(code, &pool_);
     }
     return false;
 }

@@ -178,45 +178,34 @@ private:
             if (pos_ >= text_.size())
                 return fail("unterminated string");
             char e = text_[pos_++];
-            char plain = 0;
-            switch (e) {
-                case '"': plain = '"'; break;
-                case '\\': plain = '\\'; break;
-                case '/': plain = '/'; break;
-                case 'b': plain = '\b'; break;
-                case 'f': plain = '\f'; break;
-                case 'n': plain = '\n'; break;
-                case 'r': plain = '\r'; break;
-                case 't': plain = '\t'; break;
-                case 'u': {
-                    uint32_t cp = 0;
-                    if (!hex4(&cp))
-                        return false;
-                    if (cp == 0)
-                        return fail("\\u0000 cannot be stored in jsonb");
-                    if (cp >= 0xDC00 && cp <= 0xDFFF)
-                        return fail("lone low surrogate in a \\u escape");
-                    if (cp >= 0xD800 && cp <= 0xDBFF) {
-                        uint32_t low = 0;
-                        if (pos_ + 2 > text_.size() || text_[pos_] != '\\' ||
-                            text_[pos_ + 1] != 'u')
-                            return fail("high surrogate not followed by a low one");
-                        pos_ += 2;
-                        if (!hex4(&low))
-                            return false;
-                        if (low < 0xDC00 || low > 0xDFFF)
-                            return fail("high surrogate not followed by a low one");
-                        cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-                    }
-                    if (out)
-                        append_utf8(cp, out);
-                    continue;
-                }
-                default:
+            if (e != 'u') {
+                int plain = json_escaped_byte(e);
+                if (plain < 0)
                     return fail("invalid escape in a string");
+                if (out)
+                    out->push_back(static_cast<char>(plain));
+                continue;
+            }
+            uint32_t cp = 0;
+            if (!hex4(&cp))
+                return false;
+            if (cp == 0)
+                return fail("\\u0000 cannot be stored in jsonb");
+            if (cp >= 0xDC00 && cp <= 0xDFFF)
+                return fail("lone low surrogate in a \\u escape");
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                uint32_t low = 0;
+                if (pos_ + 2 > text_.size() || text_[pos_] != '\\' || text_[pos_ + 1] != 'u')
+                    return fail("high surrogate not followed by a low one");
+                pos_ += 2;
+                if (!hex4(&low))
+                    return false;
+                if (low < 0xDC00 || low > 0xDFFF)
+                    return fail("high surrogate not followed by a low one");
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
             }
             if (out)
-                out->push_back(plain);
+                append_utf8(cp, out);
         }
     }
 

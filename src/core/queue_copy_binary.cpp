@@ -156,24 +156,54 @@ void append_binary_header(std::string* out) {
 
 void append_binary_trailer(std::string* out) { put_be(0xFFFF, 2, out); }
 
-bool append_binary_row(std::string_view row, const std::vector<std::string>& columns,
-                       const std::vector<BinaryKind>& kinds, std::string* out,
-                       CopyRowHint* hint) {
-    if (columns.empty() || kinds.size() != columns.size() ||
-        columns.size() > static_cast<size_t>(std::numeric_limits<int16_t>::max()))
-        return false;
-    RowValues values(columns.size());
-    if (!find_row_values(row, columns, values.data(), hint))
-        return false;
+namespace {
+
+bool fits(const std::vector<std::string>& columns, const std::vector<BinaryKind>& kinds) {
+    return !columns.empty() && kinds.size() == columns.size() &&
+           columns.size() <= static_cast<size_t>(std::numeric_limits<int16_t>::max());
+}
+
+// Appends the tuple of values found for columns; false, with *out as it
+// was, when a value is missing or its kind does not take it.
+bool put_row(const RowValues& values, const std::vector<BinaryKind>& kinds, std::string* out) {
     size_t original_size = out->size();
-    put_be(columns.size(), 2, out);
-    for (size_t i = 0; i < columns.size(); ++i) {
+    put_be(kinds.size(), 2, out);
+    for (size_t i = 0; i < kinds.size(); ++i) {
         if (!values[i].set || !put_value(values[i], kinds[i], out)) {
             out->resize(original_size);
             return false;
         }
     }
     return true;
+}
+
+}  // namespace
+
+bool append_binary_row(std::string_view row, const std::vector<std::string>& columns,
+                       const std::vector<BinaryKind>& kinds, std::string* out,
+                       CopyRowHint* hint) {
+    if (!fits(columns, kinds))
+        return false;
+    RowValues values(columns.size());
+    if (!find_row_values(row, columns, values.data(), hint))
+        return false;
+    return put_row(values, kinds, out);
+}
+
+bool append_binary_row(const JsonRow& row, const std::vector<BinaryKind>& kinds,
+                       std::string* out, CopyRowHint* hint) {
+    if (row.keys == nullptr || !fits(*row.keys, kinds))
+        return false;
+    if (row.member_count == 0)
+        return append_binary_row(row.text, *row.keys, kinds, out, hint);
+    RowValues values(row.keys->size());
+    for (size_t i = 0; i < row.member_count; ++i) {
+        const RowMember& member = row.members[i];
+        if (member.column >= row.keys->size())
+            return false;
+        values.data()[member.column] = {row.text.substr(member.at, member.size), member.kind, true};
+    }
+    return put_row(values, kinds, out);
 }
 
 }  // namespace mq::queue

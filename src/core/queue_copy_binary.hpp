@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/json_row_values.hpp"
+#include "core/queue_json.hpp"
 
 namespace mq::queue {
 
@@ -48,5 +49,11 @@ void append_binary_trailer(std::string* out);
 bool append_binary_row(std::string_view row, const std::vector<std::string>& columns,
                        const std::vector<BinaryKind>& kinds, std::string* out,
                        CopyRowHint* hint = nullptr);
+
+// The same for a row as scan_json_rows found it, its columns its keys: the
+// values are those the scan recorded (JsonRow::members), without walking
+// the row again; a row with none is walked as above.
+bool append_binary_row(const JsonRow& row, const std::vector<BinaryKind>& kinds,
+                       std::string* out, CopyRowHint* hint = nullptr);
 
 }  // namespace mq::queue

@@ -53,10 +53,36 @@ private:
             return fail("expected a JSON object");
         size_t start = pos_;
         size_t count = 0;
+        member_count_ = 0;
         if (!scan_object(0, &count))
             return false;
-        rows->push_back(JsonRow{text_.substr(start, pos_ - start), key_sets_->intern_scratch(count)});
+        JsonRow row;
+        row.text = text_.substr(start, pos_ - start);
+        row.keys = key_sets_->intern_scratch(count);
+        if (count <= JsonRow::kMaxMembers) {
+            const std::vector<uint16_t>& columns = key_sets_->listed_columns();
+            for (size_t i = 0; i < count; ++i) {
+                row.members[i] = members_[i];
+                row.members[i].at -= static_cast<uint32_t>(start);
+                row.members[i].column = columns[i];
+            }
+            row.member_count = static_cast<uint8_t>(count);
+        }
+        rows->push_back(row);
         return true;
+    }
+
+    // The kind of the value starting at at (already checked to be one).
+    JsonKind value_kind_at(size_t at) const {
+        switch (text_[at]) {
+            case '{':
+            case '[': return JsonKind::kContainer;
+            case '"': return JsonKind::kString;
+            case 't':
+            case 'f': return JsonKind::kBool;
+            case 'n': return JsonKind::kNull;
+            default: return JsonKind::kNumber;
+        }
     }
 
     bool scan_value(int depth) {
@@ -103,8 +129,17 @@ private:
             skip_space();
             if (!expect(':'))
                 return fail("expected \":\" after an object key");
+            skip_space();
+            size_t value_start = pos_;
             if (!scan_value(depth + 1))
                 return false;
+            if (key_count && *key_count <= JsonRow::kMaxMembers) {
+                // (pos_ fits: a row's text is far below 4 GB; see read_entry's cap.)
+                RowMember& member = members_[member_count_++];
+                member.at = static_cast<uint32_t>(value_start);
+                member.size = static_cast<uint32_t>(pos_ - value_start);
+                member.kind = value_kind_at(value_start);
+            }
             skip_space();
             if (peek() == ',') {
                 ++pos_;
@@ -270,6 +305,9 @@ private:
     std::string_view text_;
     KeySets* key_sets_;
     size_t pos_ = 0;
+    // The row object's first members, while it is scanned.
+    std::array<RowMember, JsonRow::kMaxMembers> members_;
+    size_t member_count_ = 0;
     std::string error_;
 };
 
@@ -287,6 +325,13 @@ const KeySet* KeySets::intern_scratch(size_t count) {
     std::sort(listed, listed_end);
     KeySet sorted(listed, std::unique(listed, listed_end));
     last_set_ = &*sets_.insert(std::move(sorted)).first;
+    last_columns_.clear();
+    if (count <= JsonRow::kMaxMembers)
+        last_columns_.resize(count);
+    for (size_t i = 0; i < last_columns_.size(); ++i)
+        last_columns_[i] = static_cast<uint16_t>(
+            std::lower_bound(last_set_->begin(), last_set_->end(), last_order_[i]) -
+            last_set_->begin());
     return last_set_;
 }
 

@@ -3,10 +3,14 @@
 // the drain needs to group rows by the columns they name.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "core/json_row_values.hpp"
 
 namespace mq::queue {
 
@@ -33,6 +37,10 @@ public:
     // same keys in the same order as the row before it costs a comparison:
     // no sort, no lookup.
     const KeySet* intern_scratch(size_t count);
+    // For the keys last interned, in the order they were listed: each one's
+    // index in the set intern_scratch returned (none past
+    // JsonRow::kMaxMembers keys: such rows keep no members).
+    const std::vector<uint16_t>& listed_columns() const { return last_columns_; }
     size_t size() const { return sets_.size(); }
 
 private:
@@ -41,6 +49,17 @@ private:
     KeySet last_order_;  // the last row's keys as listed (set: last_set_)
     size_t last_count_ = 0;
     const KeySet* last_set_ = nullptr;
+    std::vector<uint16_t> last_columns_;  // (see listed_columns)
+};
+
+// A top-level value of a row as the scan found it: where its text is in
+// the row, its kind, and the index in the row's KeySet of its key. The COPY
+// converters take these rather than walk the row again.
+struct RowMember {
+    uint32_t at = 0;
+    uint32_t size = 0;
+    uint16_t column = 0;
+    JsonKind kind = JsonKind::kNull;
 };
 
 // One JSON object of an entry: its text (a slice of the entry's value) and
@@ -48,6 +67,13 @@ private:
 struct JsonRow {
     std::string_view text;
     const KeySet* keys = nullptr;
+    // The row's members in the order it lists them (a key given twice is
+    // there twice: the later one counts, as in jsonb). Kept for rows of at
+    // most kMaxMembers members; none for longer rows, whose values
+    // find_row_values finds.
+    static constexpr size_t kMaxMembers = 8;
+    std::array<RowMember, kMaxMembers> members;
+    uint8_t member_count = 0;
 };
 
 // Nesting deeper than this is refused (PostgreSQL would refuse it too, later).

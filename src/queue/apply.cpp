@@ -137,7 +137,7 @@ std::vector<RowGroup> group_rows(const std::vector<Item*>& items, size_t first, 
             }
             last_target = target;
             last_group = at;
-            groups[at].add(row.text, i);
+            groups[at].add(row, i);
         }
     }
     return groups;

@@ -19,19 +19,20 @@ RowGroup::RowGroup(const Target* target, const KeySet* keys) : target_(target), 
         append_binary_header(&data_);
 }
 
-void RowGroup::add(std::string_view row, size_t item) {
-    rows_.push_back(row);
+void RowGroup::add(const JsonRow& row, size_t item) {
+    rows_.push_back(row.text);
     row_items_.push_back(item);
     switch (form_) {
         case CopyForm::kBinary:
-            if (!append_binary_row(row, *keys_, binary_kinds_, &data_, &hint_)) {
+            // (row.keys is keys_: the group is the rows with these keys.)
+            if (!append_binary_row(row, binary_kinds_, &data_, &hint_)) {
                 if (rows_.size() > 1)
                     refused_item_ = item;
                 to_text();
             }
             break;
         case CopyForm::kText:
-            if (!append_copy_row(row, *keys_, text_kinds_, &data_, &hint_))
+            if (!append_copy_row(row.text, *keys_, text_kinds_, &data_, &hint_))
                 drop_copy();
             break;
         case CopyForm::kNone:

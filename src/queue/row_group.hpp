@@ -24,7 +24,8 @@ class RowGroup {
 public:
     RowGroup(const Target* target, const KeySet* keys);
 
-    void add(std::string_view row, size_t item);
+    // A row of the group's table with the group's keys (row.keys), and its item.
+    void add(const JsonRow& row, size_t item);
 
     const Target& target() const { return *target_; }
     const KeySet& keys() const { return *keys_; }

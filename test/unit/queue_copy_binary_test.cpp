@@ -140,6 +140,23 @@ TEST(QueueCopyBinary, JsonbImageIsMarkedOrFallsBackToText) {
         refused(other, BinaryKind::kJsonbImage);
 }
 
+// A row as the scan found it converts as its text does, members or none.
+TEST(QueueCopyBinary, ScannedRowsConvertAsTheirText) {
+    mq::queue::KeySets sets;
+    for (const char* text :
+         {R"({"b": {"x": [1, "]"]}, "a": 5, "b": [2]})", R"({"a": null, "b": "\u00e9"})",
+          R"({"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":"nine"})"}) {
+        std::vector<mq::queue::JsonRow> rows;
+        std::string error;
+        ASSERT_TRUE(mq::queue::scan_json_rows(text, false, &sets, &rows, &error)) << error;
+        std::vector<BinaryKind> kinds(rows[0].keys->size(), BinaryKind::kJsonbImage);
+        std::string from_text, from_scan;
+        ASSERT_TRUE(append_binary_row(text, *rows[0].keys, kinds, &from_text)) << text;
+        ASSERT_TRUE(append_binary_row(rows[0], kinds, &from_scan)) << text;
+        EXPECT_EQ(from_scan, from_text) << text;
+    }
+}
+
 TEST(QueueCopyBinary, TimestamptzOnlyFromStrictIsoText) {
     EXPECT_EQ(field(R"("2000-01-01T00:00:00Z")", BinaryKind::kTimestamptz), be(0, 8));
     // 2026-01-01T00:00:00.001Z: 9497 days after 2000-01-01, plus 1 ms.

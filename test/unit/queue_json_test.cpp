@@ -122,3 +122,43 @@ TEST(QueueJson, ARowListedLikeTheRowBeforeItSharesItsSet) {
     EXPECT_EQ(rows[4].keys, rows[0].keys);
     EXPECT_EQ(sets.size(), 3u);
 }
+
+namespace {
+
+// A row's members as "key=value:kind" in the order it lists them, each
+// value's text taken from the row where the scan said it is.
+std::string members_of(const JsonRow& row) {
+    std::string out;
+    for (size_t i = 0; i < row.member_count; ++i) {
+        const mq::queue::RowMember& m = row.members[i];
+        out += (i ? " " : "") + (*row.keys).at(m.column) + "=" +
+               std::string(row.text.substr(m.at, m.size)) + ":" +
+               std::to_string(static_cast<int>(m.kind));
+    }
+    return out;
+}
+
+}  // namespace
+
+// The converters take each row's values from the scan (JsonRow::members).
+TEST(QueueJson, MembersSayWhereEachTopLevelValueIs) {
+    // Kinds: 0 null, 1 string, 2 number, 3 bool, 4 container.
+    std::vector<JsonRow> rows = rows_of(
+        R"([ {"b" : [1, {"x": "}"}], "a":"s\"", "b":2, "c": null,"d":true, "\u0065": -1.5e3},
+             {"z": {}} ])",
+        true);
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_EQ(members_of(rows[0]),
+              R"(b=[1, {"x": "}"}]:4 a="s\"":1 b=2:2 c=null:0 d=true:3 e=-1.5e3:2)");
+    EXPECT_EQ(members_of(rows[1]), R"(z={}:4)") << "offsets are the row's, not the entry's";
+    // A row listed like the one before it shares its columns too.
+    rows = rows_of(R"([{"y": 1, "x": 2}, {"y": 3, "x": 4}, {"x": 5, "y": 6}])", true);
+    EXPECT_EQ(members_of(rows[1]), "y=3:2 x=4:2");
+    EXPECT_EQ(members_of(rows[2]), "x=5:2 y=6:2");
+    // Past eight members none are kept: the converters walk such a row.
+    rows = rows_of(R"({"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8})", false);
+    EXPECT_EQ(rows[0].member_count, 8);
+    rows = rows_of(R"({"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9})", false);
+    EXPECT_EQ(rows[0].member_count, 0);
+    EXPECT_EQ(rows[0].keys->size(), 9u);
+}

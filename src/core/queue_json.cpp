@@ -2,6 +2,7 @@
 #include "core/queue_json.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 
 #include "core/escape.hpp"
@@ -59,13 +60,15 @@ private:
         JsonRow row;
         row.text = text_.substr(start, pos_ - start);
         row.keys = key_sets_->intern_scratch(count);
-        if (count <= JsonRow::kMaxMembers) {
+        if (count > 0 && count <= JsonRow::kMaxMembers) {
             const std::vector<uint16_t>& columns = key_sets_->listed_columns();
+            RowMember* members = key_sets_->member_room(count);
             for (size_t i = 0; i < count; ++i) {
-                row.members[i] = members_[i];
-                row.members[i].at -= static_cast<uint32_t>(start);
-                row.members[i].column = columns[i];
+                members[i] = members_[i];
+                members[i].at -= static_cast<uint32_t>(start);
+                members[i].column = columns[i];
             }
+            row.members = members;
             row.member_count = static_cast<uint8_t>(count);
         }
         rows->push_back(row);
@@ -333,6 +336,18 @@ const KeySet* KeySets::intern_scratch(size_t count) {
             std::lower_bound(last_set_->begin(), last_set_->end(), last_order_[i]) -
             last_set_->begin());
     return last_set_;
+}
+
+RowMember* KeySets::member_room(size_t count) {
+    // (A row's members are side by side: a chunk is left when too few
+    // places are left in it.)
+    if (chunk_used_ + count > kMemberChunk) {
+        member_chunks_.push_back(std::make_unique<RowMember[]>(kMemberChunk));
+        chunk_used_ = 0;
+    }
+    RowMember* room = member_chunks_.back().get() + chunk_used_;
+    chunk_used_ += count;
+    return room;
 }
 
 bool scan_json_rows(std::string_view text, bool many, KeySets* key_sets,

@@ -3,8 +3,8 @@
 // the drain needs to group rows by the columns they name.
 #pragma once
 
-#include <array>
 #include <cstdint>
+#include <memory>
 #include <set>
 #include <string>
 #include <string_view>
@@ -17,7 +17,18 @@ namespace mq::queue {
 // A row's top-level keys: unescaped, sorted, without duplicates.
 using KeySet = std::vector<std::string>;
 
-// The key sets of the rows scanned with it, each kept once: rows naming the
+// A top-level value of a row as the scan found it: where its text is in
+// the row, its kind, and the index in the row's KeySet of its key. The COPY
+// converters take these rather than walk the row again.
+struct RowMember {
+    uint32_t at = 0;
+    uint32_t size = 0;
+    uint16_t column = 0;
+    JsonKind kind = JsonKind::kNull;
+};
+
+// The key sets of the rows scanned with it, each kept once, and the rows'
+// members (RowMember). Rows naming the
 // same keys share one KeySet, so grouping a batch's rows by their columns
 // compares pointers, and checking a set against a table is done once per
 // set, not once per row. Most rows of a batch name the keys the row before
@@ -42,6 +53,10 @@ public:
     // JsonRow::kMaxMembers keys: such rows keep no members).
     const std::vector<uint16_t>& listed_columns() const { return last_columns_; }
     size_t size() const { return sets_.size(); }
+    // Room for the members of one row (at most JsonRow::kMaxMembers), valid
+    // as long as this object: members cost what a row has, not a fixed size
+    // per row, however many rows an entry holds.
+    RowMember* member_room(size_t count);
 
 private:
     std::set<KeySet> sets_;  // (nodes never move)
@@ -50,17 +65,11 @@ private:
     size_t last_count_ = 0;
     const KeySet* last_set_ = nullptr;
     std::vector<uint16_t> last_columns_;  // (see listed_columns)
+    static constexpr size_t kMemberChunk = 4096;
+    std::vector<std::unique_ptr<RowMember[]>> member_chunks_;
+    size_t chunk_used_ = kMemberChunk;  // of the last chunk
 };
 
-// A top-level value of a row as the scan found it: where its text is in
-// the row, its kind, and the index in the row's KeySet of its key. The COPY
-// converters take these rather than walk the row again.
-struct RowMember {
-    uint32_t at = 0;
-    uint32_t size = 0;
-    uint16_t column = 0;
-    JsonKind kind = JsonKind::kNull;
-};
 
 // One JSON object of an entry: its text (a slice of the entry's value) and
 // its keys (in the KeySets it was scanned with).
@@ -68,11 +77,11 @@ struct JsonRow {
     std::string_view text;
     const KeySet* keys = nullptr;
     // The row's members in the order it lists them (a key given twice is
-    // there twice: the later one counts, as in jsonb). Kept for rows of at
-    // most kMaxMembers members; none for longer rows, whose values
-    // find_row_values finds.
+    // there twice: the later one counts, as in jsonb), in the KeySets the
+    // row was scanned with. Kept for rows of at most kMaxMembers members;
+    // none for longer rows, whose values find_row_values finds.
     static constexpr size_t kMaxMembers = 8;
-    std::array<RowMember, kMaxMembers> members;
+    const RowMember* members = nullptr;
     uint8_t member_count = 0;
 };
 

@@ -162,3 +162,20 @@ TEST(QueueJson, MembersSayWhereEachTopLevelValueIs) {
     EXPECT_EQ(rows[0].member_count, 0);
     EXPECT_EQ(rows[0].keys->size(), 9u);
 }
+
+// Members live in the KeySets, and stay where they are while more rows
+// are scanned: an entry of many rows spans many chunks of them.
+TEST(QueueJson, MembersOfEarlyRowsSurviveManyMore) {
+    KeySets sets;
+    std::string text = "[";
+    for (int i = 0; i < 3000; ++i)
+        text += std::string(i ? "," : "") + R"({"e":5,"d":4,"c":3,"b":2,"a":)" + std::to_string(i) + "}";
+    text += "]";
+    std::vector<JsonRow> rows;
+    std::string error;
+    ASSERT_TRUE(scan_json_rows(text, true, &sets, &rows, &error)) << error;
+    ASSERT_EQ(rows.size(), 3000u);
+    EXPECT_EQ(members_of(rows[0]), "e=5:2 d=4:2 c=3:2 b=2:2 a=0:2");
+    EXPECT_EQ(members_of(rows[1234]), "e=5:2 d=4:2 c=3:2 b=2:2 a=1234:2");
+    EXPECT_EQ(members_of(rows[2999]), "e=5:2 d=4:2 c=3:2 b=2:2 a=2999:2");
+}

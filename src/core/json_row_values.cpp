@@ -64,21 +64,13 @@ public:
 
     bool skip_value(JsonKind* kind) {
         char c = peek();
-        if (c == '"') {
-            *kind = JsonKind::kString;
+        *kind = json_kind_of(c);
+        if (c == '"')
             return skip_string();
-        }
-        if (c == '{' || c == '[') {
-            *kind = JsonKind::kContainer;
+        if (c == '{' || c == '[')
             return skip_container();
-        }
-        if (c == 'n' || c == 't' || c == 'f') {
-            *kind = c == 'n' ? JsonKind::kNull : JsonKind::kBool;
-        } else if (c == '-' || (c >= '0' && c <= '9')) {
-            *kind = JsonKind::kNumber;
-        } else {
+        if (!(c == 'n' || c == 't' || c == 'f' || c == '-' || (c >= '0' && c <= '9')))
             return false;
-        }
         while (pos_ < text_.size() && !is_space(text_[pos_]) && text_[pos_] != ',' &&
                text_[pos_] != '}' && text_[pos_] != ']')
             ++pos_;

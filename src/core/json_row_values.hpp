@@ -11,6 +11,20 @@ namespace mq::queue {
 
 enum class JsonKind { kNull, kString, kNumber, kBool, kContainer };
 
+// The kind of a JSON value by its first character (of a value known to be
+// one: anything else reads as a number).
+inline JsonKind json_kind_of(char first) {
+    switch (first) {
+        case '"': return JsonKind::kString;
+        case '{':
+        case '[': return JsonKind::kContainer;
+        case 'n': return JsonKind::kNull;
+        case 't':
+        case 'f': return JsonKind::kBool;
+        default: return JsonKind::kNumber;
+    }
+}
+
 // One column's value: its JSON text (a string with its quotes) and kind.
 struct JsonValue {
     std::string_view text;

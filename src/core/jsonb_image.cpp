@@ -213,6 +213,8 @@ private:
                             : input_.substr(item.at, item.size);
     }
 
+    void release_if_large();
+
     // Writing.
     char* extend(size_t bytes);
     void pad();
@@ -586,7 +588,24 @@ bool Encoder::encode(std::string_view json, std::string* out) {
     }
     if (ok)
         out->append(image_.data(), used_);
+    release_if_large();
     return ok;
+}
+
+// The buffers are kept for the next value, but not past a size events never
+// need: one huge entry must not leave the worker holding its size for good.
+void Encoder::release_if_large() {
+    constexpr size_t kKeepBytes = 1 << 20;
+    if (image_.capacity() > kKeepBytes)
+        std::string().swap(image_);
+    if (pool_.capacity() > kKeepBytes)
+        std::string().swap(pool_);
+    if (children_.capacity() * sizeof(Item) > kKeepBytes)
+        std::vector<Item>().swap(children_);
+    if (pending_.capacity() * sizeof(Item) > kKeepBytes)
+        std::vector<Item>().swap(pending_);
+    if (order_.capacity() * sizeof(uint32_t) > kKeepBytes)
+        std::vector<uint32_t>().swap(order_);
 }
 
 }  // namespace

@@ -75,19 +75,6 @@ private:
         return true;
     }
 
-    // The kind of the value starting at at (already checked to be one).
-    JsonKind value_kind_at(size_t at) const {
-        switch (text_[at]) {
-            case '{':
-            case '[': return JsonKind::kContainer;
-            case '"': return JsonKind::kString;
-            case 't':
-            case 'f': return JsonKind::kBool;
-            case 'n': return JsonKind::kNull;
-            default: return JsonKind::kNumber;
-        }
-    }
-
     bool scan_value(int depth) {
         if (depth > kMaxJsonDepth)
             return fail("JSON nested too deeply");
@@ -141,7 +128,7 @@ private:
                 RowMember& member = members_[member_count_++];
                 member.at = static_cast<uint32_t>(value_start);
                 member.size = static_cast<uint32_t>(pos_ - value_start);
-                member.kind = value_kind_at(value_start);
+                member.kind = json_kind_of(text_[value_start]);
             }
             skip_space();
             if (peek() == ',') {

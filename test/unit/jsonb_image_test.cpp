@@ -119,3 +119,20 @@ TEST(JsonbImage, RefusesWhatJsonbInWouldJudgeOtherwise) {
     EXPECT_EQ(image(deep).substr(0, 8), "01000040");
     refused(deeper);
 }
+
+// A value past the encoder's kept buffers (1 MB) lets them go; the next
+// value is encoded as well as before.
+TEST(JsonbImage, AfterAHugeValueTheNextIsStillRight) {
+    if (!little_endian())
+        GTEST_SKIP() << "the expected images are little-endian";
+    std::string huge = "[";
+    for (int i = 0; i < 200000; ++i)
+        huge += std::string(i ? "," : "") + "\"some text\"";
+    huge += "]";
+    std::string out;
+    ASSERT_TRUE(append_jsonb_image(huge, &out));
+    EXPECT_GT(out.size(), size_t{1} << 20);
+    EXPECT_EQ(image(R"({"page": "/p/1", "ms": 456, "ab": "A"})"),
+              "03000020020000800200000004000000010000000b0000100400000061626d737061676541000000"
+              "200000000080c8012f702f31");
+}

@@ -16,7 +16,7 @@
 # undoes every fault and stops every process it started, on any exit.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
-for part in setup pgpool scenarios reads wins drain; do source "$BENCH_DIR/lib/$part.sh"; done
+for part in setup pgpool scenarios reads wins cpu drain; do source "$BENCH_DIR/lib/$part.sh"; done
 
 QUICK=0 DO_READS=1 DO_DRAIN=1 KEEP=0 DRAIN_ONLY=0
 for arg in "$@"; do

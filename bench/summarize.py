@@ -157,6 +157,40 @@ def markdown_drain_rounds(rows):
     return out
 
 
+def read_drain_cpu(run_dir):
+    """The CPU each drain flow used, by kind of process (cpu.sh's drain_cpu.csv)."""
+    path = os.path.join(run_dir, "drain_cpu.csv")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def markdown_drain_cpu(rows, drain):
+    """Each flow's CPU seconds, and the fastest the end-to-end flow could be
+    on this machine's CPUs: its processes need `total` CPU seconds, and
+    Redis runs on one thread, so it takes at least max(total / cpus, redis)."""
+    kinds = ("backends", "worker", "redis", "redis_cli", "replay", "wal_stream", "other_pg")
+    out = ["| flow | wall s | " + " | ".join(kinds) + " | total CPU s | busy CPUs |",
+           "| --- | ---: | " + " | ".join("---:" for _ in kinds) + " | ---: | ---: |"]
+    for r in rows:
+        wall, total = float(r["wall_s"]), float(r["total"])
+        out.append("| %s | %s | %s | %s | %.2f of %s |" % (
+            r["method"], r["wall_s"], " | ".join(r[k] for k in kinds), r["total"],
+            total / wall if wall > 0 else 0, r["cpus"]))
+    copies = [float(d["seconds"]) for d in drain if d["method"] in ("copy", "copy_after") and d["seconds"]]
+    e2e = next((r for r in rows if r["method"] == "worker"), None)
+    if copies and e2e:
+        copy_s = sum(copies) / len(copies)
+        floor = max(float(e2e["total"]) / int(e2e["cpus"]), float(e2e["redis"]))
+        out += ["",
+                "- end to end at best on %s CPUs: %.2f s (its %s CPU s over %s CPUs, or Redis' %s s on its one thread), "
+                "so at most %.2fx COPY (%.2f s, the mean of the run's first two); measured %.2fx"
+                % (e2e["cpus"], floor, e2e["total"], e2e["cpus"], e2e["redis"], copy_s / floor, copy_s,
+                   copy_s / float(e2e["wall_s"]))]
+    return out
+
+
 def find(rows, scenario, method, query, clients):
     for r in rows:
         if (r["scenario"], r["method"], r["query"], r["clients"]) == (scenario, method, query, str(clients)):
@@ -276,6 +310,9 @@ def main():
         rounds = markdown_drain_rounds(drain)
         if rounds:
             lines += ["", "## Drain rounds (issue 12)", ""] + rounds
+        cpu = read_drain_cpu(run_dir)
+        if cpu:
+            lines += ["", "## Where the drain flows' CPU goes (issue 12)", ""] + markdown_drain_cpu(cpu, drain)
     lines += ["", "## Goals (issue 6)", ""] + goals(reads, drain)
     with open(os.path.join(run_dir, "results.md"), "w") as f:
         f.write("\n".join(lines) + "\n")

@@ -54,9 +54,11 @@ drain_copy() {
     primary -c "TRUNCATE events"
     quiesce
     local t0 t1
+    cpu_begin
     t0=$(now)
     primary -c "COPY events (id, user_id, kind, properties, ts) FROM '$DRAIN_WORK/events.csv' WITH (FORMAT csv)"
     t1=$(now)
+    cpu_settle "$method" "$(elapsed "$t0" "$t1")"
     drain_row "$method" "$(events_count)" "$(elapsed "$t0" "$t1")" "$(rate "$DRAIN_ROWS" "$(elapsed "$t0" "$t1")")" "" "" "" \
         "server-side COPY FROM file"
     log "drain: COPY done in $(elapsed "$t0" "$t1")s"
@@ -184,11 +186,13 @@ drain_standstill() {
     sleep 2
     redis --pipe <"$file" >/dev/null
     quiesce
+    cpu_begin
     t0=$(now)
     primary -c "ALTER SYSTEM RESET multiquery.drain_streams" -c "SELECT pg_reload_conf()" >/dev/null
     DONE_AT=""
     drain_worker_wait "$good" "$DRAIN_CAP_S" "$last_id" || true
     t1=${DONE_AT:-$(now)} secs=$(elapsed "$t0" "$t1")
+    cpu_settle "$method" "$secs"
     settled=$(val "$MQ_PRIMARY_PORT" "select (select count(*) from events)
         + (select count(*) from multiquery.dead_letters where stream = 'bench_events')")
     drain_row "$method" "$(events_count)" "$secs" "$(rate "$settled" "$secs")" "" "" \
@@ -223,12 +227,16 @@ drain_worker() {
     primary -c "TRUNCATE events"
     quiesce
     idle_kb=$(redis_used_kb)
+    cpu_begin
     t0=$(now)
-    redis --pipe <"$DRAIN_WORK/worker.resp" >/dev/null
+    # The producer's own CPU (bash's time of the pipe: user and system).
+    local TIMEFORMAT='%U %S' producer_cpu
+    producer_cpu=$( { time redis --pipe <"$DRAIN_WORK/worker.resp" >/dev/null; } 2>&1 )
     log "drain: $DRAIN_ROWS entries in Redis after $(elapsed "$t0" "$(now)")s; waiting for the worker"
     DONE_AT=""
     drain_worker_wait "$DRAIN_ROWS" "$DRAIN_CAP_S" "$DRAIN_ROWS" || true
     t1=${DONE_AT:-$(now)} secs=$(elapsed "$t0" "$t1") pid=$(worker_pid)
+    cpu_settle worker "$secs" "$(awk '{ printf "%.2f", $1 + $2 }' <<<"$producer_cpu")"
     hwm=$(status_kb "$pid" VmHWM)
     drain_row worker "$(events_count)" "$secs" "$(rate "$(events_count)" "$secs")" "" "" \
         "$(awk -v k="$PEAK_ANON_KB" 'BEGIN { printf "%.1f", k / 1024 }')" \

@@ -9,6 +9,10 @@
 #   race2           race_query over primary + standby, multiquery.race_cancel_grace at its default
 #   race2 unprepared  the same with multiquery.race_prepared_statements = 0
 #   race2 auto      the same as race2 with hedge_delay = 'auto'
+#   race1 fn, race2 fn  race1 and race2 called as dblink is, through a
+#                   PL/pgSQL function (bench_race_pk): the caller's statement
+#                   is then planned once per session for both methods, so the
+#                   difference left is the methods' own
 # at 1 and 8 clients, in ROUNDS interleaved rounds of CALLS calls each. For
 # each it reports mean, p50, p99 latency and throughput from pgbench's
 # per-transaction log, and from race_stats the cancel requests, remote
@@ -22,7 +26,7 @@ source "$BENCH_DIR/lib/setup.sh"
 
 BUILD=1
 [[ ${1:-} == --no-build ]] && BUILD=0
-CALLS=${CALLS:-4000} ROUNDS=${ROUNDS:-3} DOC_ROWS=${DOC_ROWS:-20000} LOAD_SCALE=1
+CALLS=${CALLS:-1500} ROUNDS=${ROUNDS:-9} DOC_ROWS=${DOC_ROWS:-20000} LOAD_SCALE=1
 RUN_DIR="$BENCH_DIR/results/$(date +%Y%m%d-%H%M%S)-cancel-grace"
 mkdir -p "$RUN_DIR/raw"
 CLUSTER_STARTED=0
@@ -55,6 +59,14 @@ SELECT * FROM multiquery.race_query('{bench_standby}',
     'SELECT id, title, body FROM docs WHERE id = $1', ARRAY[:id::text], :deadline)
     AS t(id int, title text, body text);
 SQL
+cat >"$RUN_DIR/race1_fn_pk.sql" <<'SQL'
+\set id random(1, :rows)
+SELECT * FROM bench_race_pk('{bench_standby}', :id, :deadline);
+SQL
+cat >"$RUN_DIR/race2_fn_pk.sql" <<'SQL'
+\set id random(1, :rows)
+SELECT * FROM bench_race_pk('{bench_primary,bench_standby}', :id, :deadline);
+SQL
 
 # run NAME CLIENTS SCRIPT [GUC=VALUE ...]: one measured configuration, one round.
 run() {
@@ -83,6 +95,8 @@ for round in $(seq 1 "$ROUNDS"); do
         run race2 "$clients" "$BENCH_DIR/sql/race_pk.sql" "$round"
         run "race2 unprepared" "$clients" "$BENCH_DIR/sql/race_pk.sql" "$round" multiquery.race_prepared_statements=0
         run "race2 auto" "$clients" "$BENCH_DIR/sql/race_pk.sql" "$round" multiquery.hedge_delay=auto
+        run "race1 fn" "$clients" "$RUN_DIR/race1_fn_pk.sql" "$round"
+        run "race2 fn" "$clients" "$RUN_DIR/race2_fn_pk.sql" "$round"
     done
 done
 
@@ -102,41 +116,62 @@ for out in sorted(glob.glob(os.path.join(run_dir, "raw", "*"))):
             first = t - int(f[2]) if first is None else min(first, t - int(f[2]))
             last = t if last is None else max(last, t)
     races, cancels, hedges = map(int, open(os.path.join(out, "stats")).read().split())
-    c = confs.setdefault((name, int(clients)), {"lat": [], "tps": [], "races": 0, "cancels": 0, "hedges": 0, "calls": 0})
+    c = confs.setdefault((name, int(clients)), {"lat": [], "tps": [], "rounds": {}, "races": 0, "cancels": 0, "hedges": 0, "calls": 0})
     c["lat"] += lat
+    c["rounds"][int(out.rsplit("_r", 1)[1])] = (statistics.mean(lat), len(lat) / ((last - first) / 1e6))
     c["tps"].append(len(lat) / ((last - first) / 1e6))
     c["races"] += races; c["cancels"] += cancels; c["hedges"] += hedges; c["calls"] += len(lat)
 def q(v, p):
     v = sorted(v); return v[min(len(v) - 1, int(p * len(v)))]
-print("| configuration | clients | calls | mean us | p50 us | p99 us | calls/s | mean / dblink | p99 / dblink | calls/s / dblink | remote queries per call | extra queries per call | cancels per race |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+# Each round's ratio to dblink's run of the same round (the runs of a round
+# are seconds apart), and the median of those: a burst of slowness on this
+# shared machine (other guests' CPU, steal) then costs one round's ratio, not
+# a share of the pooled mean of whichever configuration it hit.
+def round_ratio(c, base, k):
+    rs = [c["rounds"][r][k] / base["rounds"][r][k] for r in c["rounds"] if r in base["rounds"]]
+    return statistics.median(rs) if rs else float("nan")
+print("| configuration | clients | calls | mean us | p50 us | p99 us | calls/s | mean / dblink | mean / dblink, median of rounds | p99 / dblink | calls/s / dblink | calls/s / dblink, median of rounds | remote queries per call | extra queries per call | cancels per race |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 summary = {}
 for (name, clients), c in sorted(confs.items(), key=lambda kv: (kv[0][1], kv[0][0] != "dblink", kv[0][0])):
     base = confs[("dblink", clients)]
     mean, p99, tps = statistics.mean(c["lat"]), q(c["lat"], 0.99), statistics.mean(c["tps"])
     bmean, bp99, btps = statistics.mean(base["lat"]), q(base["lat"], 0.99), statistics.mean(base["tps"])
     s = summary[(name, clients)] = {"mean": mean / bmean, "p99": p99 / bp99, "tps": tps / btps,
+                                    "round_mean": round_ratio(c, base, 0), "round_tps": round_ratio(c, base, 1),
                                     "extra": (c["races"] - c["calls"]) / c["calls"] if name != "dblink" else 0,
                                     "cancels": c["cancels"] / c["calls"] if name != "dblink" else 0}
     if name == "dblink":
-        print(f"| {name} | {clients} | {c['calls']} | {mean:.0f} | {q(c['lat'], 0.5)} | {p99} | {tps:.0f} | 1.00 | 1.00 | 1.00 | | | |")
+        print(f"| {name} | {clients} | {c['calls']} | {mean:.0f} | {q(c['lat'], 0.5)} | {p99} | {tps:.0f} | 1.00 | 1.00 | 1.00 | 1.00 | 1.00 | | | |")
         continue
     print(f"| {name} | {clients} | {c['calls']} | {mean:.0f} | {q(c['lat'], 0.5)} | {p99} | {tps:.0f} | "
-          f"{s['mean']:.2f} | {s['p99']:.2f} | {s['tps']:.2f} | "
+          f"{s['mean']:.2f} | {s['round_mean']:.2f} | {s['p99']:.2f} | {s['tps']:.2f} | {s['round_tps']:.2f} | "
           f"{c['races'] / c['calls']:.3f} | {s['extra']:.3f} | {s['cancels'] * 100:.2f}% |")
 def verdict(ok): return "met" if ok else "missed"
 print()
-print("| issue 11 goal | measured | |")
+# A ratio goal is met only when both estimates meet it: the pooled one of
+# earlier runs and the median of the rounds.
+print(f"| issue 11 goal | measured: pooled; median of {len(confs[('dblink', 1)]['rounds'])} rounds | |")
 print("|---|---|---|")
 r2, r1, auto8 = summary[("race2", 1)], summary[("race1", 1)], summary[("race2 auto", 8)]
-print(f"| 1. race2, 1 client: mean <= dblink's | {r2['mean']:.2f}x | {verdict(r2['mean'] <= 1.0)} |")
+print(f"| 1. race2, 1 client: mean <= dblink's | {r2['mean']:.2f}x; {r2['round_mean']:.2f}x | {verdict(max(r2['mean'], r2['round_mean']) <= 1.0)} |")
 print(f"| 1. race2, 1 client: p99 <= 1.5x dblink's | {r2['p99']:.2f}x | {verdict(r2['p99'] <= 1.5)} |")
-print(f"| 2. race1, 1 client: mean <= 0.9x dblink's | {r1['mean']:.2f}x | {verdict(r1['mean'] <= 0.9)} |")
+print(f"| 2. race1, 1 client: mean <= 0.9x dblink's | {r1['mean']:.2f}x; {r1['round_mean']:.2f}x | {verdict(max(r1['mean'], r1['round_mean']) <= 0.9)} |")
 worst = max(summary[("race2", n)]["cancels"] for n in (1, 8))
 print(f"| 3. race2: cancels per race <= 2% (worse of 1 and 8 clients) | {worst * 100:.2f}% | {verdict(worst <= 0.02)} |")
-print(f"| 4. race2 auto, 8 clients: calls/s >= 0.9x dblink's | {auto8['tps']:.2f}x | {verdict(auto8['tps'] >= 0.9)} |")
+print(f"| 4. race2 auto, 8 clients: calls/s >= 0.9x dblink's | {auto8['tps']:.2f}x; {auto8['round_tps']:.2f}x | {verdict(min(auto8['tps'], auto8['round_tps']) >= 0.9)} |")
 print(f"| 4. race2 auto, 8 clients: extra queries <= 10% | {auto8['extra'] * 100:.1f}% | {verdict(auto8['extra'] <= 0.10)} |")
 print("| 5. under faults: p99 <= 1.5x dblink's healthy p99 | not measured here: bench/run.sh | |")
+# The goals are judged on the bare race_query call above. The same races
+# through a function shaped like dblink's tell the methods' own cost apart
+# from their callers' statements (not a goal: a diagnosis).
+f1, f2 = summary.get(("race1 fn", 1)), summary.get(("race2 fn", 1))
+if f1 and f2:
+    print()
+    print("| called through a PL/pgSQL function, as dblink is (diagnosis, not the goals) | measured |")
+    print("|---|---|")
+    print(f"| race2 fn, 1 client: mean / dblink's (pooled; median of rounds) | {f2['mean']:.2f}x; {f2['round_mean']:.2f}x |")
+    print(f"| race1 fn, 1 client: mean / dblink's (pooled; median of rounds) | {f1['mean']:.2f}x; {f1['round_mean']:.2f}x |")
 PY
 # CPU per call, local and remote: the cost racing adds or saves, steady
 # whatever else the machine runs.

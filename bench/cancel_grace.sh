@@ -26,7 +26,7 @@ source "$BENCH_DIR/lib/setup.sh"
 
 BUILD=1
 [[ ${1:-} == --no-build ]] && BUILD=0
-CALLS=${CALLS:-1500} ROUNDS=${ROUNDS:-9} DOC_ROWS=${DOC_ROWS:-20000} LOAD_SCALE=1
+CALLS=${CALLS:-4000} ROUNDS=${ROUNDS:-7} DOC_ROWS=${DOC_ROWS:-20000} LOAD_SCALE=1
 RUN_DIR="$BENCH_DIR/results/$(date +%Y%m%d-%H%M%S)-cancel-grace"
 mkdir -p "$RUN_DIR/raw"
 CLUSTER_STARTED=0

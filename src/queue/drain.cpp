@@ -308,28 +308,13 @@ void Drain::refresh_backlog(Stream& s, int64_t now_us) {
     if (now_us < s.stats_at_us || !s.group_ready)
         return;
     s.stats_at_us = now_us + kBacklogRefreshUs;
-    int64_t pending = -1, lag = -1;
+    int64_t pending = -1;
     Reply summary = redis_->command({"XPENDING", s.name, group_});
     if (summary[0].type() == resp::Type::kInteger)
         pending = summary[0].integer();
-    Reply groups = redis_->command({"XINFO", "GROUPS", s.name});
-    for (size_t g = 0; g < groups.size(); ++g) {
-        resp::Value info = groups[g];
-        if (!info.is_array())
-            continue;
-        bool ours = false;
-        int64_t group_lag = -1;
-        for (size_t f = 0; f + 1 < info.size(); f += 2) {
-            std::string_view field = info[f].text();
-            if (field == "name")
-                ours = info[f + 1].text() == group_;
-            else if (field == "lag" && info[f + 1].type() == resp::Type::kInteger)
-                group_lag = info[f + 1].integer();
-        }
-        if (ours)
-            lag = group_lag;
-    }
-    status::set_backlog(s.slot, pending, lag);
+    StreamInfo info = stream_info(s.name);
+    int64_t removed = report_removed_unread(s, info);
+    status::set_backlog(s.slot, pending, info.group_lag < 0 ? -1 : info.group_lag - removed);
 }
 
 long Drain::run_once() {

@@ -41,11 +41,16 @@ private:
         StreamId last;
         int64_t committed_us;
     };
-    // What XINFO says of a stream and of our group on it.
+    // What XINFO says of a stream and of our group on it. The counts are
+    // Redis 7's (-1 before it, and entries_read while Redis does not know
+    // it: after XGROUP SETID, or with entries deleted ahead of the group).
     struct StreamInfo {
         StreamId last_generated;
         StreamId max_deleted;
         StreamId group_last_delivered;
+        int64_t entries_added = -1;       // every entry ever added to the stream
+        int64_t group_entries_read = -1;  // every entry the group was given
+        int64_t group_lag = -1;
     };
     static constexpr size_t kMaxUnsafePoints = 256;
 
@@ -88,6 +93,10 @@ private:
     // Sets the group's read position to the stream's committed progress.
     void rewind(Stream& stream);
     StreamInfo stream_info(const std::string& stream);
+    // How many entries the group had been given up to and with committed,
+    // from its count at its last entry; -1 when that cannot be known.
+    int64_t entries_given_up_to(const std::string& stream, const StreamId& committed,
+                                const StreamInfo& info);
     // Warns when the stream lacks entries the committed progress expects.
     void report_gaps(Stream& stream, const StreamId& committed, const StreamInfo& info);
     void remember_commit(Stream& stream, const BatchResult& result);
@@ -97,6 +106,9 @@ private:
     // (looked up at most every kLagCheckIntervalUs).
     bool replicas_behind(int64_t now_us);
     void refresh_backlog(Stream& stream, int64_t now_us);
+    // Warns when entries left the stream before the group was given them;
+    // returns how many (0: none, or not known).
+    int64_t report_removed_unread(Stream& stream, const StreamInfo& info);
     void lose_redis(const RedisError& error, int64_t now_us);
     void set_all_states(const char* state);
 

@@ -2,6 +2,8 @@
 // what the stream says about it; see drain.hpp.
 #include "queue/drain.hpp"
 
+#include <algorithm>
+
 #include "pg/guard.hpp"
 #include "queue/progress.hpp"
 #include "queue/status.hpp"
@@ -24,10 +26,19 @@ void Drain::rewind(Stream& s) {
     std::string committed = committed_progress(s.name);
     StreamId committed_id = parse_stream_id(committed).value_or(StreamId{});
     StreamInfo info = stream_info(s.name);
-    // Only when the group is elsewhere: SETID makes Redis forget the
-    // group's lag until it has read to the end of the stream again.
-    if (info.group_last_delivered != committed_id)
-        redis_->command({"XGROUP", "SETID", s.name, group_, committed});
+    // Only when the group is elsewhere (it was given entries that were not
+    // applied). SETID alone makes Redis forget how many entries the group
+    // was given, which report_removed_unread needs: it is given back, less
+    // the entries after the committed one that the group had.
+    if (info.group_last_delivered != committed_id) {
+        std::vector<std::string> setid{"XGROUP", "SETID", s.name, group_, committed};
+        int64_t given = entries_given_up_to(s.name, committed_id, info);
+        if (given >= 0) {
+            setid.emplace_back("ENTRIESREAD");
+            setid.push_back(std::to_string(given));
+        }
+        redis_->command(setid);
+    }
     // Entries left pending by a version that read without NOACK (before
     // 0.4) are acknowledged, all of them: the applied ones are applied, and
     // '>' delivers the others again from the committed id, pending or not.
@@ -49,6 +60,31 @@ void Drain::rewind(Stream& s) {
     s.unsafe.clear();
     s.unsafe.push_back({now_lsn, committed_id, now_us()});
     s.group_ready = true;
+}
+
+int64_t Drain::entries_given_up_to(const std::string& stream, const StreamId& committed,
+                                   const StreamInfo& info) {
+    // Normally a batch or two read ahead; a progress row moved back by hand
+    // can be far behind, and is not worth reading the stream for.
+    constexpr int64_t kMaxCounted = 100000;
+    if (info.group_entries_read < 0 || !(committed < info.group_last_delivered))
+        return -1;
+    Reply range;
+    try {
+        range = redis_->command({"XRANGE", stream, "(" + committed.to_string(),
+                                 info.group_last_delivered.to_string(), "COUNT",
+                                 std::to_string(kMaxCounted + 1)});
+    } catch (const RedisError& e) {
+        if (e.connection_lost())
+            throw;
+        return -1;  // (an ACL without XRANGE): the rewind goes on without the count
+    }
+    int64_t after = static_cast<int64_t>(range.size());
+    if (!range.is_array() || after > kMaxCounted)
+        return -1;
+    // Entries the group was given and that are gone since are counted as
+    // given: a loss that late is not reported (docs/write_queue.md).
+    return std::max<int64_t>(0, info.group_entries_read - after);
 }
 
 void Drain::report_gaps(Stream& s, const StreamId& committed, const StreamInfo& info) {
@@ -88,22 +124,69 @@ Drain::StreamInfo Drain::stream_info(const std::string& stream) {
             info.last_generated = parse_stream_id(value).value_or(StreamId{});
         else if (field == "max-deleted-entry-id")
             info.max_deleted = parse_stream_id(value).value_or(StreamId{});
+        else if (field == "entries-added" && reply[f + 1].type() == resp::Type::kInteger)
+            info.entries_added = reply[f + 1].integer();
     }
     Reply groups = redis_->command({"XINFO", "GROUPS", stream});
     for (size_t g = 0; g < groups.size(); ++g) {
         resp::Value group = groups[g];
         std::string_view name, last;
+        int64_t entries_read = -1, lag = -1;
         for (size_t f = 0; f + 1 < group.size(); f += 2) {
             std::string_view field = group[f].text();
+            bool counted = group[f + 1].type() == resp::Type::kInteger;
             if (field == "name")
                 name = group[f + 1].text();
             else if (field == "last-delivered-id")
                 last = group[f + 1].text();
+            else if (field == "entries-read")
+                entries_read = counted ? group[f + 1].integer() : -1;
+            else if (field == "lag")
+                lag = counted ? group[f + 1].integer() : -1;
         }
-        if (name == group_)
+        if (name == group_) {
             info.group_last_delivered = parse_stream_id(last).value_or(StreamId{});
+            info.group_entries_read = entries_read;
+            info.group_lag = lag;
+        }
     }
     return info;
+}
+
+int64_t Drain::report_removed_unread(Stream& s, const StreamInfo& info) {
+    // Redis counts every entry added to the stream and every entry given to
+    // the group, and only this worker moves the group (its reads, its
+    // rewinds), so the group's count cannot change between the two XINFOs.
+    // Once the group has been given the stream's last entry, what was added
+    // and never given was removed first: trimmed (XTRIM, XADD MAXLEN or
+    // MINID) or deleted (XDEL, which Redis 7.0 reports only at a rewind:
+    // the count is unknown with entries deleted ahead of the group). Our
+    // own trimming removes only entries the group was given.
+    if (info.entries_added < 0 || info.group_entries_read < 0 ||
+        info.group_last_delivered != info.last_generated ||
+        info.entries_added <= info.group_entries_read)
+        return 0;
+    int64_t removed = info.entries_added - info.group_entries_read;
+    std::string last = info.group_last_delivered.to_string();
+    // Counted once: from here on the group counts from what the stream holds.
+    redis_->command({"XGROUP", "SETID", s.name, group_, last, "ENTRIESREAD",
+                     std::to_string(info.entries_added)});
+    std::string detail = std::to_string(removed) + " entries of Redis stream \"" + s.name +
+                         "\" were removed before the drain read them (XTRIM, XADD MAXLEN or "
+                         "MINID, or XDEL); the last entry it read is " +
+                         last + ".";
+    status::set_state(s.slot, "stream entries removed unread");
+    status::set_error(s.slot, detail.c_str());
+    s.show_running = false;  // the problem stays shown until entries flow again
+    pg::call([&] {
+        ereport(WARNING,
+                (errmsg("multiquery drain: stream entries removed unread"),
+                 errdetail_internal("%s", detail.c_str()),
+                 errhint("Entries the drain has not applied are lost when a stream is capped "
+                         "by its producers or by hand; leave trimming to the drain "
+                         "(multiquery.drain_trim).")));
+    });
+    return removed;
 }
 
 }  // namespace mq::queue

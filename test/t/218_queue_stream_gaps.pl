@@ -4,9 +4,9 @@
 # it takes the stream up again, a WARNING names the stream and the last
 # entry applied, and the entries after the gap are applied as usual.
 #
-# What Redis 7.0 does not let it see: entries removed by XTRIM (or XADD
-# MAXLEN) leave max-deleted-entry-id as it was, so a stream trimmed past
-# the progress goes unreported (docs/write_queue.md).
+# Entries removed by XTRIM (or XADD MAXLEN) leave max-deleted-entry-id as
+# it was; they are counted instead, once the drain has read to the end of
+# the stream (test 220, docs/write_queue.md).
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;

@@ -100,13 +100,18 @@ def summarize_reads(run_dir):
     return sorted(rows, key=order)
 
 
-def read_drain(run_dir):
-    """The drain results drain.sh wrote (drain.csv), if any."""
-    path = os.path.join(run_dir, "drain.csv")
+def read_csv_rows(run_dir, name):
+    """The rows of a CSV file the run wrote, if it wrote it."""
+    path = os.path.join(run_dir, name)
     if not os.path.exists(path):
         return []
     with open(path) as f:
         return list(csv.DictReader(f))
+
+
+def read_drain(run_dir):
+    """The drain results drain.sh wrote (drain.csv), if any."""
+    return read_csv_rows(run_dir, "drain.csv")
 
 
 def markdown_reads(rows):
@@ -159,11 +164,7 @@ def markdown_drain_rounds(rows):
 
 def read_drain_cpu(run_dir):
     """The CPU each drain flow used, by kind of process (cpu.sh's drain_cpu.csv)."""
-    path = os.path.join(run_dir, "drain_cpu.csv")
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        return list(csv.DictReader(f))
+    return read_csv_rows(run_dir, "drain_cpu.csv")
 
 
 def markdown_drain_cpu(rows, drain):

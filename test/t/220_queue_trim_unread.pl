@@ -29,6 +29,16 @@ sub removal_warnings {
 	my @found = slurp_file($node->logfile, $from) =~ /WARNING:  multiquery drain: stream entries removed unread/g;
 	return scalar @found;
 }
+# The server is stopped, the entries numbered in @$added are added, $meanwhile (if any)
+# runs, the stream is capped at MAXLEN entries, and the server starts again.
+sub capped_while_down {
+	my ($added, $maxlen, $meanwhile) = @_;
+	$node->stop;
+	add(@$added);
+	$meanwhile->() if $meanwhile;
+	$redis->cli('XTRIM', 'cap', 'MAXLEN', $maxlen);
+	$node->start;
+}
 my $worker_pid = sub {
 	$node->safe_psql('postgres',
 		q{SELECT pid FROM pg_stat_activity WHERE backend_type LIKE 'multiquery drain%'});
@@ -57,10 +67,7 @@ like($node->safe_psql('postgres', q{SELECT state || ' / ' || last_error FROM mul
 
 # While the server is down: 1-16 to 1-25 added, the stream capped at three.
 my $log_at_restart = -s $node->logfile;
-$node->stop;
-add(16 .. 25);
-$redis->cli('XTRIM', 'cap', 'MAXLEN', '3');
-$node->start;
+capped_while_down([16 .. 25], 3);
 ok($node->poll_query_until('postgres', 'SELECT count(*) = 12 FROM t'), 'after a restart, the entries left are applied');
 is(rows(), '1,2,3,4,5,12,13,14,15,23,24,25', 'and only they');
 ok($node->wait_for_log(qr/DETAIL:  7 entries of Redis stream "cap" were removed before the drain read them/, $log_at_restart),
@@ -73,11 +80,8 @@ ok($node->wait_for_log(qr/DETAIL:  7 entries of Redis stream "cap" were removed 
 # never given (1-28 to 1-33) are still reported. (1-26 and 1-27, given and
 # then removed, count as read: a loss that late is not seen.)
 my $log_at_rewind = -s $node->logfile;
-$node->stop;
-add(26 .. 35);
-$redis->cli('XGROUP', 'SETID', 'cap', 'multiquery', '1-27', 'ENTRIESREAD', '27');
-$redis->cli('XTRIM', 'cap', 'MAXLEN', '2');
-$node->start;
+capped_while_down([26 .. 35], 2,
+	sub { $redis->cli('XGROUP', 'SETID', 'cap', 'multiquery', '1-27', 'ENTRIESREAD', '27') });
 ok($node->poll_query_until('postgres', 'SELECT count(*) = 14 FROM t'), 'after a rewind, the entries left are applied');
 is(rows(), '1,2,3,4,5,12,13,14,15,23,24,25,34,35', 'and only they');
 ok($node->wait_for_log(qr/DETAIL:  6 entries of Redis stream "cap" were removed before the drain read them/, $log_at_rewind),

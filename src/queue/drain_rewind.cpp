@@ -6,6 +6,7 @@
 
 #include "pg/guard.hpp"
 #include "queue/progress.hpp"
+#include "queue/settings.hpp"
 #include "queue/status.hpp"
 
 extern "C" {
@@ -64,23 +65,25 @@ void Drain::rewind(Stream& s) {
 
 int64_t Drain::entries_given_up_to(const std::string& stream, const StreamId& committed,
                                    const StreamInfo& info) {
-    // Normally a batch or two read ahead; a progress row moved back by hand
-    // can be far behind, and is not worth reading the stream for.
-    constexpr int64_t kMaxCounted = 100000;
+    // The group is ahead by what the worker read and did not apply: the
+    // batch being applied and at most one read sent ahead. More (a progress
+    // row moved back by hand) is not counted: the XRANGE reply holds the
+    // entries, and must stay within what a drain holds anyway.
+    const int64_t max_counted = 2 * static_cast<int64_t>(drain_batch_size);
     if (info.group_entries_read < 0 || !(committed < info.group_last_delivered))
         return -1;
     Reply range;
     try {
         range = redis_->command({"XRANGE", stream, "(" + committed.to_string(),
                                  info.group_last_delivered.to_string(), "COUNT",
-                                 std::to_string(kMaxCounted + 1)});
+                                 std::to_string(max_counted + 1)});
     } catch (const RedisError& e) {
         if (e.connection_lost())
             throw;
         return -1;  // (an ACL without XRANGE): the rewind goes on without the count
     }
     int64_t after = static_cast<int64_t>(range.size());
-    if (!range.is_array() || after > kMaxCounted)
+    if (!range.is_array() || after > max_counted)
         return -1;
     // Entries the group was given and that are gone since are counted as
     // given: a loss that late is not reported (docs/write_queue.md).
@@ -171,9 +174,12 @@ int64_t Drain::report_removed_unread(Stream& s, const StreamInfo& info) {
     // Counted once: from here on the group counts from what the stream holds.
     redis_->command({"XGROUP", "SETID", s.name, group_, last, "ENTRIESREAD",
                      std::to_string(info.entries_added)});
-    std::string detail = std::to_string(removed) + " entries of Redis stream \"" + s.name +
-                         "\" were removed before the drain read them (XTRIM, XADD MAXLEN or "
-                         "MINID, or XDEL); the last entry it read is " +
+    bool one = removed == 1;
+    std::string detail = std::to_string(removed) + (one ? " entry" : " entries") +
+                         " of Redis stream \"" + s.name + "\"" +
+                         (one ? " was removed before the drain read it"
+                              : " were removed before the drain read them") +
+                         " (XTRIM, XADD MAXLEN or MINID, or XDEL); the last entry it read is " +
                          last + ".";
     status::set_state(s.slot, "stream entries removed unread");
     status::set_error(s.slot, detail.c_str());

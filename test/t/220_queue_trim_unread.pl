@@ -87,17 +87,28 @@ is(rows(), '1,2,3,4,5,12,13,14,15,23,24,25,34,35', 'and only they');
 ok($node->wait_for_log(qr/DETAIL:  6 entries of Redis stream "cap" were removed before the drain read them/, $log_at_rewind),
 	'the entries the group was never given are reported across the rewind');
 
+# One entry lost, said as one.
+my $log_at_one = -s $node->logfile;
+$pid = $worker_pid->();
+kill 'STOP', $pid;
+add(36, 37);
+$redis->cli('XTRIM', 'cap', 'MAXLEN', '1');
+kill 'CONT', $pid;
+ok($node->poll_query_until('postgres', 'SELECT count(*) = 1 FROM t WHERE n = 37'), 'the entry kept is applied');
+ok($node->wait_for_log(qr/DETAIL:  1 entry of Redis stream "cap" was removed before the drain read it \(/, $log_at_one),
+	'a single entry lost is reported as one');
+
 # A busy producer while the worker drains and trims what it applied: no
-# loss, so no report, and the three losses above are each reported once.
+# loss, so no report, and the four losses above are each reported once.
 my $quiet_from = -s $node->logfile;
 $redis->pipe_generated(3000,
 	sub { my $i = $_[0] + 1; ['XADD', 'cap', "2-$i", 'table', 'public.t', 'row', qq({"n": @{[1000 + $i]}})] });
-ok($node->poll_query_until('postgres', 'SELECT count(*) = 3014 FROM t'), 'a burst of 3,000 entries is applied');
+ok($node->poll_query_until('postgres', 'SELECT count(*) = 3015 FROM t'), 'a burst of 3,000 entries is applied');
 ok($node->poll_query_until('postgres', q{SELECT trimmed_to = '2-3000' FROM multiquery.drain_status WHERE stream = 'cap'}),
 	'and trimmed by the drain');
 sleep 2;    # two more of the worker's checks
 is(removal_warnings($quiet_from), 0, 'neither the burst nor the drain\'s own trimming is taken for a loss');
-is(removal_warnings($log_at), 3, 'each loss was reported once');
+is(removal_warnings($log_at), 4, 'each loss was reported once');
 is($node->safe_psql('postgres', q{SELECT state FROM multiquery.drain_status WHERE stream = 'cap'}), 'running',
 	'and the state is back to running once entries flow');
 

@@ -229,9 +229,10 @@ drain_worker() {
     idle_kb=$(redis_used_kb)
     cpu_begin
     t0=$(now)
-    # The producer's own CPU (bash's time of the pipe: user and system).
+    # The producer's own CPU (bash's time of the pipe: user and system);
+    # redis-cli's own complaints still go to stderr (fd 3), not into it.
     local TIMEFORMAT='%U %S' producer_cpu
-    producer_cpu=$( { time redis --pipe <"$DRAIN_WORK/worker.resp" >/dev/null; } 2>&1 )
+    producer_cpu=$( { time { redis --pipe <"$DRAIN_WORK/worker.resp" >/dev/null 2>&3; }; } 3>&2 2>&1 )
     log "drain: $DRAIN_ROWS entries in Redis after $(elapsed "$t0" "$(now)")s; waiting for the worker"
     DONE_AT=""
     drain_worker_wait "$DRAIN_ROWS" "$DRAIN_CAP_S" "$DRAIN_ROWS" || true

@@ -17,12 +17,16 @@
 # each it reports mean, p50, p99 latency and throughput from pgbench's
 # per-transaction log, and from race_stats the cancel requests, remote
 # queries and extra queries (beyond one) per call; then issue 11's goals,
-# each met or missed; then the CPU each call costs the local backend and the
-# remote ones (bench/cpu_per_call.py). Writes bench/results/<timestamp>-cancel-grace/.
+# each met or missed; then the CPU each call cost every process it passed
+# through as pgbench drove it (the servers' sessions and pgbench), and the
+# CPU a call costs the local backend and the remote ones in a loop in one
+# session (bench/cpu_per_call.py). Writes bench/results/<timestamp>-cancel-grace/.
 #   bash bench/cancel_grace.sh [--no-build]
+#   PIN_CPUS=0 bash bench/cancel_grace.sh   (the same, every process on CPU 0)
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 source "$BENCH_DIR/lib/setup.sh"
+source "$BENCH_DIR/lib/cpu.sh"
 
 BUILD=1
 [[ ${1:-} == --no-build ]] && BUILD=0
@@ -44,12 +48,24 @@ if (( BUILD )); then
 fi
 start_cluster
 load_data "$DOC_ROWS"
+# PIN_CPUS (e.g. 0): both servers, every process they start and pgbench
+# kept on those CPUs. A diagnosis, not the goals' conditions: with one CPU
+# no call hands off between processes on different CPUs.
+PIN=()
+if [[ -n ${PIN_CPUS:-} ]]; then
+    for pm in primary standby; do
+        pm_pid=$(head -n 1 "$MQ_CLUSTER_DIR/$pm/postmaster.pid")
+        for pid in "$pm_pid" $(pgrep -P "$pm_pid"); do taskset -a -p -c "$PIN_CPUS" "$pid" >/dev/null; done
+    done
+    PIN=(taskset -c "$PIN_CPUS")
+fi
 
 {
     echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "- machine: $(nproc) CPUs, shared with other developers' builds and tests"
     echo "- PostgreSQL: $(postgres --version | sed 's/postgres (PostgreSQL) //'), primary + streaming standby, loopback TCP"
     echo "- multiquery: git $(git -C "$MQ_ROOT" rev-parse --short HEAD)$(git -C "$MQ_ROOT" diff --quiet || echo ', modified')"
+    echo "- processes kept on CPUs: ${PIN_CPUS:-no (as the kernel places them)}"
     echo "- docs $DOC_ROWS rows; $ROUNDS interleaved rounds of $CALLS calls per configuration; pgbench -M extended"
 } >"$RUN_DIR/environment.md"
 
@@ -76,10 +92,21 @@ run() {
     local out="$RUN_DIR/raw/${name// /_}_c${clients}_r$round"
     mkdir -p "$out"
     primary -q -c "SELECT multiquery.race_stats_reset()" >/dev/null
-    PGOPTIONS="$options" pgbench -n -M extended -h 127.0.0.1 -p "$MQ_PRIMARY_PORT" -U "$DB_USER" \
+    # The CPU of the run's sessions, local and remote, once they have
+    # exited, and pgbench's own: what each call costs every process it
+    # passes through, read apart from the latency it adds up to.
+    sleep 0.2  # the reset's session is reaped outside the window
+    local ticks_before ticks_after TIMEFORMAT='%U %S'
+    ticks_before=$(reaped_backend_ticks)
+    { time PGOPTIONS="$options" "${PIN[@]}" pgbench -n -M extended -h 127.0.0.1 -p "$MQ_PRIMARY_PORT" -U "$DB_USER" \
         -c "$clients" -j $(( clients < 2 ? 1 : 2 )) -t $(( CALLS / clients )) \
         -D rows="$DOC_ROWS" -D deadline="$CALL_DEADLINE_MS" -f "$script" \
-        -l --log-prefix="$out/txn" "$BENCH_DB" >"$out/pgbench.out" 2>&1
+        -l --log-prefix="$out/txn" "$BENCH_DB" >"$out/pgbench.out" 2>&1; } 2>"$out/pgbench_cpu"
+    # A remote session ends when its local one closes the connection; both
+    # are reaped a moment after pgbench returns.
+    sleep 0.3
+    ticks_after=$(reaped_backend_ticks)
+    echo "$ticks_before $ticks_after $CPU_TICKS $(cat "$out/pgbench_cpu")" >"$out/cpu"
     val "$MQ_PRIMARY_PORT" "SELECT coalesce(sum(races), 0) || ' ' || coalesce(sum(cancels), 0) || ' ' ||
         coalesce(sum(hedges), 0) FROM multiquery.race_stats" >"$out/stats"
     printf '%s\n%s\n' "$name" "$clients" >"$out/meta"
@@ -116,7 +143,12 @@ for out in sorted(glob.glob(os.path.join(run_dir, "raw", "*"))):
             first = t - int(f[2]) if first is None else min(first, t - int(f[2]))
             last = t if last is None else max(last, t)
     races, cancels, hedges = map(int, open(os.path.join(out, "stats")).read().split())
-    c = confs.setdefault((name, int(clients)), {"lat": [], "tps": [], "rounds": {}, "races": 0, "cancels": 0, "hedges": 0, "calls": 0})
+    c = confs.setdefault((name, int(clients)), {"lat": [], "tps": [], "rounds": {}, "races": 0, "cancels": 0, "hedges": 0, "calls": 0,
+                                                 "cpu": [0.0, 0.0, 0.0]})
+    # primary and standby ticks before, then after; ticks a second; pgbench's user and system seconds
+    p0, s0, p1, s1, hz, user, system = open(os.path.join(out, "cpu")).read().split()
+    for i, seconds in enumerate(((int(p1) - int(p0)) / int(hz), (int(s1) - int(s0)) / int(hz), float(user) + float(system))):
+        c["cpu"][i] += seconds
     c["lat"] += lat
     c["rounds"][int(out.rsplit("_r", 1)[1])] = (statistics.mean(lat), len(lat) / ((last - first) / 1e6))
     c["tps"].append(len(lat) / ((last - first) / 1e6))
@@ -162,6 +194,18 @@ print(f"| 3. race2: cancels per race <= 2% (worse of 1 and 8 clients) | {worst *
 print(f"| 4. race2 auto, 8 clients: calls/s >= 0.9x dblink's | {auto8['tps']:.2f}x; {auto8['round_tps']:.2f}x | {verdict(min(auto8['tps'], auto8['round_tps']) >= 0.9)} |")
 print(f"| 4. race2 auto, 8 clients: extra queries <= 10% | {auto8['extra'] * 100:.1f}% | {verdict(auto8['extra'] <= 0.10)} |")
 print("| 5. under faults: p99 <= 1.5x dblink's healthy p99 | not measured here: bench/run.sh | |")
+# What each call costs in CPU, as pgbench drives it: every session the run
+# opened, local and remote, counted once it ended. With one client the
+# processes take turns, so a call's latency is this CPU plus the hand-offs
+# between them (waking a process on the other CPU, the scheduler's choices).
+print()
+print("| CPU per call, us, as pgbench drives it | clients | primary's sessions (local; race2's remote too) | standby's sessions | pgbench | total | total / dblink's |")
+print("|---|---|---|---|---|---|---|")
+for (name, clients), c in sorted(confs.items(), key=lambda kv: (kv[0][1], kv[0][0] != "dblink", kv[0][0])):
+    per_call = [seconds / c["calls"] * 1e6 for seconds in c["cpu"]]
+    base = confs[("dblink", clients)]
+    base_total = sum(base["cpu"]) / base["calls"] * 1e6
+    print(f"| {name} | {clients} | {per_call[0]:.0f} | {per_call[1]:.0f} | {per_call[2]:.0f} | {sum(per_call):.0f} | {sum(per_call) / base_total:.2f} |")
 # The goals are judged on the bare race_query call above. The same races
 # through a function shaped like dblink's tell the methods' own cost apart
 # from their callers' statements (not a goal: a diagnosis).

@@ -24,6 +24,20 @@ cpu_class() {
     esac
 }
 
+# reaped_backend_ticks: "primary_ticks standby_ticks", the CPU of each
+# server's exited backends (its postmaster's cutime + cstime): a pgbench
+# run's sessions, and the remote sessions they opened, once all have ended.
+reaped_backend_ticks() {
+    local pm pid stat fields line=""
+    for pm in primary standby; do
+        pid=$(head -n 1 "$MQ_CLUSTER_DIR/$pm/postmaster.pid" 2>/dev/null) || { line+="0 "; continue; }
+        read -r stat <"/proc/$pid/stat" 2>/dev/null || { line+="0 "; continue; }
+        read -r -a fields <<<"${stat##*) }"
+        line+="$((fields[13] + fields[14])) "
+    done
+    echo "$line"
+}
+
 # cpu_snapshot FILE: "key class ticks" for every counted process, and the
 # exited backends of both servers as one key.
 cpu_snapshot() {

@@ -1,0 +1,2 @@
+\set id random(1, :rows)
+SELECT * FROM bench_race_pk('{bench_primary,bench_standby}', :id, :deadline);

@@ -24,19 +24,20 @@ cpu_class() {
     esac
 }
 
-# reaped_backend_ticks: "primary_ticks standby_ticks", the CPU of each
-# server's exited backends (its postmaster's cutime + cstime): a pgbench
-# run's sessions, and the remote sessions they opened, once all have ended.
-reaped_backend_ticks() {
-    local pm pid stat fields line=""
-    for pm in primary standby; do
-        pid=$(head -n 1 "$MQ_CLUSTER_DIR/$pm/postmaster.pid" 2>/dev/null) || { line+="0 "; continue; }
-        read -r stat <"/proc/$pid/stat" 2>/dev/null || { line+="0 "; continue; }
-        read -r -a fields <<<"${stat##*) }"
-        line+="$((fields[13] + fields[14])) "
-    done
-    echo "$line"
+# reaped_ticks SERVER (primary or standby): the CPU ticks of the server's
+# exited backends, its postmaster's cutime + cstime (fields 16 and 17 of
+# stat); 0 if the server is not running.
+reaped_ticks() {
+    local pid stat fields
+    pid=$(head -n 1 "$MQ_CLUSTER_DIR/$1/postmaster.pid" 2>/dev/null) || { echo 0; return; }
+    read -r stat <"/proc/$pid/stat" 2>/dev/null || { echo 0; return; }
+    read -r -a fields <<<"${stat##*) }"
+    echo $((fields[13] + fields[14]))
 }
+
+# reaped_backend_ticks: "primary_ticks standby_ticks": a pgbench run's
+# sessions, and the remote sessions they opened, once all have ended.
+reaped_backend_ticks() { echo "$(reaped_ticks primary) $(reaped_ticks standby)"; }
 
 # cpu_snapshot FILE: "key class ticks" for every counted process, and the
 # exited backends of both servers as one key.
@@ -54,10 +55,7 @@ cpu_snapshot() {
         echo "$pid $class $((fields[11] + fields[12]))" >>"$file"
     done
     for pm in primary standby; do
-        pid=$(head -n 1 "$MQ_CLUSTER_DIR/$pm/postmaster.pid" 2>/dev/null) || continue
-        read -r stat <"/proc/$pid/stat" 2>/dev/null || continue
-        read -r -a fields <<<"${stat##*) }"
-        echo "reaped-$pm backends $((fields[13] + fields[14]))" >>"$file"
+        echo "reaped-$pm backends $(reaped_ticks "$pm")" >>"$file"
     done
 }
 

@@ -1,9 +1,17 @@
 // Printing the remote SELECT: only what shippable.cpp judged safe reaches
 // here. Names come from the table's and columns' options (schema_name,
-// table_name, column_name) and are quoted by core/sql_quote; constants are
-// printed with their type's output function as quoted literals with a cast;
-// parameters (Params, and other relations' columns in a parameterized path)
-// become $n::type, their expressions listed in *params for the executor.
+// table_name, column_name) and are quoted by core/sql_quote. The text must
+// mean the same on the remote side whatever that session's search_path and
+// formats are, without changing them (raced scans share connections with
+// race_query): every operator, function, type and collation is printed
+// qualified by its schema, constants are printed in the formats the remote
+// block sets (see set_transmission_modes), and every operation that uses a
+// collation names it, so that the remote column's own collation never
+// decides. A constant compared with a plain column of the table is an
+// untyped literal, so that the remote side reads it as the column's own type
+// (an enum declared as text locally); others carry their cast. Parameters
+// (Params, and other relations' columns in a parameterized path) become
+// $n::type, their expressions listed in *params for the executor.
 #include <string>
 
 #include "core/sql_quote.hpp"
@@ -11,6 +19,7 @@
 #include "pg/guard.hpp"
 
 extern "C" {
+#include "catalog/pg_collation.h"
 #include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
@@ -83,7 +92,25 @@ void append_relation(StringInfo buf, Oid table) {
 }
 
 void append_type(StringInfo buf, Oid type, int32 typmod) {
-    appendStringInfoString(buf, format_type_with_typemod(type, typmod));
+    appendStringInfoString(buf, format_type_extended(type, typmod, FORMAT_TYPE_TYPEMOD_GIVEN |
+                                                                      FORMAT_TYPE_FORCE_QUALIFY));
+}
+
+// schema.name of a catalog object, both quoted as needed.
+void append_qualified(StringInfo buf, Oid schema, const char* name) {
+    append_identifier(buf, get_namespace_name(schema));
+    appendStringInfoChar(buf, '.');
+    append_identifier(buf, name);
+}
+
+void append_collation(StringInfo buf, Oid collation) {
+    HeapTuple tuple = SearchSysCache1(COLLOID, ObjectIdGetDatum(collation));
+    if (!HeapTupleIsValid(tuple))
+        elog(ERROR, "cache lookup failed for collation %u", collation);
+    auto* form = reinterpret_cast<Form_pg_collation>(GETSTRUCT(tuple));
+    appendStringInfoString(buf, " COLLATE ");
+    append_qualified(buf, form->collnamespace, NameStr(form->collname));
+    ReleaseSysCache(tuple);
 }
 
 // A parameter: the expression is evaluated here at execution and sent as $n.
@@ -105,7 +132,9 @@ void print_param(Expr* expr, Printer* p) {
                 exprTypmod(reinterpret_cast<Node*>(expr)));
 }
 
-void print_const(Const* constant, Printer* p) {
+// untyped: the literal alone, for the remote side to read as the type the
+// other operand has there.
+void print_const(Const* constant, Printer* p, bool untyped = false) {
     if (constant->constisnull) {
         appendStringInfoString(p->buf, "NULL::");
         append_type(p->buf, constant->consttype, constant->consttypmod);
@@ -128,6 +157,8 @@ void print_const(Const* constant, Printer* p) {
         return;
     default:
         append_literal(p->buf, text);
+        if (untyped)
+            return;
         appendStringInfoString(p->buf, "::");
         append_type(p->buf, constant->consttype, constant->consttypmod);
     }
@@ -140,23 +171,99 @@ void print_operator_name(Oid opno, StringInfo buf) {
     if (!HeapTupleIsValid(tuple))
         elog(ERROR, "cache lookup failed for operator %u", opno);
     auto* form = reinterpret_cast<Form_pg_operator>(GETSTRUCT(tuple));
-    // Built-in operators live in pg_catalog, which every search_path reads.
+    // OPERATOR(schema.name): the operator name alone would be looked up in
+    // the remote session's search_path.
+    appendStringInfoString(buf, "OPERATOR(");
+    append_identifier(buf, get_namespace_name(form->oprnamespace));
+    appendStringInfoChar(buf, '.');
     appendStringInfoString(buf, NameStr(form->oprname));
+    appendStringInfoChar(buf, ')');
     ReleaseSysCache(tuple);
+}
+
+bool is_table_column(Expr* expr, const Printer* p) {
+    if (!IsA(expr, Var))
+        return false;
+    auto* var = reinterpret_cast<Var*>(expr);
+    return var->varlevelsup == 0 && var->varattno > 0 &&
+           bms_is_member(var->varno, p->info->base->relids);
+}
+
+// Which arguments of an operation that uses input_collation name it: every
+// argument of a collatable type but the table's plain columns, so that the
+// printed collation overrides the remote column's own; when the columns are
+// all there is, they name it.
+bool names_collation(Expr* arg, Oid input_collation, bool columns_only, const Printer* p) {
+    return OidIsValid(input_collation) &&
+           OidIsValid(exprCollation(reinterpret_cast<Node*>(arg))) &&
+           (columns_only || !is_table_column(arg, p));
+}
+
+bool collatable_columns_only(List* args, const Printer* p) {
+    ListCell* cell;
+    foreach (cell, args) {
+        auto* arg = static_cast<Expr*>(lfirst(cell));
+        if (OidIsValid(exprCollation(reinterpret_cast<Node*>(arg))) && !is_table_column(arg, p))
+            return false;
+    }
+    return true;
+}
+
+// One argument; untyped: a constant to print without its cast.
+void print_arg(Expr* arg, Oid collation, bool collated, Const* untyped, Printer* p) {
+    if (collated)
+        appendStringInfoChar(p->buf, '(');
+    if (untyped != nullptr)
+        print_const(untyped, p, true);
+    else
+        print_expr(arg, p);
+    if (collated) {
+        append_collation(p->buf, collation);
+        appendStringInfoChar(p->buf, ')');
+    }
+}
+
+void print_args(List* args, Oid input_collation, const char* separator, Printer* p) {
+    bool columns_only = collatable_columns_only(args, p);
+    bool first = true;
+    ListCell* cell;
+    foreach (cell, args) {
+        auto* arg = static_cast<Expr*>(lfirst(cell));
+        if (!first)
+            appendStringInfoString(p->buf, separator);
+        first = false;
+        print_arg(arg, input_collation, names_collation(arg, input_collation, columns_only, p),
+                  nullptr, p);
+    }
+}
+
+// A constant compared with a plain column of the table of the same type goes
+// untyped, so that the remote side reads it as its column's type.
+Const* untyped_operand(Expr* arg, Expr* other, const Printer* p) {
+    if (!IsA(arg, Const) || reinterpret_cast<Const*>(arg)->constisnull ||
+        !is_table_column(other, p) ||
+        exprType(reinterpret_cast<Node*>(arg)) != exprType(reinterpret_cast<Node*>(other)))
+        return nullptr;
+    return reinterpret_cast<Const*>(arg);
 }
 
 void print_op(OpExpr* op, Printer* p) {
     appendStringInfoChar(p->buf, '(');
     if (list_length(op->args) == 2) {
-        print_expr(static_cast<Expr*>(linitial(op->args)), p);
+        auto* left = static_cast<Expr*>(linitial(op->args));
+        auto* right = static_cast<Expr*>(lsecond(op->args));
+        bool columns_only = collatable_columns_only(op->args, p);
+        print_arg(left, op->inputcollid, names_collation(left, op->inputcollid, columns_only, p),
+                  untyped_operand(left, right, p), p);
         appendStringInfoChar(p->buf, ' ');
         print_operator_name(op->opno, p->buf);
         appendStringInfoChar(p->buf, ' ');
-        print_expr(static_cast<Expr*>(lsecond(op->args)), p);
+        print_arg(right, op->inputcollid, names_collation(right, op->inputcollid, columns_only, p),
+                  untyped_operand(right, left, p), p);
     } else {
         print_operator_name(op->opno, p->buf);
         appendStringInfoChar(p->buf, ' ');
-        print_expr(static_cast<Expr*>(linitial(op->args)), p);
+        print_args(op->args, op->inputcollid, "", p);
     }
     appendStringInfoChar(p->buf, ')');
 }
@@ -176,17 +283,19 @@ void print_function(FuncExpr* func, Printer* p) {
         append_type(p->buf, func->funcresulttype, typmod);
         return;
     }
-    appendStringInfoString(p->buf, "pg_catalog.");
-    append_identifier(p->buf, get_func_name(func->funcid));
+    append_qualified(p->buf, get_func_namespace(func->funcid), get_func_name(func->funcid));
     appendStringInfoChar(p->buf, '(');
+    bool columns_only = collatable_columns_only(func->args, p);
     ListCell* cell;
     bool first = true;
     foreach (cell, func->args) {
+        auto* arg = static_cast<Expr*>(lfirst(cell));
         if (!first)
             appendStringInfoString(p->buf, ", ");
         if (func->funcvariadic && lnext(func->args, cell) == nullptr)
             appendStringInfoString(p->buf, "VARIADIC ");
-        print_expr(static_cast<Expr*>(lfirst(cell)), p);
+        print_arg(arg, func->inputcollid,
+                  names_collation(arg, func->inputcollid, columns_only, p), nullptr, p);
         first = false;
     }
     appendStringInfoChar(p->buf, ')');
@@ -207,7 +316,10 @@ void print_expr(Expr* expr, Printer* p) {
     switch (nodeTag(expr)) {
     case T_Var: {
         auto* var = reinterpret_cast<Var*>(expr);
-        if (bms_is_member(var->varno, p->info->base->relids) && var->varlevelsup == 0)
+        if (bms_is_member(var->varno, p->info->base->relids) && var->varlevelsup == 0 &&
+            var->varattno == SelfItemPointerAttributeNumber)
+            appendStringInfoString(p->buf, "ctid");
+        else if (bms_is_member(var->varno, p->info->base->relids) && var->varlevelsup == 0)
             append_column(p->buf, p->info->table, var->varattno);
         else
             print_param(expr, p);
@@ -222,30 +334,19 @@ void print_expr(Expr* expr, Printer* p) {
     case T_OpExpr:
         print_op(reinterpret_cast<OpExpr*>(expr), p);
         return;
-    case T_DistinctExpr: {
-        auto* op = reinterpret_cast<OpExpr*>(expr);
-        appendStringInfoChar(p->buf, '(');
-        print_expr(static_cast<Expr*>(linitial(op->args)), p);
-        appendStringInfoString(p->buf, " IS DISTINCT FROM ");
-        print_expr(static_cast<Expr*>(lsecond(op->args)), p);
-        appendStringInfoChar(p->buf, ')');
-        return;
-    }
-    case T_NullIfExpr: {
-        auto* op = reinterpret_cast<OpExpr*>(expr);
-        appendStringInfoString(p->buf, "NULLIF(");
-        print_list(op->args, ", ", p);
-        appendStringInfoChar(p->buf, ')');
-        return;
-    }
     case T_ScalarArrayOpExpr: {
         auto* op = reinterpret_cast<ScalarArrayOpExpr*>(expr);
+        auto* left = static_cast<Expr*>(linitial(op->args));
+        auto* right = static_cast<Expr*>(lsecond(op->args));
+        bool columns_only = collatable_columns_only(op->args, p);
         appendStringInfoChar(p->buf, '(');
-        print_expr(static_cast<Expr*>(linitial(op->args)), p);
+        print_arg(left, op->inputcollid, names_collation(left, op->inputcollid, columns_only, p),
+                  nullptr, p);
         appendStringInfoChar(p->buf, ' ');
         print_operator_name(op->opno, p->buf);
         appendStringInfoString(p->buf, op->useOr ? " ANY (" : " ALL (");
-        print_expr(static_cast<Expr*>(lsecond(op->args)), p);
+        print_arg(right, op->inputcollid,
+                  names_collation(right, op->inputcollid, columns_only, p), nullptr, p);
         appendStringInfoString(p->buf, "))");
         return;
     }
@@ -310,6 +411,8 @@ void print_order_by(List* pathkeys, Printer* p) {
         if (!first)
             appendStringInfoString(p->buf, ", ");
         append_column(p->buf, p->info->table, var->varattno);
+        if (OidIsValid(pathkey->pk_eclass->ec_collation))
+            append_collation(p->buf, pathkey->pk_eclass->ec_collation);
         bool descending = pathkey->pk_strategy == BTGreaterStrategyNumber;
         if (descending)
             appendStringInfoString(p->buf, " DESC");
@@ -371,6 +474,7 @@ char* deparse_analyze_select(Relation relation, double sample_percent) {
 }
 
 char* deparse_select(PlannerInfo* root, const RemoteSelect* sel, List** params) {
+    int nest_level = set_transmission_modes();
     StringInfoData buf;
     initStringInfo(&buf);
     Printer p{root, sel->info, &buf, params};
@@ -385,6 +489,8 @@ char* deparse_select(PlannerInfo* root, const RemoteSelect* sel, List** params) 
         int attnum = intVal(lfirst(cell));
         if (attnum == 0)
             appendStringInfoString(&buf, "NULL");
+        else if (attnum == SelfItemPointerAttributeNumber)
+            appendStringInfoString(&buf, "ctid");
         else
             append_column(&buf, sel->info->table, static_cast<AttrNumber>(attnum));
         first = false;
@@ -407,6 +513,7 @@ char* deparse_select(PlannerInfo* root, const RemoteSelect* sel, List** params) 
             print_limit(sel->limit_offset, &p);
         }
     }
+    reset_transmission_modes(nest_level);
     return buf.data;
 }
 

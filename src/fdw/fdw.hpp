@@ -7,6 +7,7 @@
 //   handler.cpp    the FdwRoutine, every callback guarded at its edge
 //   shippable.cpp  which conditions and sort keys may run remotely (judge)
 //   deparse.cpp    the remote SELECT's text (print only what was judged safe)
+//   transmission.cpp  the formats constants and parameters travel in
 //   paths.cpp      sizes and paths: plain, presorted, parameterized
 //   upper.cpp      ORDER BY + LIMIT/OFFSET pushed down (UPPERREL_FINAL)
 //   plan.cpp       the ForeignScan plan node and what it carries
@@ -58,6 +59,7 @@ enum PlanPrivate {
     kPlanTable = 1,       // Integer: the foreign table's oid
     kPlanServer = 2,      // Integer: its server's oid
     kPlanCheckAsUser = 3, // Integer: the user whose mappings are used, 0: current
+    kPlanFetchesCtid = 4, // Integer: 1 when the remote ctid follows the row's columns
 };
 
 // What fdw_private of a ForeignPath holds: its pathkeys go out as ORDER BY,
@@ -70,6 +72,8 @@ bool is_shippable(PlannerInfo* root, const RelInfo* info, Expr* expr);
 // pathkey cannot be sent as ORDER BY.
 Var* shippable_sort_var(PlannerInfo* root, const RelInfo* info, PathKey* pathkey);
 bool pathkeys_shippable(PlannerInfo* root, const RelInfo* info, List* pathkeys);
+// Whether a collation means the same on the remote side (those of pg_catalog).
+bool collation_travels(Oid collation);
 
 // deparse.cpp
 struct RemoteSelect {
@@ -90,6 +94,12 @@ char* deparse_literal(const char* value);
 // ANALYZE's read: every column (dropped ones as NULL), sampled remotely by
 // TABLESAMPLE BERNOULLI when sample_percent > 0.
 char* deparse_analyze_select(Relation relation, double sample_percent);
+
+// transmission.cpp: the output formats constants and parameters are printed
+// in, from set_transmission_modes() until reset_transmission_modes() of the
+// level it returned.
+int set_transmission_modes();
+void reset_transmission_modes(int nest_level);
 
 // estimate.cpp
 void estimate_base_size(PlannerInfo* root, RelInfo* info);

@@ -12,6 +12,7 @@ extern "C" {
 #include "optimizer/paths.h"
 #include "optimizer/restrictinfo.h"
 #include "parser/parsetree.h"
+#include "utils/lsyscache.h"
 }
 
 namespace mq::fdw {
@@ -104,6 +105,25 @@ void add_parameterized_path(PlannerInfo* root, RelOptInfo* rel, RelInfo* info,
                       param->ppi_req_outer, nullptr, path_private(false, false))));
 }
 
+// Of the system columns a raced read has the remote row's ctid and the
+// foreign table's own tableoid; the others would be made-up values.
+void refuse_unreadable_system_columns(Oid table, Bitmapset* attrs) {
+    int member = -1;
+    while ((member = bms_next_member(attrs, member)) >= 0) {
+        int attnum = member + FirstLowInvalidHeapAttributeNumber;
+        if (attnum >= 0 || attnum == SelfItemPointerAttributeNumber ||
+            attnum == TableOidAttributeNumber)
+            continue;
+        ereport(ERROR,
+                (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                 errmsg("system column \"%s\" of raced foreign table \"%s.%s\" cannot be read",
+                        get_attname(table, static_cast<AttrNumber>(attnum), false),
+                        get_namespace_name(get_rel_namespace(table)), get_rel_name(table)),
+                 errdetail("A raced read returns rows of whichever server answers first; of "
+                           "the system columns it has ctid, from that server, and tableoid.")));
+    }
+}
+
 }  // namespace
 
 void get_rel_size(PlannerInfo* root, RelOptInfo* baserel, Oid table) {
@@ -128,6 +148,7 @@ void get_rel_size(PlannerInfo* root, RelOptInfo* baserel, Oid table) {
     foreach (cell, info->local_conds)
         pull_varattnos(reinterpret_cast<Node*>(static_cast<RestrictInfo*>(lfirst(cell))->clause),
                        baserel->relid, &info->attrs_used);
+    refuse_unreadable_system_columns(table, info->attrs_used);
     info->sort_shippable = pathkeys_shippable(root, info, root->query_pathkeys);
     estimate_base_size(root, info);
 }

@@ -139,6 +139,7 @@ ForeignScan* get_plan(PlannerInfo* root, RelOptInfo* rel, Oid, ForeignPath* path
     }
 
     List* fdw_scan_tlist = NIL;
+    bool fetches_ctid = false;
     Index scan_relid = upper ? 0 : rel->relid;
     if (upper) {
         Bitmapset* attrs = nullptr;
@@ -150,6 +151,12 @@ ForeignScan* get_plan(PlannerInfo* root, RelOptInfo* rel, Oid, ForeignPath* path
         pull_varattnos(reinterpret_cast<Node*>(local_exprs), rel->relid, &attrs);
         if (wants_system_or_whole_row(attrs)) {
             sel.columns = all_columns(info->table);
+            // The remote ctid, after the row: the scan sets it as the row's own.
+            fetches_ctid = bms_is_member(SelfItemPointerAttributeNumber -
+                                             FirstLowInvalidHeapAttributeNumber,
+                                         attrs);
+            if (fetches_ctid)
+                sel.columns = lappend(sel.columns, makeInteger(SelfItemPointerAttributeNumber));
         } else {
             sel.columns = used_columns(attrs);
             fdw_scan_tlist = scan_tlist(info, sel.columns);
@@ -159,9 +166,10 @@ ForeignScan* get_plan(PlannerInfo* root, RelOptInfo* rel, Oid, ForeignPath* path
 
     List* params = NIL;
     char* sql = deparse_select(root, &sel, &params);
-    List* fdw_private = list_make4(makeString(sql), makeInteger(static_cast<int>(info->table)),
+    List* fdw_private = list_make5(makeString(sql), makeInteger(static_cast<int>(info->table)),
                                    makeInteger(static_cast<int>(info->server)),
-                                   makeInteger(static_cast<int>(info->check_as_user)));
+                                   makeInteger(static_cast<int>(info->check_as_user)),
+                                   makeInteger(fetches_ctid ? 1 : 0));
     return make_foreignscan(tlist, local_exprs, scan_relid, params, fdw_private, fdw_scan_tlist,
                             NIL, outer_plan);
 }

@@ -4,6 +4,11 @@
 // types, and rows are returned from it. A rescan whose parameters did not
 // change replays the stored rows without a new race; one whose parameters
 // changed (the next outer row of a nested loop) races again.
+//
+// The executor calls IterateForeignScan in its per-tuple memory, which it
+// resets before every call. A row read back from a tuplestore that spilled to
+// disk is allocated where the read runs and freed by the slot at the next
+// read, so every read of the store runs in the scan's own context.
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +21,9 @@ extern "C" {
 #include "executor/executor.h"
 #include "nodes/nodeFuncs.h"
 #include "executor/tuptable.h"
+#include "access/htup_details.h"
+#include "storage/itemptr.h"
+#include "catalog/pg_type.h"
 #include "utils/lsyscache.h"
 #include "utils/tuplestore.h"
 }
@@ -37,12 +45,17 @@ struct ScanState {
     TupleTableSlot* read_slot;  // reads the tuplestore's minimal tuples
     bool answered;          // store holds the answer for the current parameters
     const char* subject;    // the table, as error messages name the read
+    // The remote ctid's place in the stored rows (after the scan tuple's
+    // columns), or -1 when the plan does not read ctid.
+    int ctid_column;
 };
 
 ScanState* state_of(ForeignScanState* node) {
     return static_cast<ScanState*>(node->fdw_state);
 }
 
+// The parameters' values as text: evaluated under the session's settings,
+// printed in the transmission formats.
 std::vector<std::optional<std::string>> evaluate_params(ForeignScanState* node,
                                                         ScanState* state) {
     std::vector<std::optional<std::string>> params;
@@ -56,7 +69,12 @@ std::vector<std::optional<std::string>> evaluate_params(ForeignScanState* node,
             MemoryContext caller = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
             bool is_null;
             Datum value = ExecEvalExpr(expr, econtext, &is_null);
-            char* result = is_null ? nullptr : OutputFunctionCall(output, value);
+            char* result = nullptr;
+            if (!is_null) {
+                int nest_level = set_transmission_modes();
+                result = OutputFunctionCall(output, value);
+                reset_transmission_modes(nest_level);
+            }
             MemoryContextSwitchTo(caller);
             return result;
         });
@@ -70,7 +88,7 @@ std::vector<std::optional<std::string>> evaluate_params(ForeignScanState* node,
 
 void run_race(ForeignScanState* node, ScanState* state) {
     RaceRead read{state->server, state->user, state->sql, evaluate_params(node, state), nullptr,
-                  node->ss.ss_ScanTupleSlot->tts_tupleDescriptor};
+                  state->read_slot->tts_tupleDescriptor};
     pg::call([&] {
         if (state->store == nullptr) {
             MemoryContext caller = MemoryContextSwitchTo(state->context);
@@ -84,6 +102,42 @@ void run_race(ForeignScanState* node, ScanState* state) {
     read.subject = state->subject;
     race_read(read);
     state->answered = true;
+}
+
+// The stored rows' shape: the scan tuple's columns, then the remote ctid
+// when the plan reads it.
+TupleDesc stored_row_desc(TupleDesc scan_desc, bool with_ctid) {
+    if (!with_ctid)
+        return scan_desc;
+    TupleDesc desc = CreateTemplateTupleDesc(scan_desc->natts + 1);
+    for (int i = 1; i <= scan_desc->natts; ++i)
+        TupleDescCopyEntry(desc, static_cast<AttrNumber>(i), scan_desc, static_cast<AttrNumber>(i));
+    TupleDescInitEntry(desc, static_cast<AttrNumber>(scan_desc->natts + 1), "ctid", TIDOID, -1, 0);
+    return desc;
+}
+
+// The next stored row into the scan slot, with the remote ctid as its
+// t_self when the plan reads ctid; false at the end.
+bool next_stored_row(ScanState* state, TupleTableSlot* slot) {
+    MemoryContext caller = MemoryContextSwitchTo(state->context);
+    bool found = tuplestore_gettupleslot(state->store, true, false, state->read_slot);
+    MemoryContextSwitchTo(caller);
+    if (!found)
+        return false;
+    if (state->ctid_column < 0) {
+        ExecCopySlot(slot, state->read_slot);
+        return true;
+    }
+    slot_getallattrs(state->read_slot);
+    MemoryContext slot_context = MemoryContextSwitchTo(slot->tts_mcxt);
+    HeapTuple tuple = heap_form_tuple(slot->tts_tupleDescriptor, state->read_slot->tts_values,
+                                      state->read_slot->tts_isnull);
+    MemoryContextSwitchTo(slot_context);
+    if (!state->read_slot->tts_isnull[state->ctid_column])
+        tuple->t_self = *reinterpret_cast<ItemPointer>(
+            DatumGetPointer(state->read_slot->tts_values[state->ctid_column]));
+    ExecStoreHeapTuple(tuple, slot, true);
+    return true;
 }
 
 }  // namespace
@@ -121,8 +175,11 @@ void begin_scan(ForeignScanState* node, int eflags) {
         getTypeOutputInfo(exprType(static_cast<Node*>(lfirst(cell))), &output, &varlena);
         fmgr_info(output, &state->param_output[index++]);
     }
-    state->read_slot = MakeSingleTupleTableSlot(node->ss.ss_ScanTupleSlot->tts_tupleDescriptor,
-                                                &TTSOpsMinimalTuple);
+    bool with_ctid = intVal(list_nth(plan->fdw_private, kPlanFetchesCtid)) != 0;
+    TupleDesc scan_desc = node->ss.ss_ScanTupleSlot->tts_tupleDescriptor;
+    state->ctid_column = with_ctid ? scan_desc->natts : -1;
+    state->read_slot =
+        MakeSingleTupleTableSlot(stored_row_desc(scan_desc, with_ctid), &TTSOpsMinimalTuple);
 }
 
 TupleTableSlot* iterate_scan(ForeignScanState* node) {
@@ -130,10 +187,8 @@ TupleTableSlot* iterate_scan(ForeignScanState* node) {
     if (!state->answered)
         run_race(node, state);
     TupleTableSlot* slot = node->ss.ss_ScanTupleSlot;
-    if (!pg::call([&] { return tuplestore_gettupleslot(state->store, true, false,
-                                                       state->read_slot); }))
+    if (!pg::call([&] { return next_stored_row(state, slot); }))
         return ExecClearTuple(slot);
-    pg::call([&] { ExecCopySlot(slot, state->read_slot); });
     return slot;
 }
 

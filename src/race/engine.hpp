@@ -89,6 +89,7 @@ private:
         kDeallocate,  // DEALLOCATE of a statement the connection no longer keeps
         kProbe,       // the freshness probe (policies): a transaction of its own
         kBegin,       // BEGIN TRANSACTION READ ONLY
+        kOutputFormats,  // DateStyle, IntervalStyle, extra_float_digits for the block
         kPrepare,     // the Parse of the query's named statement, first time only
         kQuery,       // the caller's query, its rows read one at a time
         kRollback,    // ends the block, leaving the connection idle
@@ -99,9 +100,9 @@ private:
         std::string statement;  // kDeallocate, kPrepare, kQuery: the statement's name
     };
     // At most: 4 deallocations with their syncs, probe and sync, and the
-    // block (begin, prepare, query, rollback, sync).
+    // block (begin, output formats, prepare, query, rollback, sync).
     static constexpr size_t kMaxDeallocationsPerPipeline = 4;
-    static constexpr size_t kMaxPipelineItems = 2 * kMaxDeallocationsPerPipeline + 2 + 5;
+    static constexpr size_t kMaxPipelineItems = 2 * kMaxDeallocationsPerPipeline + 2 + 6;
     struct Pipeline {
         Item items[kMaxPipelineItems];
         size_t size = 0;
@@ -134,6 +135,8 @@ private:
 
     // The freshness probe's SQL (engine_probe.cpp).
     static const char* const kProbeQuery;
+    // Sets the block's output formats (engine_pipeline.cpp).
+    static const char* const kOutputFormatsQuery;
 
     void enter(Runner* runner);
     void advance(Runner* runner);

@@ -3,7 +3,7 @@
 //
 // Every query goes out as
 //     [DEALLOCATE, sync, ...] [probe, sync,] BEGIN TRANSACTION READ ONLY,
-//     [Parse,] query, ROLLBACK, sync
+//     output formats, [Parse,] query, ROLLBACK, sync
 // in one round trip. With multiquery.race_prepared_statements the query is a
 // named statement of the connection's (PreparedStatements), parsed in the
 // first pipeline that runs it and only bound and executed after that; a
@@ -16,6 +16,12 @@
 // cursor are undone by the ROLLBACK. A query that returns no rows is a
 // utility command, and some (PREPARE) outlive any rollback: its connection
 // is closed rather than reused.
+//
+// The output formats (kOutputFormats) are set for the block alone, so that
+// the rows come back in the text the local input functions read the same
+// whatever the remote role's or database's DateStyle, IntervalStyle and
+// extra_float_digits: the session's own settings, which race_query's callers
+// may rely on, are never changed for good.
 #include <cstring>
 #include <iterator>
 #include <memory>
@@ -46,6 +52,13 @@ bool connection_survived(PGconn* conn, const PGresult* result) {
 }
 
 }  // namespace
+
+// One statement, so that it costs one Parse/Bind/Execute; set_config's third
+// argument makes each setting local to the block.
+const char* const Race::kOutputFormatsQuery =
+    "SELECT pg_catalog.set_config('datestyle', 'ISO', true), "
+    "pg_catalog.set_config('intervalstyle', 'postgres', true), "
+    "pg_catalog.set_config('extra_float_digits', '3', true)";
 
 void Race::send_query(Runner* runner) {
     TargetSlot* slot = runner->slot;
@@ -84,6 +97,7 @@ void Race::send_query(Runner* runner) {
     }
     if (!(probed && slot->lagging)) {
         pipeline.add(Sent::kBegin);
+        pipeline.add(Sent::kOutputFormats);
         if (statement.prepare)
             pipeline.add(Sent::kPrepare, statement.name);
         pipeline.add(Sent::kQuery, statement.name);
@@ -106,6 +120,10 @@ void Race::send_query(Runner* runner) {
             case Sent::kBegin:
                 sent = PQsendQueryParams(conn, "BEGIN TRANSACTION READ ONLY", 0, nullptr, nullptr,
                                          nullptr, nullptr, 0);
+                break;
+            case Sent::kOutputFormats:
+                sent = PQsendQueryParams(conn, kOutputFormatsQuery, 0, nullptr, nullptr, nullptr,
+                                         nullptr, 0);
                 break;
             case Sent::kPrepare:
                 sent = PQsendPrepare(conn, item.statement.c_str(), request_.query.c_str(),
@@ -233,13 +251,16 @@ bool Race::take_result(Runner* runner, PGresult* raw) {
             }
             break;
         case Sent::kBegin:
-            if (status == PGRES_COMMAND_OK)
+        case Sent::kOutputFormats:
+            if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)
                 return true;
             if (status == PGRES_FATAL_ERROR) {
                 // The query after it is skipped; the sync is read by the drain.
                 runner->slot->start_draining(now_ms() + cancel_timeout_ms);
                 fail(runner, TargetFailure::Kind::kRemote,
-                     "its read-only transaction could not begin: " +
+                     std::string(item == Sent::kBegin
+                                     ? "its read-only transaction could not begin: "
+                                     : "its output formats could not be set: ") +
                          one_line(PQresultErrorMessage(raw)),
                      field(raw, PG_DIAG_SQLSTATE));
                 return false;

@@ -44,8 +44,10 @@ inline constexpr const char* kSystemError = "58000";  // system_error
 inline constexpr const char* kIoError = "58030";  // io_error
 inline constexpr const char* kUndefinedFile = "58P01";  // undefined_file
 inline constexpr const char* kConfigFileError = "F0000";  // config_file_error
+inline constexpr const char* kFdwError = "HV000";  // fdw_error
 inline constexpr const char* kFdwInvalidOptionName = "HV00D";  // fdw_invalid_option_name
 inline constexpr const char* kFdwSchemaNotFound = "HV00Q";  // fdw_schema_not_found
+inline constexpr const char* kFdwTableNotFound = "HV00R";  // fdw_table_not_found
 inline constexpr const char* kInternalError = "XX000";  // internal_error
 }  // namespace sqlstate
 

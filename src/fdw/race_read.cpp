@@ -25,7 +25,16 @@ std::string raced_table_subject(Oid table) {
     });
 }
 
+std::vector<race::TargetSpec> race_read_targets(const RaceRead& read) {
+    ForeignServer* server = pg::call([&] { return GetForeignServer(read.server); });
+    return race::resolve_server_targets(server, read.user);
+}
+
 void race_read(const RaceRead& read) {
+    race_read(read, race_read_targets(read));
+}
+
+void race_read(const RaceRead& read, const std::vector<race::TargetSpec>& targets) {
     race::check_not_nested("A raced foreign table was read");
     race::RaceRequest request;
     request.query = read.sql;
@@ -36,8 +45,6 @@ void race_read(const RaceRead& read) {
     request.max_replica_lag_ms = race::max_replica_lag_ms;
     if (!read.subject.empty())
         request.subject = read.subject;
-    ForeignServer* server = pg::call([&] { return GetForeignServer(read.server); });
-    std::vector<race::TargetSpec> targets = race::resolve_server_targets(server, read.user);
     race::ResultSink sink(read.store, read.desc);
     // Outlives the race: its connections stay pinned until the race is over.
     race::CacheScope cache_scope(targets);

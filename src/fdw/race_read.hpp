@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "pg/postgres.hpp"
+#include "race/target.hpp"
 
 extern "C" {
 #include "access/tupdesc.h"
@@ -31,7 +32,13 @@ struct RaceRead {
 // "raced read of foreign table \"schema.table\"", for RaceRead::subject.
 std::string raced_table_subject(Oid table);
 
-// Runs the race; throws (mq::Error, pg::PgException) as race_query does.
+// Runs the race over read.server's targets; throws (mq::Error,
+// pg::PgException) as race_query does.
 void race_read(const RaceRead& read);
+
+// The targets read.server races, resolved for read.user; and the race over
+// some of them (one, for a read that must know which server answered).
+std::vector<race::TargetSpec> race_read_targets(const RaceRead& read);
+void race_read(const RaceRead& read, const std::vector<race::TargetSpec>& targets);
 
 }  // namespace mq::fdw

@@ -31,7 +31,10 @@ SELECT * FROM raced.docs ORDER BY id;
 SELECT * FROM raced.doc_count;
 -- LIMIT TO and EXCEPT, through a single target as well as a group.
 CREATE SCHEMA raced_some;
+-- A name the remote catalog lacks is an error, not a table silently left out.
 IMPORT FOREIGN SCHEMA catalog_src LIMIT TO (doc_titles, "Odd name", no_such_table)
+    FROM SERVER catalog_self INTO raced_some;
+IMPORT FOREIGN SCHEMA catalog_src LIMIT TO (doc_titles, "Odd name")
     FROM SERVER catalog_self INTO raced_some;
 \det raced_some.*
 CREATE SCHEMA raced_rest;

@@ -45,7 +45,7 @@ void race_read(const RaceRead& read, const std::vector<race::TargetSpec>& target
     request.max_replica_lag_ms = race::max_replica_lag_ms;
     if (!read.subject.empty())
         request.subject = read.subject;
-    race::ResultSink sink(read.store, read.desc);
+    race::ResultSink sink(read.store, read.desc, read.subject);
     // Outlives the race: its connections stay pinned until the race is over.
     race::CacheScope cache_scope(targets);
     race::Race race(targets, request, &sink);

@@ -23,6 +23,7 @@ extern "C" {
 #include "executor/tuptable.h"
 #include "access/htup_details.h"
 #include "storage/itemptr.h"
+#include "utils/builtins.h"
 #include "catalog/pg_type.h"
 #include "utils/lsyscache.h"
 #include "utils/tuplestore.h"
@@ -104,15 +105,24 @@ void run_race(ForeignScanState* node, ScanState* state) {
     state->answered = true;
 }
 
-// The stored rows' shape: the scan tuple's columns, then the remote ctid
-// when the plan reads it.
-TupleDesc stored_row_desc(TupleDesc scan_desc, bool with_ctid) {
-    if (!with_ctid)
-        return scan_desc;
-    TupleDesc desc = CreateTemplateTupleDesc(scan_desc->natts + 1);
+// The stored rows' shape: the scan tuple's columns, named after the foreign
+// table's (a conversion error names the column), then the remote ctid when
+// the plan reads it.
+TupleDesc stored_row_desc(ForeignScan* plan, Oid table, TupleDesc scan_desc, bool with_ctid) {
+    TupleDesc desc = CreateTemplateTupleDesc(scan_desc->natts + (with_ctid ? 1 : 0));
     for (int i = 1; i <= scan_desc->natts; ++i)
         TupleDescCopyEntry(desc, static_cast<AttrNumber>(i), scan_desc, static_cast<AttrNumber>(i));
-    TupleDescInitEntry(desc, static_cast<AttrNumber>(scan_desc->natts + 1), "ctid", TIDOID, -1, 0);
+    ListCell* cell;
+    foreach (cell, plan->fdw_scan_tlist) {
+        auto* entry = static_cast<TargetEntry*>(lfirst(cell));
+        auto* var = reinterpret_cast<Var*>(entry->expr);
+        if (IsA(var, Var) && var->varattno > 0)
+            namestrcpy(&TupleDescAttr(desc, entry->resno - 1)->attname,
+                       get_attname(table, var->varattno, false));
+    }
+    if (with_ctid)
+        TupleDescInitEntry(desc, static_cast<AttrNumber>(scan_desc->natts + 1), "ctid", TIDOID,
+                           -1, 0);
     return desc;
 }
 
@@ -179,7 +189,8 @@ void begin_scan(ForeignScanState* node, int eflags) {
     TupleDesc scan_desc = node->ss.ss_ScanTupleSlot->tts_tupleDescriptor;
     state->ctid_column = with_ctid ? scan_desc->natts : -1;
     state->read_slot =
-        MakeSingleTupleTableSlot(stored_row_desc(scan_desc, with_ctid), &TTSOpsMinimalTuple);
+        MakeSingleTupleTableSlot(stored_row_desc(plan, table, scan_desc, with_ctid),
+                                 &TTSOpsMinimalTuple);
 }
 
 TupleTableSlot* iterate_scan(ForeignScanState* node) {

@@ -363,8 +363,11 @@ void Race::handle_result(Runner* runner, PGresult* raw) {
                 std::string remote_context = field(raw, PG_DIAG_CONTEXT);
                 if (!remote_context.empty())
                     error.add_context(remote_context);
-                error.add_context("race target \"" + runner->spec->name +
-                                  "\", remote SQL command: " + request_.query);
+                std::string where = "race target \"" + runner->spec->name +
+                                    "\", remote SQL command: " + request_.query;
+                if (request_.subject != RaceRequest().subject)
+                    where = request_.subject + ", " + where;
+                error.add_context(where);
                 throw error;
             }
             if (leader_ == runner) {

@@ -19,19 +19,26 @@ struct Conversion {
     const char* target;
     const char* column;
     int number;
+    const char* subject;  // empty for race_query
 };
 
 // Adds to a conversion error which column of whose row could not be read.
 void conversion_context(void* arg) {
     auto* conversion = static_cast<Conversion*>(arg);
-    if (conversion->column != nullptr)
+    if (conversion->column == nullptr)
+        return;
+    if (conversion->subject[0] != '\0')
+        errcontext("column \"%s\" of a row from race target \"%s\", %s", conversion->column,
+                   conversion->target, conversion->subject);
+    else
         errcontext("column \"%s\" (number %d) of a row from race target \"%s\"",
                    conversion->column, conversion->number, conversion->target);
 }
 
 }  // namespace
 
-ResultSink::ResultSink(Tuplestorestate* store, TupleDesc desc) : store_(store), desc_(desc) {
+ResultSink::ResultSink(Tuplestorestate* store, TupleDesc desc, std::string subject)
+    : store_(store), desc_(desc), subject_(std::move(subject)) {
     pg::call([&] {
         input_ = TupleDescGetAttInMetadata(desc_);
         row_context_ = AllocSetContextCreate(CurrentMemoryContext, "multiquery race row",
@@ -64,7 +71,7 @@ void ResultSink::add_rows(const PGresult* result, const std::string& target) {
             text[column] = PQgetisnull(result, row, column)
                                ? nullptr
                                : PQgetvalue(const_cast<PGresult*>(result), row, column);
-        Conversion conversion{target.c_str(), nullptr, 0};
+        Conversion conversion{target.c_str(), nullptr, 0, subject_.c_str()};
         pg::call([&] {
             ErrorContextCallback callback{error_context_stack, conversion_context, &conversion};
             error_context_stack = &callback;

@@ -19,8 +19,10 @@ namespace mq::race {
 
 class ResultSink {
 public:
-    // store and desc belong to the caller (the function's per-query context).
-    ResultSink(Tuplestorestate* store, TupleDesc desc);
+    // store and desc belong to the caller (the function's per-query context);
+    // subject names what is read in a conversion error's context (a raced
+    // foreign table), empty for race_query.
+    ResultSink(Tuplestorestate* store, TupleDesc desc, std::string subject = {});
     ResultSink(const ResultSink&) = delete;
     ResultSink& operator=(const ResultSink&) = delete;
     ~ResultSink();
@@ -37,6 +39,7 @@ private:
     TupleDesc desc_;
     AttInMetadata* input_;
     MemoryContext row_context_;  // reset after each row
+    std::string subject_;
 };
 
 }  // namespace mq::race

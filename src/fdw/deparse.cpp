@@ -237,12 +237,16 @@ void print_args(List* args, Oid input_collation, const char* separator, Printer*
     }
 }
 
-// A constant compared with a plain column of the table of the same type goes
-// untyped, so that the remote side reads it as its column's type.
-Const* untyped_operand(Expr* arg, Expr* other, const Printer* p) {
+// A constant compared with a plain column of the table goes untyped when its
+// type is the column's (or, for = ANY and the like, an array of it), so that
+// the remote side reads it as its column's type.
+Const* untyped_operand(Expr* arg, Expr* other, bool array_of, const Printer* p) {
     if (!IsA(arg, Const) || reinterpret_cast<Const*>(arg)->constisnull ||
-        !is_table_column(other, p) ||
-        exprType(reinterpret_cast<Node*>(arg)) != exprType(reinterpret_cast<Node*>(other)))
+        !is_table_column(other, p))
+        return nullptr;
+    Oid column_type = exprType(reinterpret_cast<Node*>(other));
+    Oid expected = array_of ? get_array_type(column_type) : column_type;
+    if (!OidIsValid(expected) || exprType(reinterpret_cast<Node*>(arg)) != expected)
         return nullptr;
     return reinterpret_cast<Const*>(arg);
 }
@@ -254,12 +258,12 @@ void print_op(OpExpr* op, Printer* p) {
         auto* right = static_cast<Expr*>(lsecond(op->args));
         bool columns_only = collatable_columns_only(op->args, p);
         print_arg(left, op->inputcollid, names_collation(left, op->inputcollid, columns_only, p),
-                  untyped_operand(left, right, p), p);
+                  untyped_operand(left, right, false, p), p);
         appendStringInfoChar(p->buf, ' ');
         print_operator_name(op->opno, p->buf);
         appendStringInfoChar(p->buf, ' ');
         print_arg(right, op->inputcollid, names_collation(right, op->inputcollid, columns_only, p),
-                  untyped_operand(right, left, p), p);
+                  untyped_operand(right, left, false, p), p);
     } else {
         print_operator_name(op->opno, p->buf);
         appendStringInfoChar(p->buf, ' ');
@@ -346,7 +350,8 @@ void print_expr(Expr* expr, Printer* p) {
         print_operator_name(op->opno, p->buf);
         appendStringInfoString(p->buf, op->useOr ? " ANY (" : " ALL (");
         print_arg(right, op->inputcollid,
-                  names_collation(right, op->inputcollid, columns_only, p), nullptr, p);
+                  names_collation(right, op->inputcollid, columns_only, p),
+                  untyped_operand(right, left, true, p), p);
         appendStringInfoString(p->buf, "))");
         return;
     }

@@ -180,6 +180,7 @@ private:
 
     RaceRequest request_;
     ResultSink* sink_;
+    std::string output_formats_query_;  // kOutputFormatsQuery and what the rows need
     std::vector<Runner> runners_;
     std::vector<TargetFailure> failures_;
     std::vector<const char*> param_values_;

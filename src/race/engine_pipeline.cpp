@@ -122,8 +122,8 @@ void Race::send_query(Runner* runner) {
                                          nullptr, nullptr, 0);
                 break;
             case Sent::kOutputFormats:
-                sent = PQsendQueryParams(conn, kOutputFormatsQuery, 0, nullptr, nullptr, nullptr,
-                                         nullptr, 0);
+                sent = PQsendQueryParams(conn, output_formats_query_.c_str(), 0, nullptr,
+                                         nullptr, nullptr, nullptr, 0);
                 break;
             case Sent::kPrepare:
                 sent = PQsendPrepare(conn, item.statement.c_str(), request_.query.c_str(),

@@ -9,6 +9,9 @@
 
 extern "C" {
 #include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
 }
 
 namespace mq::race {
@@ -93,6 +96,18 @@ void ResultSink::add_rows(const PGresult* result, const std::string& target) {
             error_context_stack = callback.previous;
         });
     }
+}
+
+std::string ResultSink::money_locale() const {
+    return pg::call([&] {
+        for (int column = 0; column < desc_->natts; ++column) {
+            Oid type = TupleDescAttr(desc_, column)->atttypid;
+            Oid element = get_element_type(type);
+            if (type == CASHOID || element == CASHOID)
+                return std::string(GetConfigOption("lc_monetary", false, false));
+        }
+        return std::string();
+    });
 }
 
 void ResultSink::clear() {

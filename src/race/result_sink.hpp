@@ -33,6 +33,9 @@ public:
     void add_rows(const PGresult* result, const std::string& target);
     // Forgets the rows stored so far: the target sending them failed midway.
     void clear();
+    // The local lc_monetary when a column is of type money (or an array of
+    // it), whose text form follows that setting; otherwise empty.
+    std::string money_locale() const;
 
 private:
     Tuplestorestate* store_;

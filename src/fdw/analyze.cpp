@@ -47,7 +47,7 @@ void read_remote_size(Relation relation, BlockNumber* pages) {
     Oid server = pg::call([&] { return GetForeignTable(table)->serverid; });
     const char* sql = pg::call([&] {
         return psprintf("SELECT relpages, reltuples, relkind FROM pg_catalog.pg_class "
-                        "WHERE oid = pg_catalog.to_regclass(%s)",
+                        "WHERE oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(%s)",
                         deparse_literal(deparse_relation(table)));
     });
     TupleDesc desc = pg::call([] {

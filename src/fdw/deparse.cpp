@@ -474,7 +474,7 @@ char* deparse_analyze_select(Relation relation, double sample_percent) {
     appendStringInfoString(&buf, " FROM ");
     append_relation(&buf, table);
     if (sample_percent > 0)
-        appendStringInfo(&buf, " TABLESAMPLE BERNOULLI (%g)", sample_percent);
+        appendStringInfo(&buf, " TABLESAMPLE pg_catalog.bernoulli (%g)", sample_percent);
     return buf.data;
 }
 

@@ -19,6 +19,7 @@
 #include "race/stats.hpp"
 
 extern "C" {
+#include "access/xact.h"
 #include "storage/fd.h"
 #include "utils/timeout.h"
 }
@@ -45,6 +46,7 @@ Armed armed[kMaxArmed];
 volatile sig_atomic_t armed_count = 0;
 TimeoutId timer;
 bool timer_registered = false;
+int64_t armed_until_us = 0;  // the latest grace of the armed losers
 
 // Async-signal-safe: socket, connect, poll, send, close and nothing else.
 void send_from_handler(Armed* entry) {
@@ -81,6 +83,21 @@ void on_timeout() {
         if (armed[i].fd < 0 && !answered(armed[i]))
             send_from_handler(&armed[i]);
     errno = saved_errno;
+}
+
+// The delay until the latest armed grace is over, at least 1 ms.
+int remaining_delay_ms() {
+    return static_cast<int>(std::max<int64_t>(1, (armed_until_us - now_us()) / 1000 + 1));
+}
+
+// An ERROR's recovery stops every timeout (disable_all_timeouts) before it
+// aborts the transaction: the armed losers' timeout is started again here,
+// so that they are cancelled within their grace whatever the session does.
+void rearm_after_error(XactEvent event, void*) {
+    if (event != XACT_EVENT_ABORT || armed_count == 0 || !timer_registered ||
+        get_timeout_active(timer))
+        return;
+    enable_timeout_after(timer, remaining_delay_ms());
 }
 
 }  // namespace
@@ -129,13 +146,14 @@ void arm_late_cancels() noexcept {
         armed_count = count;
         // One timeout for all, at the latest grace: each grace is at most
         // multiquery.race_cancel_grace, so none waits much past its own.
-        int delay_ms = static_cast<int>(std::max<int64_t>(1, (latest - now_us()) / 1000 + 1));
+        armed_until_us = latest;
         pg::call([&] {
             if (!timer_registered) {
                 timer = RegisterTimeout(USER_TIMEOUT, on_timeout);
+                RegisterXactCallback(rearm_after_error, nullptr);
                 timer_registered = true;
             }
-            enable_timeout_after(timer, delay_ms);
+            enable_timeout_after(timer, remaining_delay_ms());
         });
     } catch (...) {
         // Not armed: the next race that uses these connections cancels them.

@@ -79,6 +79,16 @@ ok(poll_until(5, sub { remote_queries($standby, 'pg_sleep') eq '0' }),
 is($standby_pid->(), $pid, 'and the next race reuses the connection');
 is($standby_stats->(), '2|1|1', 'race_stats counts the cancel the backend sent between races');
 
+# 3b. An ERROR right after the race does not spare the loser: the error's
+# recovery stops every timeout of the backend, and the loser is still
+# cancelled within its grace while the session sits idle.
+is($race->(30), 'f', 'stalled standby, then an error: the primary wins');
+my (undef, $division) = session_query($session, 'SELECT 1/0');
+like($division, qr/division by zero/, 'the session runs into an error after the race');
+ok(poll_until(5, sub { remote_queries($standby, 'pg_sleep') eq '0' }),
+	'the stalled query is cancelled all the same, without another race');
+is($standby_pid->(), $pid, 'and the next race reuses the connection');
+
 # 4. With multiquery.race_cancel_grace = 0 every loser still running is
 # cancelled as the race ends, with no later race needed.
 $session->query_safe(q{SET multiquery.race_cancel_grace = 0});

@@ -7,6 +7,7 @@
 
 extern "C" {
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
@@ -47,8 +48,15 @@ shmem_request_hook_type previous_request_hook = nullptr;
 shmem_startup_hook_type previous_startup_hook = nullptr;
 constexpr const char* kTranche = "multiquery_drain_status";
 
+// Copies from into a fixed field, cut at a character boundary of the
+// database encoding when it does not fit: never half a UTF-8 character.
 void copy(char* to, size_t size, const char* from) {
-    strlcpy(to, from ? from : "", size);
+    if (from == nullptr)
+        from = "";
+    int length = static_cast<int>(strlen(from));
+    int fits = pg_mbcliplen(from, length, static_cast<int>(size) - 1);
+    memcpy(to, from, static_cast<size_t>(fits));
+    to[fits] = '\0';
 }
 
 // Runs fn on the slot under the lock; nothing when there is no shared memory.

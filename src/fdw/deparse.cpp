@@ -140,6 +140,13 @@ void print_const(Const* constant, Printer* p, bool untyped = false) {
         append_type(p->buf, constant->consttype, constant->consttypmod);
         return;
     }
+    if (is_reg_type(constant->consttype)) {
+        // By OID (a built-in object's, the same everywhere): its name would
+        // be looked up in the remote session's search_path.
+        appendStringInfo(p->buf, "'%u'::", DatumGetObjectId(constant->constvalue));
+        append_type(p->buf, constant->consttype, -1);
+        return;
+    }
     Oid output;
     bool varlena;
     getTypeOutputInfo(constant->consttype, &output, &varlena);

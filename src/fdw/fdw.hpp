@@ -74,6 +74,8 @@ Var* shippable_sort_var(PlannerInfo* root, const RelInfo* info, PathKey* pathkey
 bool pathkeys_shippable(PlannerInfo* root, const RelInfo* info, List* pathkeys);
 // Whether a collation means the same on the remote side (those of pg_catalog).
 bool collation_travels(Oid collation);
+// Whether a type is one of the reg* types, whose text is an object's name.
+bool is_reg_type(Oid type);
 
 // deparse.cpp
 struct RemoteSelect {

@@ -52,6 +52,25 @@ bool type_travels(Oid type) {
 
 }  // namespace
 
+bool is_reg_type(Oid type) {
+    switch (type) {
+    case REGPROCOID:
+    case REGPROCEDUREOID:
+    case REGOPEROID:
+    case REGOPERATOROID:
+    case REGCLASSOID:
+    case REGTYPEOID:
+    case REGCOLLATIONOID:
+    case REGCONFIGOID:
+    case REGDICTIONARYOID:
+    case REGNAMESPACEOID:
+    case REGROLEOID:
+        return true;
+    default:
+        return false;
+    }
+}
+
 bool collation_travels(Oid collation) {
     if (!OidIsValid(collation))
         return true;
@@ -97,8 +116,13 @@ bool walk(Node* node, Walk* w) {
             return var->varattno > 0 || var->varattno == SelfItemPointerAttributeNumber;
         return true;
     }
-    case T_Const:
-        return true;
+    case T_Const: {
+        // A reg* constant names a catalog object: deparse sends its OID,
+        // which means the same remotely only for a built-in object.
+        auto* constant = reinterpret_cast<Const*>(node);
+        return constant->constisnull || !is_reg_type(constant->consttype) ||
+               built_in(DatumGetObjectId(constant->constvalue));
+    }
     case T_Param: {
         auto* param = reinterpret_cast<Param*>(node);
         return param->paramkind == PARAM_EXTERN || param->paramkind == PARAM_EXEC;

@@ -113,8 +113,10 @@ void append_collation(StringInfo buf, Oid collation) {
     ReleaseSysCache(tuple);
 }
 
-// A parameter: the expression is evaluated here at execution and sent as $n.
-void print_param(Expr* expr, Printer* p) {
+// A parameter: the expression is evaluated here at execution and sent as $n;
+// untyped: without its cast, for the remote side to type it as the column
+// it is compared with.
+void print_param(Expr* expr, Printer* p, bool untyped = false) {
     int number = 1;
     ListCell* cell;
     bool found = false;
@@ -127,7 +129,10 @@ void print_param(Expr* expr, Printer* p) {
     }
     if (!found)
         *p->params = lappend(*p->params, expr);
-    appendStringInfo(p->buf, "$%d::", number);
+    appendStringInfo(p->buf, "$%d", number);
+    if (untyped)
+        return;
+    appendStringInfoString(p->buf, "::");
     append_type(p->buf, exprType(reinterpret_cast<Node*>(expr)),
                 exprTypmod(reinterpret_cast<Node*>(expr)));
 }
@@ -216,12 +221,14 @@ bool collatable_columns_only(List* args, const Printer* p) {
     return true;
 }
 
-// One argument; untyped: a constant to print without its cast.
-void print_arg(Expr* arg, Oid collation, bool collated, Const* untyped, Printer* p) {
+// One argument; untyped: a constant or parameter to print without its cast.
+void print_arg(Expr* arg, Oid collation, bool collated, bool untyped, Printer* p) {
     if (collated)
         appendStringInfoChar(p->buf, '(');
-    if (untyped != nullptr)
-        print_const(untyped, p, true);
+    if (untyped && IsA(arg, Const))
+        print_const(reinterpret_cast<Const*>(arg), p, true);
+    else if (untyped)
+        print_param(arg, p, true);
     else
         print_expr(arg, p);
     if (collated) {
@@ -240,22 +247,40 @@ void print_args(List* args, Oid input_collation, const char* separator, Printer*
             appendStringInfoString(p->buf, separator);
         first = false;
         print_arg(arg, input_collation, names_collation(arg, input_collation, columns_only, p),
-                  nullptr, p);
+                  false, p);
     }
 }
 
-// A constant compared with a plain column of the table goes untyped when its
-// type is the column's (or, for = ANY and the like, an array of it), so that
-// the remote side reads it as its column's type.
-Const* untyped_operand(Expr* arg, Expr* other, bool array_of, const Printer* p) {
-    if (!IsA(arg, Const) || reinterpret_cast<Const*>(arg)->constisnull ||
-        !is_table_column(other, p))
-        return nullptr;
+bool is_parameter(Expr* arg, const Printer* p) {
+    if (IsA(arg, Param))
+        return true;
+    if (!IsA(arg, Var))
+        return false;
+    auto* var = reinterpret_cast<Var*>(arg);
+    return !(var->varlevelsup == 0 && bms_is_member(var->varno, p->info->base->relids));
+}
+
+bool is_equality_name(Oid opno, bool negated) {
+    char* name = get_opname(opno);
+    return name != nullptr && strcmp(name, negated ? "<>" : "=") == 0;
+}
+
+// A constant or parameter compared for (in)equality with a plain column of
+// the table goes untyped when its type is the column's (or, for IN and
+// NOT IN, an array of it), so that the remote side reads it as its column's
+// type: an enum column declared text locally compares as it should. Other
+// operators keep the cast: on such a column they would order or match by
+// the remote type's rules, so the remote side refuses them instead.
+bool goes_untyped(Expr* arg, Expr* other, Oid opno, bool negated, bool array_of,
+                  const Printer* p) {
+    if (!is_equality_name(opno, negated) || !is_table_column(other, p))
+        return false;
+    bool literal = IsA(arg, Const) && !reinterpret_cast<Const*>(arg)->constisnull;
+    if (!literal && !is_parameter(arg, p))
+        return false;
     Oid column_type = exprType(reinterpret_cast<Node*>(other));
     Oid expected = array_of ? get_array_type(column_type) : column_type;
-    if (!OidIsValid(expected) || exprType(reinterpret_cast<Node*>(arg)) != expected)
-        return nullptr;
-    return reinterpret_cast<Const*>(arg);
+    return OidIsValid(expected) && exprType(reinterpret_cast<Node*>(arg)) == expected;
 }
 
 void print_op(OpExpr* op, Printer* p) {
@@ -265,12 +290,16 @@ void print_op(OpExpr* op, Printer* p) {
         auto* right = static_cast<Expr*>(lsecond(op->args));
         bool columns_only = collatable_columns_only(op->args, p);
         print_arg(left, op->inputcollid, names_collation(left, op->inputcollid, columns_only, p),
-                  untyped_operand(left, right, false, p), p);
+                  goes_untyped(left, right, op->opno, false, false, p) ||
+                      goes_untyped(left, right, op->opno, true, false, p),
+                  p);
         appendStringInfoChar(p->buf, ' ');
         print_operator_name(op->opno, p->buf);
         appendStringInfoChar(p->buf, ' ');
         print_arg(right, op->inputcollid, names_collation(right, op->inputcollid, columns_only, p),
-                  untyped_operand(right, left, false, p), p);
+                  goes_untyped(right, left, op->opno, false, false, p) ||
+                      goes_untyped(right, left, op->opno, true, false, p),
+                  p);
     } else {
         print_operator_name(op->opno, p->buf);
         appendStringInfoChar(p->buf, ' ');
@@ -306,7 +335,7 @@ void print_function(FuncExpr* func, Printer* p) {
         if (func->funcvariadic && lnext(func->args, cell) == nullptr)
             appendStringInfoString(p->buf, "VARIADIC ");
         print_arg(arg, func->inputcollid,
-                  names_collation(arg, func->inputcollid, columns_only, p), nullptr, p);
+                  names_collation(arg, func->inputcollid, columns_only, p), false, p);
         first = false;
     }
     appendStringInfoChar(p->buf, ')');
@@ -352,13 +381,13 @@ void print_expr(Expr* expr, Printer* p) {
         bool columns_only = collatable_columns_only(op->args, p);
         appendStringInfoChar(p->buf, '(');
         print_arg(left, op->inputcollid, names_collation(left, op->inputcollid, columns_only, p),
-                  nullptr, p);
+                  false, p);
         appendStringInfoChar(p->buf, ' ');
         print_operator_name(op->opno, p->buf);
         appendStringInfoString(p->buf, op->useOr ? " ANY (" : " ALL (");
         print_arg(right, op->inputcollid,
                   names_collation(right, op->inputcollid, columns_only, p),
-                  untyped_operand(right, left, true, p), p);
+                  goes_untyped(right, left, op->opno, !op->useOr, true, p), p);
         appendStringInfoString(p->buf, "))");
         return;
     }

@@ -1,6 +1,8 @@
 # Differential reads of racing foreign tables: the same read runs on the
 # tables themselves (the oracle) and on the raced foreign tables over them,
 # in one psql session with the same settings, and the rows must be the same.
+# One session runs a whole list of reads, each from a reset session state:
+# starting psql and its remote connections costs more than most reads.
 #
 # A read is an entry of a corpus:
 #   name     what the check is called
@@ -65,7 +67,14 @@ sub marker {
 	return "\\echo \@\@$key\n\\warn \@\@$key\n";
 }
 
-# One side of the script: the session settings, then the entry's setup and
+# What ends one entry's state before the next (or the raced side's before it
+# runs): an open transaction and its cursors, prepared statements, settings.
+sub reset_script {
+	my ($key) = @_;
+	return marker($key) . "ROLLBACK;\nDEALLOCATE ALL;\nRESET ALL;\n";
+}
+
+# One side of an entry: the session settings, then the entry's setup and
 # runs, each behind a marker on stdout and stderr.
 sub side_script {
 	my ($side, $entry, $settings, $map) = @_;
@@ -81,21 +90,34 @@ sub side_script {
 	return $script;
 }
 
-# The whole session: the direct side first, so that its rows are known even
-# when the raced read takes the session (or the server) down; the session's
-# state reset between the sides.
-sub session_script {
-	my ($self, $entry, $settings, $map, $explain) = @_;
-	my $script = "\\set VERBOSITY verbose\n\\pset fieldsep '\\037'\n"
-	  . "\\pset recordsep '\\036'\n\\pset null '\\032'\n";
-	$script .= side_script('direct', $entry, $settings, $self->{direct});
-	$script .= marker('reset') . "ROLLBACK;\nDEALLOCATE ALL;\nRESET ALL;\n";
-	$script .= side_script('raced', $entry, $settings, $map);
+# One entry, its markers keyed by its tag: the direct side first, so that its
+# rows are known even when the raced read takes the session (or the server)
+# down; the session's state reset between the sides. Its end marker tells
+# that the whole entry ran.
+sub entry_script {
+	my ($self, $tag, $entry, $settings, $map, $explain) = @_;
+	my $script = side_script("$tag direct", $entry, $settings, $self->{direct});
+	$script .= reset_script("$tag reset");
+	$script .= side_script("$tag raced", $entry, $settings, $map);
 	if ($explain) {
-		$script .= marker('raced explain');
+		$script .= marker("$tag raced explain");
 		$script .= 'EXPLAIN (VERBOSE, COSTS OFF) ' . substitute($entry->{sql}, $map) . ";\n";
 	}
-	return $script . marker('end');
+	return $script . marker("$tag end");
+}
+
+# The whole session: entry after entry, each starting from a reset session,
+# so that one psql process (and one set of remote connections) serves a
+# whole corpus rather than one read.
+sub session_script {
+	my ($self, $entries, $settings, $map, $explain) = @_;
+	my $script = "\\set VERBOSITY verbose\n\\pset fieldsep '\\037'\n"
+	  . "\\pset recordsep '\\036'\n\\pset null '\\032'\n";
+	for my $i (0 .. $#$entries) {
+		$script .= reset_script("$i before") if $i > 0;
+		$script .= $self->entry_script($i, $entries->[$i], $settings, $map, $explain->[$i]);
+	}
+	return $script;
 }
 
 # Splits psql's output at the markers: {key => text after it}.
@@ -281,18 +303,27 @@ sub run_problems {
 	return @problems;
 }
 
-# Runs the session; returns (stdout segments, stderr segments, psql's stderr).
+# Runs the session, allowed its timeout plus a second per entry; returns
+# (stdout segments, stderr segments, psql's stderr). The script goes in a
+# file that psql includes: psql quits on a lost connection, and a long
+# script still being written to its stdin would then break the pipe and
+# lose what psql had said.
 sub run_session {
-	my ($self, $script) = @_;
+	my ($self, $script, $entries) = @_;
+	my $file = $self->{node}->basedir . '/raced_oracle.sql';
+	open my $fh, '>', $file or die "could not write $file: $!";
+	print $fh $script;
+	close $fh or die "could not write $file: $!";
 	my ($out, $err, $timed_out) = ('', '');
-	my $ret = eval {
-		$self->{node}->psql($self->{dbname}, $script,
+	my $timeout = $self->{timeout} + $entries;
+	eval {
+		$self->{node}->psql($self->{dbname}, "\\i '$file'\n",
 			stdout => \$out, stderr => \$err, on_error_stop => 0,
-			timeout => $self->{timeout}, timed_out => \$timed_out);
+			timeout => $timeout, timed_out => \$timed_out);
 	};
 	$err .= "\npsql died: $@" if $@;
-	$err .= "\npsql timed out after $self->{timeout}s" if $timed_out;
-	return (segments($out), segments($err), $err, $ret);
+	$err .= "\npsql timed out after ${timeout}s" if $timed_out;
+	return (segments($out), segments($err), $err);
 }
 
 # After a lost session, waits until the server takes connections again (a
@@ -303,51 +334,89 @@ sub await_server {
 	$self->{node}->poll_query_until($self->{dbname}, 'SELECT true');
 }
 
-# compare(entry => $entry, flavor => $name, map => {placeholder => relation},
-#         settings => [SET statements], label => $text, explain => 0|1,
-#         quiet => 0|1)
-# One ok() for the entry under these settings (none when quiet); the
-# diagnostics name the query, the settings and what differed. Returns
-# {ok, plan, problems}; plan is the raced read's EXPLAIN VERBOSE when asked.
-sub compare {
-	my ($self, %args) = @_;
-	my ($entry, $map, $settings) = @args{qw(entry map settings)};
-	my $explain = $args{explain} && !$entry->{runs} && !$entry->{setup};
-	my ($out, $err, $stderr) =
-	  $self->run_session($self->session_script($entry, $settings, $map, $explain));
+# The problems of one entry of a session, found under its tag.
+sub entry_problems {
+	my ($entry, $tag, $map, $out, $err) = @_;
 	my @problems;
 	for my $side (qw(direct raced)) {
-		my $error = error_of($err->{"$side settings"});
+		my $error = error_of($err->{"$tag $side settings"});
 		push @problems, "the settings failed on the $side side: " . describe_error($error)
 		  if $error;
 	}
-	my $setup_d = error_of($err->{'direct setup'});
-	my $setup_r = error_of($err->{'raced setup'});
+	my $setup_d = error_of($err->{"$tag direct setup"});
+	my $setup_r = error_of($err->{"$tag raced setup"});
 	push @problems, 'setup failed on the direct side: ' . describe_error($setup_d) if $setup_d;
 	push @problems, 'setup failed on the raced side: ' . describe_error($setup_r)
 	  if $setup_r && !$setup_d;
 	my @runs = runs_of($entry);
 	for my $i (0 .. $#runs) {
 		my @run_problems = run_problems($entry, $runs[$i],
-			outcome($out, $err, "direct run $i"), outcome($out, $err, "raced run $i"));
+			outcome($out, $err, "$tag direct run $i"), outcome($out, $err, "$tag raced run $i"));
 		next unless @run_problems;
 		push @problems, (@runs > 1 ? "run $i: " . substitute($runs[$i], $map) : ()),
 		  @run_problems;
 	}
-	my $lost = $stderr =~ /connection to server was lost|server closed the connection unexpectedly
-		|could\ not\ connect|the\ database\ system\ is/x;
-	push @problems, 'the session was lost; psql said: ' . tail($stderr) if $lost;
-	my $ok = !@problems;
-	unless ($args{quiet}) {
-		ok($ok, "$args{label}: $entry->{name}");
-		report($entry, \%args, \@problems) unless $ok;
+	return @problems;
+}
+
+# compare_all(entries => [$entry, ...], flavor => $name,
+#             map => {placeholder => relation}, settings => [SET statements],
+#             label => $text, explain => 0|1, quiet => 0|1)
+# The entries in one psql session under these settings, one ok() each (none
+# when quiet); the diagnostics name the query, the settings and what
+# differed. A session lost (or psql gone) in the middle of an entry fails
+# that entry alone: the entries after it run in a new session. Returns
+# [{ok, plan, problems}] in the entries' order; plan is the raced read's
+# EXPLAIN VERBOSE when asked (for entries of a single statement).
+sub compare_all {
+	my ($self, %args) = @_;
+	my @pending = @{ $args{entries} };
+	my @results;
+	while (@pending) {
+		my @explain = map { $args{explain} && !$_->{runs} && !$_->{setup} ? 1 : 0 } @pending;
+		my ($out, $err, $stderr) = $self->run_session(
+			$self->session_script(\@pending, $args{settings}, $args{map}, \@explain),
+			scalar @pending);
+		my ($finished, $interrupted) = (0, 0);
+		for my $i (0 .. $#pending) {
+			my $entry = $pending[$i];
+			my @problems = entry_problems($entry, $i, $args{map}, $out, $err);
+			# On stderr, which psql does not buffer: a psql killed at its
+			# timeout still shows how far it got.
+			my $ended = exists $err->{"$i end"};
+			unless ($ended) {
+				my $lost = $stderr =~ /connection to server was lost
+					|server\ closed\ the\ connection\ unexpectedly
+					|could\ not\ connect|the\ database\ system\ is/x;
+				push @problems, ($lost ? 'the session was lost' : 'the session ended before the read did')
+				  . '; psql said: ' . tail($stderr);
+			}
+			my $ok = !@problems;
+			unless ($args{quiet}) {
+				ok($ok, "$args{label}: $entry->{name}");
+				report($entry, \%args, \@problems) unless $ok;
+			}
+			push @results, {
+				ok => $ok,
+				problems => \@problems,
+				plan => $explain[$i]
+				? join("\n", @{ rows_of($out->{"$i raced explain"} // '') })
+				: undef,
+			};
+			$finished++;
+			$interrupted = !$ended;
+			last if $interrupted;
+		}
+		splice @pending, 0, $finished;
+		$self->await_server if $interrupted;
 	}
-	$self->await_server if $lost;
-	return {
-		ok => $ok,
-		problems => \@problems,
-		plan => $explain ? join("\n", @{ rows_of($out->{'raced explain'} // '') }) : undef,
-	};
+	return \@results;
+}
+
+# compare(entry => $entry, ...): compare_all of one entry; its result.
+sub compare {
+	my ($self, %args) = @_;
+	return $self->compare_all(%args, entries => [ $args{entry} ])->[0];
 }
 
 sub tail {

@@ -1,5 +1,10 @@
 -- multiquery.enqueue(): SQL producers of the write queue. The cluster's
 -- drain worker writes into database postgres, so this test works there.
+-- Anywhere else enqueue() is refused: the drain would resolve the table's
+-- name in postgres, where it may be another table with other rights.
+CREATE TABLE enqueue_elsewhere (n int);
+SELECT multiquery.enqueue('enqueue_elsewhere', '{"n": 1}');
+DROP TABLE enqueue_elsewhere;
 \c postgres
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS multiquery;

@@ -15,6 +15,7 @@
 
 extern "C" {
 #include "catalog/pg_type_d.h"
+#include "commands/dbcommands.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/array.h"
@@ -26,6 +27,7 @@ extern "C" {
 
 namespace {
 
+using mq::queue::drain_database_name;
 using mq::queue::RedisClient;
 using mq::queue::RedisError;
 
@@ -157,6 +159,25 @@ char* check_may_enqueue(Oid relid, Jsonb* row) {
     return qualified;
 }
 
+// The drain resolves the table's name and inserts in multiquery.drain_database:
+// a backend of another database would check another catalog's table and
+// rights, so enqueue() runs only there. Runs inside pg::call.
+void check_drained_database() {
+    const char* drained = drain_database_name();
+    const char* here = get_database_name(MyDatabaseId);
+    if (here != nullptr && strcmp(here, drained) == 0)
+        return;
+    ereport(ERROR,
+            (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+             errmsg("multiquery.enqueue() runs only in database \"%s\", where the drain writes",
+                    drained),
+             errdetail("This is database \"%s\"; the drain resolves the table's name and "
+                       "inserts into it in database \"%s\" (multiquery.drain_database), whose "
+                       "tables and privileges a backend of another database cannot check.",
+                       here ? here : "?", drained),
+             errhint("Connect to database \"%s\" to call multiquery.enqueue().", drained)));
+}
+
 }  // namespace
 
 // multiquery.enqueue(target regclass, row jsonb, stream text): XADDs one row for the drain.
@@ -189,6 +210,7 @@ MQ_FUNCTION(multiquery_enqueue) {
                             errmsg("row must be a JSON object"),
                             errhint("Give one object per row, its keys naming columns of the "
                                     "target.")));
+        check_drained_database();
         qualified = check_may_enqueue(relid, row);
         json = JsonbToCString(nullptr, &row->root, VARSIZE(row));
     });

@@ -162,6 +162,13 @@ void define_settings() {
                             nullptr, nullptr);
 }
 
+const char* drain_database_name() {
+    if (drain_database != nullptr)
+        return drain_database;
+    const char* configured = GetConfigOption("multiquery.drain_database", true, false);
+    return configured != nullptr ? configured : "postgres";
+}
+
 RedisConfig redis_config() {
     RedisConfig config;
     config.host = redis_host ? redis_host : "127.0.0.1";

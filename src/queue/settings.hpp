@@ -14,6 +14,9 @@ extern int redis_timeout_ms;
 extern char* redis_sentinels;
 extern char* redis_master_name;
 extern char* drain_database;
+// multiquery.drain_database, also where the library was not preloaded (the
+// setting is then read as postgresql.conf has it, "postgres" by default).
+const char* drain_database_name();
 extern char* drain_role;
 extern char* drain_streams;
 extern char* drain_group;

@@ -55,7 +55,7 @@ private:
         size_t start = pos_;
         size_t count = 0;
         member_count_ = 0;
-        if (!scan_object(0, &count))
+        if (!scan_object(1, &count))
             return false;
         JsonRow row;
         row.text = text_.substr(start, pos_ - start);
@@ -75,11 +75,13 @@ private:
         return true;
     }
 
+    // depth: how many arrays and objects enclose the value, the row object
+    // counting as one; each level counts once, as jsonb_in counts it.
     bool scan_value(int depth) {
-        if (depth > kMaxJsonDepth)
-            return fail("JSON nested too deeply");
         skip_space();
         char c = peek();
+        if ((c == '{' || c == '[') && depth >= kMaxJsonDepth)
+            return fail("JSON nested too deeply");
         if (c == '{')
             return scan_object(depth + 1, nullptr);
         if (c == '[')
@@ -121,7 +123,7 @@ private:
                 return fail("expected \":\" after an object key");
             skip_space();
             size_t value_start = pos_;
-            if (!scan_value(depth + 1))
+            if (!scan_value(depth))
                 return false;
             if (key_count && *key_count <= JsonRow::kMaxMembers) {
                 // (pos_ fits: a row's text is far below 4 GB; see read_entry's cap.)
@@ -149,7 +151,7 @@ private:
             return true;
         }
         for (;;) {
-            if (!scan_value(depth + 1))
+            if (!scan_value(depth))
                 return false;
             skip_space();
             if (peek() == ',') {

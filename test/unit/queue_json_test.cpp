@@ -5,6 +5,7 @@
 using mq::queue::JsonRow;
 using mq::queue::KeySet;
 using mq::queue::KeySets;
+using mq::queue::kMaxJsonDepth;
 using mq::queue::scan_json_rows;
 
 namespace {
@@ -65,9 +66,36 @@ TEST(QueueJson, RefusesInvalidJson) {
     EXPECT_FALSE(error_of("[]", false).empty());  // row must be an object
 }
 
+// The row object counts as one level; each array or object inside it as one.
+std::string nested_row(int levels) {
+    return "{\"a\":" + std::string(levels - 1, '[') + std::string(levels - 1, ']') + "}";
+}
+
+// Whether text scans as one row, without printing it (these are long).
+bool scans(const std::string& text) {
+    std::vector<JsonRow> rows;
+    std::string error;
+    return scan_json_rows(text, false, &key_sets, &rows, &error) && rows.size() == 1;
+}
+
+TEST(QueueJson, AcceptsTheNestingJsonbAccepts) {
+    // jsonb_in takes 14,541 nested arrays and 13,087 objects (default
+    // max_stack_depth); a 900-level array was once refused.
+    EXPECT_TRUE(scans(nested_row(900)));
+    EXPECT_TRUE(scans(nested_row(14541)));
+    std::string objects;
+    for (int level = 0; level < 13087; ++level)
+        objects += "{\"a\":";
+    objects += "1" + std::string(13087, '}');
+    EXPECT_TRUE(scans(objects));
+    EXPECT_TRUE(scans(nested_row(kMaxJsonDepth)));
+}
+
 TEST(QueueJson, RefusesExcessiveNesting) {
-    std::string deep = "{\"a\":" + std::string(5000, '[') + std::string(5000, ']') + "}";
-    EXPECT_NE(error_of(deep, false).find("nested too deeply"), std::string::npos);
+    std::vector<JsonRow> rows;
+    std::string error;
+    EXPECT_FALSE(scan_json_rows(nested_row(kMaxJsonDepth + 1), false, &key_sets, &rows, &error));
+    EXPECT_NE(error.find("nested too deeply"), std::string::npos) << error;
 }
 
 TEST(QueueJson, KeysRunAroundEscapes) {

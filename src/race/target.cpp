@@ -20,6 +20,7 @@ extern "C" {
 #include "foreign/foreign.h"
 #include "mb/pg_wchar.h"
 #include "utils/acl.h"
+#include "utils/builtins.h"
 #include "utils/syscache.h"
 }
 
@@ -188,6 +189,30 @@ void check_usage(const ForeignServer* server, Oid user) {
     });
 }
 
+// GetUserMapping's own error names neither the server nor who needs the
+// mapping; a race group's reads need one on every member.
+void check_mapping_exists(const ForeignServer* server, Oid user) {
+    bool found = pg::call([&] {
+        return SearchSysCacheExists2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(user),
+                                     ObjectIdGetDatum(server->serverid)) ||
+               SearchSysCacheExists2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(InvalidOid),
+                                     ObjectIdGetDatum(server->serverid));
+    });
+    if (found)
+        return;
+    std::string role = pg::call([&] { return std::string(GetUserNameFromId(user, false)); });
+    std::string name = server->servername;
+    std::string quoted_role = pg::call([&] { return std::string(quote_identifier(role.c_str())); });
+    std::string quoted_name = pg::call([&] { return std::string(quote_identifier(name.c_str())); });
+    throw Error(mq::sqlstate::kUndefinedObject,
+                "user mapping not found for user \"" + role + "\", server \"" + name + "\"",
+                "Each race target is reached with the user mapping, for that target's server, "
+                "of the role the read runs as: the current user; for a foreign table read "
+                "through a view, the view's owner; for ANALYZE, the foreign table's owner.",
+                "Create one: CREATE USER MAPPING FOR " + quoted_role + " SERVER " + quoted_name +
+                    " OPTIONS (user '...', password '...'), or FOR PUBLIC.");
+}
+
 TargetSpec resolve_server(const std::string& target, Oid user) {
     TargetSpec spec;
     spec.name = target;
@@ -203,6 +228,7 @@ TargetSpec resolve_server(const std::string& target, Oid user) {
                     "foreign server \"" + target + "\" is a race group, not a race target",
                     "A race group's targets must be servers with connection options.");
     check_usage(server, user);
+    check_mapping_exists(server, user);
     UserMapping* mapping = pg::call([&] { return GetUserMapping(user, server->serverid); });
     add_options(&spec, server->options, OptionPlace::kServer);
     add_options(&spec, mapping->options, OptionPlace::kUserMapping);

@@ -166,8 +166,13 @@ make_fresh_cluster_dir() {
 init_primary() {
     pg initdb -D "$PRIMARY_DIR" --auth=trust --locale=C --encoding=UTF8 --no-sync \
         >"$CLUSTER_DIR/initdb.log" 2>&1 || fail "initdb failed" "$CLUSTER_DIR/initdb.log"
-    # Written whole so it does not depend on initdb's defaults; trust is fine on loopback.
+    # Written whole so it does not depend on initdb's defaults; trust is fine on
+    # loopback, but for the roles of the docs' non-superuser set-up: a user
+    # mapping of a non-superuser must log in with a password, and under trust
+    # the server never asks for one.
     cat >"$PRIMARY_DIR/pg_hba.conf" <<EOF
+host    all          app_role,app_reader   127.0.0.1/32   scram-sha-256
+local   all          app_role,app_reader                  scram-sha-256
 local   all          all                  trust
 host    all          all   127.0.0.1/32   trust
 local   replication  all                  trust

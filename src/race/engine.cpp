@@ -248,6 +248,15 @@ void Race::advance_drain(Runner* runner) {
     }
     if (now_ms() >= slot->drain_deadline_ms) {
         slot->close();
+        // What an earlier statement left running (a cancel that reached its
+        // backend before the query did is ignored by the server) is no fault
+        // of the target: one fresh connection before it counts as failed. The
+        // closed session's query stops within client_connection_check_interval.
+        if (runner->origin != Origin::kReplacement) {
+            runner->origin = Origin::kReplacement;
+            connect(runner);
+            return;
+        }
         fail(runner, TargetFailure::Kind::kConnection,
              slot->drain == TargetSlot::DrainStep::kDone
                  ? "its cancel request was not handled within multiquery.cancel_timeout (" +

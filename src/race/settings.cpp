@@ -110,8 +110,8 @@ void define_settings() {
     DefineCustomIntVariable(
         "multiquery.cancel_timeout",
         "How long a cancelled target has to give its connection back.",
-        "A target whose cancelled query has not ended by then loses its connection and is "
-        "backed off.",
+        "A target whose cancelled query has not ended by then loses its connection; the race "
+        "that needed it connects once more.",
         &cancel_timeout_ms, 1000, 1, INT_MAX, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
     DefineCustomIntVariable(
         "multiquery.race_cancel_grace",

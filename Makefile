@@ -3,6 +3,8 @@
 #   make test                everything: unit tests, pg_regress, TAP (installs what is missing)
 #   make demo / make stop    start / stop the local primary + standby + Redis with the extension
 #   make bench               the benchmarks (not part of the tests)
+#   make fuzz                a long differential fuzzing run of the raced tables
+#                            (FUZZ_ARGS='--queries N --seconds T --seed S --timeout-ms M')
 # CMakeLists.txt builds only the PostgreSQL-free core and its unit tests.
 
 EXTENSION = multiquery
@@ -48,7 +50,7 @@ override with_llvm = no
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)
-else ifeq ($(filter test demo stop unit bench,$(MAKECMDGOALS)),)
+else ifeq ($(filter test demo stop unit bench fuzz,$(MAKECMDGOALS)),)
 # test and demo install the server headers themselves, so only they may run without.
 $(error PGXS not found through PG_CONFIG=$(PG_CONFIG): install postgresql-server-dev-15, or run 'make test' or 'make demo' as root, which install it)
 endif
@@ -68,7 +70,7 @@ $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
 # MQ_VERSION comes from EXTVERSION above: a version bump must rebuild it.
 src/version.o: $(firstword $(MAKEFILE_LIST))
 
-.PHONY: test demo stop unit bench
+.PHONY: test demo stop unit bench fuzz
 test:
 	bash $(srcdir)/test/run_all.sh
 unit:
@@ -79,3 +81,5 @@ stop:
 	bash $(srcdir)/test/cluster.sh stop
 bench:
 	bash $(srcdir)/bench/run.sh
+fuzz:
+	bash $(srcdir)/test/fuzz/run.sh $(FUZZ_ARGS)

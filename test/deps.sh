@@ -11,6 +11,7 @@ packages=(
     procps                               # ps and pgrep, to stop and freeze servers in tests
     locales                              # a German lc_messages target (test/t/191_*)
     prometheus-postgres-exporter         # the real exporter scrapes monitoring/ (test/t/300_*)
+    sqlsmith                             # random queries for the raced tables' fuzzer (test/t/430_*)
     debhelper dpkg-dev postgresql-server-dev-all git  # the Debian package (test/package_test.sh)
 )
 

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# A long run of the raced tables' differential fuzzer (make fuzz):
+#   test/fuzz/run.sh [--queries N] [--seconds T] [--seed S] [--timeout-ms M]
+# runs test/t/430_raced_tables_fuzz.pl, which starts its own primary and
+# standby, with N queries (default 5000) for at most T seconds (default 1800)
+# from seed S (default: from the clock, printed so that a run can be
+# repeated), each query under statement_timeout M ms (default 1000). Like
+# make test, it installs what is missing and builds and installs the
+# extension first.
+#
+# As root, the servers run as MQ_RUN_USER (postgres) from a copy of the tree
+# that user owns, as make test does. The copy is kept: its
+# tmp_check/log/ holds regress_log_430_raced_tables_fuzz (the summary and
+# every failure), fuzz_failures.sql (each failure's settings and queries,
+# replayable with psql -f), fuzz_crash_N.sql (the whole session of each
+# crash) and the servers' logs.
+set -euo pipefail
+source "$(dirname "$0")/../lib.sh"
+
+usage() {
+    echo "usage: $0 [--queries N] [--seconds T] [--seed S] [--timeout-ms M]" >&2
+    exit 2
+}
+
+queries=5000 seconds=1800 seed=$(( $(date +%s) % 1000000 )) timeout_ms=1000
+while [ $# -gt 0 ]; do
+    [ $# -ge 2 ] || usage
+    case "$1" in
+        --queries) queries=$2 ;;
+        --seconds) seconds=$2 ;;
+        --seed) seed=$2 ;;
+        --timeout-ms) timeout_ms=$2 ;;
+        *) usage ;;
+    esac
+    [[ "$2" =~ ^[0-9]+$ ]] || usage
+    shift 2
+done
+
+bash "$MQ_ROOT/test/deps.sh"
+mq_build_and_install
+mq_install_test_extension
+command -v sqlsmith >/dev/null || mq_die "sqlsmith is not installed: apt-get install sqlsmith"
+
+work=$(mktemp -d /tmp/multiquery-fuzz.XXXXXX)
+tar -C "$MQ_ROOT" --exclude=./build --exclude=./.git --exclude=./tmp_check --exclude=./results \
+    -cf - . | tar -C "$work" -xf -
+mq_is_root && chown -R "$MQ_RUN_USER" "$work"
+
+mq_step "fuzzing raced tables: $queries queries, at most ${seconds}s, seed $seed"
+status=0
+mq_as_run_user env MQ_FUZZ_QUERIES="$queries" MQ_FUZZ_SECONDS="$seconds" MQ_FUZZ_SEED="$seed" \
+    MQ_FUZZ_TIMEOUT_MS="$timeout_ms" \
+    make -C "$work" -s installcheck PG_CONFIG="$PG_CONFIG" REGRESS= \
+    PROVE_TESTS=test/t/430_raced_tables_fuzz.pl || status=$?
+echo "logs: $work/tmp_check/log/ (again: $0 --queries $queries --seconds $seconds --seed $seed --timeout-ms $timeout_ms)"
+exit "$status"

@@ -13,6 +13,7 @@
 #include "race/cancel.hpp"
 #include "race/late_cancel.hpp"
 #include "race/settings.hpp"
+#include "race/stats.hpp"
 
 extern "C" {
 #include "storage/fd.h"
@@ -294,17 +295,23 @@ void close_all_connections() {
     try {
         settle_late_cancels();
         std::vector<PGconn*> running;
+        std::vector<const TargetSlot*> running_slots;
         // A loser left to finish (draining, no cancel sent yet) may still run.
         for (auto& [key, slot] : *slots)
             if (slot->state == ConnectionState::kBusy ||
-                (slot->state == ConnectionState::kDraining && slot->cancel_at_us != 0))
+                (slot->state == ConnectionState::kDraining && slot->cancel_at_us != 0)) {
                 running.push_back(slot->conn);
+                running_slots.push_back(slot.get());
+            }
         // Nothing runs on these connections after this: no need to see the
-        // requests through.
+        // requests through. Each request written counts in race_stats.
         std::vector<int> sockets(running.size());
         send_cancel_requests(running, kExitCancelBoundMs, &sockets);
-        for (int socket : sockets)
-            close_cancel_socket(socket);
+        for (size_t i = 0; i < sockets.size(); ++i) {
+            if (sockets[i] >= 0)
+                record_late_cancel(running_slots[i]->name.c_str());
+            close_cancel_socket(sockets[i]);
+        }
         for (auto& [key, slot] : *slots)
             slot->close();
     } catch (...) {

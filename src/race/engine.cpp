@@ -271,8 +271,9 @@ bool Race::cancel_late_loser(Runner* runner) {
     std::vector<PGconn*> connections{slot->conn};
     std::vector<int> sockets(1);
     send_cancel_requests(connections, kCancelSendBoundMs, &sockets);
-    record_late_cancel(runner->spec->name.c_str());
     slot->note_late_cancel(now_ms());
+    if (sockets[0] >= 0)
+        record_late_cancel(runner->spec->name.c_str());
     if (sockets[0] < 0) {
         // Its server takes no cancel now: a fresh connection instead.
         slot->close();
@@ -400,17 +401,18 @@ void Race::wind_down(bool report_errors) {
                 slot->start_draining(cancel_at / 1000 + cancel_timeout_ms, -1, cancel_at);
                 continue;
             }
-            runner.cancelled = true;
             running.push_back(&runner);
             connections.push_back(slot->conn);
         }
         // Each request's socket stays with its connection, which takes no new
-        // query before the server has closed it (engine: advance_drain).
+        // query before the server has closed it (engine: advance_drain). A
+        // cancel counts once its request is written.
         std::vector<int> sockets(connections.size());
         send_cancel_requests(connections, kCancelSendBoundMs, &sockets);
         int64_t now = now_ms();
         for (size_t i = 0; i < running.size(); ++i) {
             TargetSlot* slot = running[i]->slot;
+            running[i]->cancelled = sockets[i] >= 0;
             if (sockets[i] >= 0)
                 slot->start_draining(now + cancel_timeout_ms, sockets[i]);
             else
@@ -430,11 +432,13 @@ void Race::wind_down(bool report_errors) {
         for (Runner& runner : runners_) {
             if (runner.phase == Phase::kWaiting)
                 continue;
-            // A loser sent no cancel is lost; an abandoned race's targets count as cancelled.
-            Outcome outcome = runner.phase == Phase::kWon                ? Outcome::kWin
-                              : runner.phase == Phase::kFailed           ? Outcome::kError
-                              : runner.cancelled || winner_ == nullptr ? Outcome::kCancelled
-                                                                         : Outcome::kLost;
+            // A target sent a cancel request counts as cancelled, any other
+            // that did not win or fail as lost (an abandoned race's target
+            // still connecting, a loser left to finish).
+            Outcome outcome = runner.phase == Phase::kWon      ? Outcome::kWin
+                              : runner.phase == Phase::kFailed ? Outcome::kError
+                              : runner.cancelled               ? Outcome::kCancelled
+                                                               : Outcome::kLost;
             int64_t finished = runner.finished_us != 0 ? runner.finished_us : now_us();
             record_outcome(runner.spec->name.c_str(), outcome, finished - started_us_,
                            runner.error.empty() ? nullptr : runner.error.c_str());

@@ -80,7 +80,7 @@ is(join(',', map { $_->{id} } @{ $caught->{failures} }), '1,2',
 my $fuzz = RacedFuzz->new(%nodes, log_dir => $PostgreSQL::Test::Utils::log_path, seed => $seed,
 	timeout_ms => $timeout_ms, log => sub { note $_[0] });
 
-# About one SQLsmith query in five is usable (see RacedFuzz::prepare).
+# About one SQLsmith query in five is usable (see RacedFuzzQueries::prepare).
 my @cases = $fuzz->prepare($fuzz->generate(5 * $queries));
 note sprintf 'SQLsmith (seed %d): %d usable queries; left out: %s', $seed, scalar @cases,
   join(', ', map { "$_ $fuzz->{skipped}{$_}" } sort keys %{ $fuzz->{skipped} });

@@ -41,6 +41,9 @@ SELECT count(multiquery.enqueue('queue_enqueue.events', jsonb_build_object('kind
     AS sent
 FROM generate_series(3, 10) i;
 SELECT queue_enqueue.wait_rows(10);
+-- A stream no worker reads is said at once: its entries would wait in Redis.
+SELECT multiquery.enqueue('queue_enqueue.events', '{"kind": "unread"}', 'nobody_reads')
+    ~ '^\d+-\d+$' AS added_all_the_same;
 -- In stream order (the identity column counts in insert order).
 SELECT kind, n, at, "Mixed Case" FROM queue_enqueue.events ORDER BY id;
 

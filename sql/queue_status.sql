@@ -26,7 +26,7 @@ SELECT queue_status.wait_for('SELECT count(*) = 1 FROM queue_status.t');
 -- One row per worker and stream, with the worker's pid and its progress.
 SELECT worker, stream, state, pid IS NOT NULL AS has_pid, entries_applied >= 1 AS applied,
        last_applied_id IS NOT NULL AS has_last_id
-FROM multiquery.drain_status;
+FROM multiquery.drain_status ORDER BY worker, stream;
 SELECT queue_status.wait_for($$
     SELECT pending = 0 AND lag = 0 FROM multiquery.drain_status WHERE stream = 'multiquery'$$)
     AS backlog_drained;

@@ -201,6 +201,8 @@ multiquery.redis_host = '127.0.0.1'
 multiquery.redis_port = $REDIS_PORT
 multiquery.drain_database = 'postgres'
 multiquery.drain_role = '$DB_SUPERUSER'
+# The demo's stream and the README's.
+multiquery.drain_streams = 'multiquery, events'
 EOF
     [[ -z "${MQ_EXTRA_CONF:-}" ]] || cat "$MQ_EXTRA_CONF" >>"$PRIMARY_DIR/postgresql.conf"
 }

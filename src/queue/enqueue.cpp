@@ -1,6 +1,7 @@
 // SQL producers of the write queue: multiquery.enqueue() and the raw XADD
 // that multiquery.retry_dead_letters() uses. Both talk to Redis over one
 // connection per backend, kept between calls.
+#include <algorithm>
 #include <memory>
 
 #include "core/sqlstate.hpp"
@@ -178,6 +179,27 @@ void check_drained_database() {
              errhint("Connect to database \"%s\" to call multiquery.enqueue().", drained)));
 }
 
+// An entry on a stream that no worker reads waits in Redis until one does:
+// said at once, rather than found out when the rows never arrive.
+void warn_if_undrained(const std::string& stream) {
+    std::string error;
+    auto names = mq::queue::parse_stream_list(
+        mq::queue::drain_streams ? mq::queue::drain_streams : "", &error);
+    if (names && std::find(names->begin(), names->end(), stream) != names->end())
+        return;
+    std::string listed = mq::queue::drain_streams ? mq::queue::drain_streams : "";
+    mq::pg::call([&] {
+        ereport(WARNING,
+                (errcode(ERRCODE_WARNING),
+                 errmsg("no drain worker reads stream \"%s\"", stream.c_str()),
+                 errdetail("multiquery.drain_streams is \"%s\"; the entry waits in Redis until "
+                           "a worker reads that stream.",
+                           listed.c_str()),
+                 errhint("Add the stream to multiquery.drain_streams in postgresql.conf and "
+                         "reload, or enqueue to one of the streams listed there.")));
+    });
+}
+
 }  // namespace
 
 // multiquery.enqueue(target regclass, row jsonb, stream text): XADDs one row for the drain.
@@ -200,6 +222,7 @@ MQ_FUNCTION(multiquery_enqueue) {
     }
     if (stream.empty() || stream.size() > mq::queue::kMaxStreamNameLength)
         throw mq::Error(mq::sqlstate::kInvalidParameterValue, "invalid stream name");
+    warn_if_undrained(stream);
 
     char* json = nullptr;
     char* qualified = nullptr;

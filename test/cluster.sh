@@ -143,11 +143,22 @@ check_config() {
     [[ -z "${MQ_EXTRA_CONF:-}" || -r "$MQ_EXTRA_CONF" ]] || fail "MQ_EXTRA_CONF '$MQ_EXTRA_CONF' is not readable"
 }
 
+# The command that stops this cluster, with the settings it was started with
+# (those that differ from the defaults).
+stop_command() {
+    local vars=()
+    [[ "$PRIMARY_PORT" == 55432 ]] || vars+=("MQ_PRIMARY_PORT=$PRIMARY_PORT")
+    [[ "$STANDBY_PORT" == 55433 ]] || vars+=("MQ_STANDBY_PORT=$STANDBY_PORT")
+    [[ "$REDIS_PORT" == 56379 ]] || vars+=("MQ_REDIS_PORT=$REDIS_PORT")
+    [[ "$CLUSTER_DIR" == /tmp/multiquery-cluster ]] || vars+=("MQ_CLUSTER_DIR=$CLUSTER_DIR")
+    echo "${vars[*]}${vars[*]:+ }make stop"
+}
+
 check_ports_free() {
     local port
     for port in "$PRIMARY_PORT" "$STANDBY_PORT" "$REDIS_PORT"; do
         port_in_use "$port" &&
-            fail "port $port is already in use (is a cluster already running? try: test/cluster.sh stop)"
+            fail "port $port is already in use (is a cluster already running? if it is the one started with these settings, stop it with: $(stop_command))"
     done
     return 0
 }
@@ -276,6 +287,18 @@ cmd_start() {
 cmd_stop() {
     check_config
     cd /
+    if [[ ! -f "$MARKER" ]]; then
+        # Nothing of ours here: say whether something else holds the ports,
+        # rather than report success while a cluster keeps running.
+        local port busy=()
+        for port in "$PRIMARY_PORT" "$STANDBY_PORT" "$REDIS_PORT"; do
+            port_in_use "$port" && busy+=("$port")
+        done
+        [[ ${#busy[@]} -eq 0 ]] ||
+            fail "no cluster made by cluster.sh in $CLUSTER_DIR, but port(s) ${busy[*]} are in use: was it started with another MQ_CLUSTER_DIR or other ports? Stop it with the settings it was started with, e.g. MQ_CLUSTER_DIR=/path/it/used make stop"
+        echo "cluster.sh: no cluster in $CLUSTER_DIR and nothing on its ports: nothing to stop"
+        return 0
+    fi
     stop_all_servers
     [[ "${MQ_KEEP:-0}" == 1 ]] || remove_cluster_dir
 }
@@ -299,7 +322,8 @@ cmd_env() {
 case "${1:-}" in
     start)  cmd_start ;;
     stop)   cmd_stop ;;
+    stop-command) stop_command ;;
     status) cmd_status ;;
     env)    cmd_env ;;
-    *)      echo "usage: test/cluster.sh {start|stop|status|env}" >&2; exit 2 ;;
+    *)      echo "usage: test/cluster.sh {start|stop|status|env|stop-command}" >&2; exit 2 ;;
 esac

@@ -22,5 +22,11 @@ check "and says the port is in use" grep -q "port $MQ_PRIMARY_PORT is already in
 check "and leaves no directory behind" test ! -e "$MQ_CLUSTER_DIR.second"
 check "and the first cluster still runs" all_running
 
+output=$(MQ_CLUSTER_DIR="$MQ_CLUSTER_DIR.elsewhere" bash "$here/cluster.sh" stop 2>&1)
+rc=$?
+check "a stop with another MQ_CLUSTER_DIR while the ports are busy fails" test "$rc" -ne 0
+check "and says the ports are in use" grep -q "are in use" <<<"$output"
+check "and the cluster still runs" all_running
+
 echo "cluster checks: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

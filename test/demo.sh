@@ -81,5 +81,5 @@ cat <<TXT
   primary:  psql -h 127.0.0.1 -p $MQ_PRIMARY_PORT -U $user postgres
   standby:  psql -h 127.0.0.1 -p $MQ_STANDBY_PORT -U $user postgres
   redis:    redis-cli -p $MQ_REDIS_PORT
-  stop it:  make stop
+  stop it:  $(bash "$MQ_ROOT/test/cluster.sh" stop-command)
 TXT

@@ -126,6 +126,25 @@ SELECT sqlstate, payload[5] AS field, payload[6]::bigint = :type_letter AS names
 FROM multiquery.dead_letters
 WHERE payload @> ARRAY['retry_of', :'type_letter'];
 
+-- An entry that fails its checks again (it has no "table" field) replaces
+-- its letter too, however often it is retried: one letter per entry.
+SELECT d.id AS field_letter FROM queue_dl.sent s JOIN multiquery.dead_letters d USING (entry_id)
+WHERE s.what = 'no table field' \gset
+SELECT multiquery.retry_dead_letters(ARRAY[:field_letter]::bigint[]) AS retried;
+SELECT queue_dl.wait_for(format($$
+    SELECT NOT EXISTS (SELECT FROM multiquery.dead_letters WHERE id = %s)$$, :field_letter))
+    AS old_letter_gone;
+SELECT id AS field_letter2 FROM multiquery.dead_letters
+WHERE payload @> ARRAY['retry_of', :'field_letter'] \gset
+SELECT multiquery.retry_dead_letters(ARRAY[:field_letter2]::bigint[]) AS retried_again;
+SELECT queue_dl.wait_for(format($$
+    SELECT NOT EXISTS (SELECT FROM multiquery.dead_letters WHERE id = %s)$$, :field_letter2))
+    AS second_letter_gone;
+SELECT count(*) AS letters_of_the_entry, min(sqlstate) AS sqlstate FROM multiquery.dead_letters
+WHERE id IN (:field_letter, :field_letter2) OR payload @> ARRAY['retry_of', :'field_letter']
+   OR payload @> ARRAY['retry_of', :'field_letter2'];
+DELETE FROM multiquery.dead_letters WHERE payload @> ARRAY['retry_of', :'field_letter2'];
+
 SELECT multiquery.retry_dead_letters();
 
 DELETE FROM multiquery.dead_letters d USING queue_dl.sent s WHERE d.entry_id = s.entry_id;

@@ -18,6 +18,36 @@ std::optional<EntryContent> refuse(EntryProblem* problem, const char* sqlstate,
 
 }  // namespace
 
+namespace {
+
+// A dead letter's id as retry_of carries it: a positive decimal bigint.
+std::optional<long long> letter_id(std::string_view value) {
+    // strtoll needs a terminated string; retry_of is rare.
+    std::string text(value);
+    errno = 0;
+    char* end = nullptr;
+    long long id = std::strtoll(text.c_str(), &end, 10);
+    if (text.empty() || *end != '\0' || errno != 0 || id <= 0)
+        return std::nullopt;
+    return id;
+}
+
+}  // namespace
+
+std::optional<long long> entry_retry_of(const EntryFields& fields) {
+    std::optional<long long> found;
+    for (const auto& [name, value] : fields) {
+        if (name != "retry_of")
+            continue;
+        if (found)
+            return std::nullopt;
+        found = letter_id(value);
+        if (!found)
+            return std::nullopt;
+    }
+    return found;
+}
+
 std::optional<EntryContent> read_entry(const EntryFields& fields, size_t max_bytes,
                                        KeySets* key_sets, EntryProblem* problem) {
     EntryContent content;
@@ -41,15 +71,10 @@ std::optional<EntryContent> read_entry(const EntryFields& fields, size_t max_byt
                 content.json = value;
                 content.many = name == "rows";
             } else {
-                // strtoll needs a terminated string; retry_of is rare.
-                std::string text(value);
-                errno = 0;
-                char* end = nullptr;
-                long long id = std::strtoll(text.c_str(), &end, 10);
-                if (text.empty() || *end != '\0' || errno != 0 || id <= 0)
+                content.retry_of = letter_id(value);
+                if (!content.retry_of)
                     return refuse(problem, mq::sqlstate::kInvalidParameterValue,
                                   "entry has an invalid \"retry_of\" field");
-                content.retry_of = id;
             }
         }
     }

@@ -40,4 +40,10 @@ struct EntryContent {
 std::optional<EntryContent> read_entry(const EntryFields& fields, size_t max_bytes,
                                        KeySets* key_sets, EntryProblem* problem);
 
+// The dead letter an entry re-sends: its one valid retry_of field, whatever
+// else is wrong with the entry (an entry that fails its checks again must
+// replace its letter, not add one); nullopt when it has none, or not exactly
+// one valid one.
+std::optional<long long> entry_retry_of(const EntryFields& fields);
+
 }  // namespace mq::queue

@@ -425,6 +425,18 @@ BatchResult apply_batch(const std::string& stream, const std::vector<StreamEntry
             continue;
         }
         newest = std::max(newest, *id);
+        // A re-sent dead letter applies once, or is parked once: the first
+        // copy to arrive removes its letter, whatever becomes of the copy
+        // (applied, or a letter of its own in its place); any other copy
+        // finds the letter gone.
+        if (auto retry_of = entry_retry_of(entry.fields)) {
+            std::string retry_id = std::to_string(*retry_of);
+            if (run_sql("DELETE FROM multiquery.dead_letters WHERE id = $1::bigint",
+                        {&retry_id}, SPI_OK_DELETE) == 0) {
+                ++result.skipped;
+                continue;
+            }
+        }
         Item item;
         item.raw = &entry;
         bool text_ok = true;
@@ -438,15 +450,6 @@ BatchResult apply_batch(const std::string& stream, const std::vector<StreamEntry
         } else if (!(item.content =
                          read_entry(entry.fields, max_bytes, &key_sets, &item.problem))) {
             item.dead = true;
-        } else if (item.content->retry_of) {
-            // A re-sent dead letter applies once: the first copy to arrive
-            // removes the dead letter; any other copy finds it gone.
-            std::string retry_id = std::to_string(*item.content->retry_of);
-            if (run_sql("DELETE FROM multiquery.dead_letters WHERE id = $1::bigint",
-                        {&retry_id}, SPI_OK_DELETE) == 0) {
-                ++result.skipped;
-                continue;
-            }
         }
         if (!item.dead) {
             item.target = resolver.resolve(item.content->table, &item.problem);

@@ -5,6 +5,7 @@
 using mq::queue::EntryFields;
 using mq::queue::EntryProblem;
 using mq::queue::KeySets;
+using mq::queue::entry_retry_of;
 using mq::queue::read_entry;
 
 namespace {
@@ -45,6 +46,17 @@ TEST(QueueEntry, RefusesMissingDuplicateAndEmptyFields) {
     EXPECT_EQ(problem_of({{"table", "t"}, {"table", "u"}, {"row", "{}"}}).sqlstate, "22023");
     EXPECT_EQ(problem_of({{"table", "t"}, {"row", "{}"}, {"retry_of", "x"}}).sqlstate, "22023");
     EXPECT_EQ(problem_of({}).sqlstate, "22023");
+}
+
+TEST(QueueEntry, FindsTheLetterAnInvalidEntryResends) {
+    // Whatever else is wrong with the entry, its letter is known, so that a
+    // retry that fails its checks again replaces the letter.
+    EXPECT_EQ(entry_retry_of({{"row", "not json"}, {"retry_of", "17"}}), 17);
+    EXPECT_EQ(entry_retry_of({{"retry_of", "3"}}), 3);
+    EXPECT_FALSE(entry_retry_of({{"table", "t"}, {"row", "{}"}}));
+    EXPECT_FALSE(entry_retry_of({{"retry_of", "x"}}));
+    EXPECT_FALSE(entry_retry_of({{"retry_of", "0"}}));
+    EXPECT_FALSE(entry_retry_of({{"retry_of", "1"}, {"retry_of", "2"}}));
 }
 
 TEST(QueueEntry, RefusesInvalidJsonAndOversizedEntries) {

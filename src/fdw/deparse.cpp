@@ -7,11 +7,12 @@
 // qualified by its schema, constants are printed in the formats the remote
 // block sets (see set_transmission_modes), and every operation that uses a
 // collation names it, so that the remote column's own collation never
-// decides. A constant compared with a plain column of the table is an
-// untyped literal, so that the remote side reads it as the column's own type
-// (an enum declared as text locally); others carry their cast. Parameters
-// (Params, and other relations' columns in a parameterized path) become
-// $n::type, their expressions listed in *params for the executor.
+// decides. Constants are quoted literals with a cast, parameters (Params,
+// and other relations' columns in a parameterized path) $n::type, their
+// expressions listed in *params for the executor; compared for equality or
+// inequality with a plain column of the table, both go without the cast, so
+// that the remote side reads them as its column's own type (an enum
+// declared as text locally).
 #include <string>
 
 #include "core/sql_quote.hpp"

@@ -4,6 +4,7 @@
 // race_query does.
 //
 // The pieces, one concern per file:
+//   validator.cpp  the wrapper's options: servers, race groups, mappings, tables
 //   handler.cpp    the FdwRoutine, every callback guarded at its edge
 //   shippable.cpp  which conditions and sort keys may run remotely (judge)
 //   deparse.cpp    the remote SELECT's text (print only what was judged safe)

@@ -1,2 +1,0 @@
-\set id random(1, :rows)
-SELECT * FROM bench_race_pk('{bench_standby}', :id, :deadline);

@@ -42,12 +42,11 @@ Race::Race(const std::vector<TargetSpec>& targets, const RaceRequest& request, R
     : request_(request), sink_(sink) {
     for (const auto& param : request_.params)
         param_values_.push_back(param ? param->c_str() : nullptr);
-    output_formats_query_ = kOutputFormatsQuery;
     // Money's text follows lc_monetary: the remote writes it as this side reads it.
     std::string money_locale = sink_ == nullptr ? std::string() : sink_->money_locale();
     if (!money_locale.empty())
-        output_formats_query_ += ", pg_catalog.set_config('lc_monetary', " +
-                                 quote_literal(money_locale) + ", true)";
+        money_setting_ = ", pg_catalog.set_config('lc_monetary', " + quote_literal(money_locale) +
+                         ", true)";
     for (const TargetSpec& spec : targets)
         runners_.push_back(Runner{&spec, find_or_create_slot(spec)});
     freshness_ = {request_.min_lsn, request_.max_replica_lag_ms};

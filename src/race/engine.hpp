@@ -97,7 +97,9 @@ private:
     };
     struct Item {
         Sent sent;
-        std::string statement;  // kDeallocate, kPrepare, kQuery: the statement's name
+        // kDeallocate, kPrepare, kQuery: the statement's name; kOutputFormats:
+        // its SQL.
+        std::string statement;
     };
     // At most: 4 deallocations with their syncs, probe and sync, and the
     // block (begin, output formats, prepare, query, rollback, sync).
@@ -135,8 +137,9 @@ private:
 
     // The freshness probe's SQL (engine_probe.cpp).
     static const char* const kProbeQuery;
-    // Sets the block's output formats (engine_pipeline.cpp).
-    static const char* const kOutputFormatsQuery;
+    // The statement that sets the block's output formats on conn
+    // (engine_pipeline.cpp).
+    std::string output_formats_query(PGconn* conn) const;
 
     void enter(Runner* runner);
     void advance(Runner* runner);
@@ -180,7 +183,7 @@ private:
 
     RaceRequest request_;
     ResultSink* sink_;
-    std::string output_formats_query_;  // kOutputFormatsQuery and what the rows need
+    std::string money_setting_;  // the output formats' lc_monetary, when a column is money
     std::vector<Runner> runners_;
     std::vector<TargetFailure> failures_;
     std::vector<const char*> param_values_;

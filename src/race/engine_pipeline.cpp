@@ -54,19 +54,28 @@ bool connection_survived(PGconn* conn, const PGresult* result) {
 }  // namespace
 
 // One statement, so that it costs one Parse/Bind/Execute; set_config's third
-// argument makes each setting local to the block. With them, where the
-// server has it (14 on), client_connection_check_interval: a query whose
+// argument makes each setting local to the block. DateStyle and
+// IntervalStyle are set only when the session, as the server reports them,
+// has others: every connection asks for ISO and postgres in its startup
+// options (target.cpp), so this costs nothing unless a pooler dropped them.
+// extra_float_digits is not reported, so it is always set. Where the server
+// has it (14 on), client_connection_check_interval too: a query whose
 // connection the race closed (one that overran its cancel, a cancel that
 // reached the backend before the query did being ignored) stops within a
 // second instead of running to its end; the backend then polls its client's
 // socket once a second while the query runs.
-const char* const Race::kOutputFormatsQuery =
-    "SELECT pg_catalog.set_config('datestyle', 'ISO', true), "
-    "pg_catalog.set_config('intervalstyle', 'postgres', true), "
-    "pg_catalog.set_config('extra_float_digits', '3', true), "
-    "CASE WHEN pg_catalog.current_setting('client_connection_check_interval', true) "
-    "IS NOT NULL THEN pg_catalog.set_config('client_connection_check_interval', '1000', true) "
-    "END";
+std::string Race::output_formats_query(PGconn* conn) const {
+    std::string sql = "SELECT pg_catalog.set_config('extra_float_digits', '3', true)";
+    const char* date_style = PQparameterStatus(conn, "DateStyle");
+    if (date_style == nullptr || std::strncmp(date_style, "ISO", 3) != 0)
+        sql += ", pg_catalog.set_config('datestyle', 'ISO', true)";
+    const char* interval_style = PQparameterStatus(conn, "IntervalStyle");
+    if (interval_style == nullptr || std::strcmp(interval_style, "postgres") != 0)
+        sql += ", pg_catalog.set_config('intervalstyle', 'postgres', true)";
+    if (PQserverVersion(conn) >= 140000)
+        sql += ", pg_catalog.set_config('client_connection_check_interval', '1000', true)";
+    return sql + money_setting_;
+}
 
 void Race::send_query(Runner* runner) {
     TargetSlot* slot = runner->slot;
@@ -105,7 +114,7 @@ void Race::send_query(Runner* runner) {
     }
     if (!(probed && slot->lagging)) {
         pipeline.add(Sent::kBegin);
-        pipeline.add(Sent::kOutputFormats);
+        pipeline.add(Sent::kOutputFormats, output_formats_query(conn));
         if (statement.prepare)
             pipeline.add(Sent::kPrepare, statement.name);
         pipeline.add(Sent::kQuery, statement.name);
@@ -130,8 +139,8 @@ void Race::send_query(Runner* runner) {
                                          nullptr, nullptr, 0);
                 break;
             case Sent::kOutputFormats:
-                sent = PQsendQueryParams(conn, output_formats_query_.c_str(), 0, nullptr,
-                                         nullptr, nullptr, nullptr, 0);
+                sent = PQsendQueryParams(conn, item.statement.c_str(), 0, nullptr, nullptr,
+                                         nullptr, nullptr, 0);
                 break;
             case Sent::kPrepare:
                 sent = PQsendPrepare(conn, item.statement.c_str(), request_.query.c_str(),

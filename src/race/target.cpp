@@ -30,6 +30,10 @@ namespace {
 // Every remote session is read-only by default; race_query also checks, after
 // each query, that it stayed so (connection.cpp).
 constexpr const char* kReadOnlyOption = "-c default_transaction_read_only=on";
+// The formats the rows come back in (the block sets them again only where
+// the server reports others: engine_pipeline.cpp).
+constexpr const char* kFormatOptions =
+    "-c datestyle=ISO -c intervalstyle=postgres -c extra_float_digits=3";
 
 // Sets keyword to value, replacing an earlier setting.
 void set_parameter(TargetSpec* spec, const std::string& keyword, const std::string& value) {
@@ -52,7 +56,8 @@ const std::string* find_parameter(const TargetSpec& spec, const std::string& key
 // The parameters race_query adds to whatever the target specified.
 void add_race_parameters(TargetSpec* spec) {
     const std::string* options = find_parameter(*spec, "options");
-    std::string race_options = std::string(kReadOnlyOption) + " " + kNestingOption;
+    std::string race_options =
+        std::string(kReadOnlyOption) + " " + kFormatOptions + " " + kNestingOption;
     std::string all_options = options == nullptr || options->empty()
                                   ? race_options
                                   : *options + " " + race_options;

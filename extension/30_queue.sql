@@ -21,12 +21,15 @@ CREATE TABLE multiquery.dead_letters (
     sqlstate  text NOT NULL,
     error     text NOT NULL,
     failed_at timestamptz NOT NULL DEFAULT now(),
+    retried_as text[] NOT NULL DEFAULT '{}',
     UNIQUE (stream, entry_id)
 );
 COMMENT ON TABLE multiquery.dead_letters IS
     'stream entries the drain could not apply: raw fields (name, value, ...), SQLSTATE, error';
 COMMENT ON COLUMN multiquery.dead_letters.payload IS
     'the entry''s fields as name, value, name, value, ...; bytes that are not valid text as \x hex';
+COMMENT ON COLUMN multiquery.dead_letters.retried_as IS
+    'ids of the entries retry_dead_letters() re-added to the stream: only those may remove the letter';
 
 -- pg_dump keeps their rows: a restored database must not re-apply or lose entries.
 SELECT pg_catalog.pg_extension_config_dump('multiquery.drain_progress', '');
@@ -52,9 +55,15 @@ COMMENT ON FUNCTION multiquery._redis_xadd(text, text[]) IS
     'XADDs raw field/value pairs to a Redis stream (superusers; used by retry_dead_letters)';
 
 -- Sends chosen dead letters back to their stream, each tagged retry_of = its
--- id. The drain deletes the dead letter in the transaction that applies the
--- re-sent entry (or replaces it by a new one if it fails again), and skips
--- any further copy: a retry applies at most once even if this is called twice.
+-- id, and records the id of each entry it re-added in the letter's
+-- retried_as. The drain removes a letter only for an entry of its stream
+-- whose id is recorded there (a producer cannot forge one: stream ids are
+-- Redis's), in the transaction that applies the entry or parks it again in
+-- the letter's place, and skips any further copy once the letter is gone: a
+-- retry applies at most once even if this is called twice, and an entry has
+-- one letter however often it is retried. The letter is locked before its
+-- copy goes out, so the drain, reading the copy before this commits, waits
+-- for its id to be recorded.
 CREATE FUNCTION multiquery.retry_dead_letters(ids bigint[] DEFAULT NULL, stream text DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
@@ -63,6 +72,7 @@ AS $$
 DECLARE
     letter record;
     fields text[];
+    copy_id text;
     sent bigint := 0;
 BEGIN
     IF ids IS NULL AND stream IS NULL THEN
@@ -74,6 +84,7 @@ BEGIN
         WHERE (ids IS NULL OR d.id = ANY (ids))
           AND (retry_dead_letters.stream IS NULL OR d.stream = retry_dead_letters.stream)
         ORDER BY d.id
+        FOR UPDATE
     LOOP
         -- An older retry_of pair is dropped; this copy is tagged with this id.
         fields := '{}';
@@ -82,7 +93,8 @@ BEGIN
                 fields := fields || ARRAY[letter.payload[i], letter.payload[i + 1]];
             END IF;
         END LOOP;
-        PERFORM multiquery._redis_xadd(letter.stream, fields || ARRAY['retry_of', letter.id::text]);
+        copy_id := multiquery._redis_xadd(letter.stream, fields || ARRAY['retry_of', letter.id::text]);
+        UPDATE multiquery.dead_letters SET retried_as = retried_as || copy_id WHERE id = letter.id;
         sent := sent + 1;
     END LOOP;
     RETURN sent;
@@ -91,6 +103,31 @@ $$;
 REVOKE ALL ON FUNCTION multiquery.retry_dead_letters(bigint[], text) FROM PUBLIC;
 COMMENT ON FUNCTION multiquery.retry_dead_letters(bigint[], text) IS
     'sends chosen dead letters (by ids and/or stream) back to their stream; returns how many';
+
+-- Discards dead letters that can never succeed (by ids and/or stream):
+-- a copy of one already retried then finds its letter gone and is skipped.
+CREATE FUNCTION multiquery.discard_dead_letters(ids bigint[] DEFAULT NULL, stream text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    discarded bigint;
+BEGIN
+    IF ids IS NULL AND stream IS NULL THEN
+        RAISE EXCEPTION 'choose the dead letters to discard by ids or by stream'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    DELETE FROM multiquery.dead_letters d
+    WHERE (ids IS NULL OR d.id = ANY (ids))
+      AND (discard_dead_letters.stream IS NULL OR d.stream = discard_dead_letters.stream);
+    GET DIAGNOSTICS discarded = ROW_COUNT;
+    RETURN discarded;
+END;
+$$;
+REVOKE ALL ON FUNCTION multiquery.discard_dead_letters(bigint[], text) FROM PUBLIC;
+COMMENT ON FUNCTION multiquery.discard_dead_letters(bigint[], text) IS
+    'deletes chosen dead letters (by ids and/or stream) that can never succeed; returns how many';
 
 CREATE FUNCTION multiquery._drain_status(
     OUT worker int, OUT pid int, OUT stream text, OUT state text,

@@ -145,6 +145,30 @@ WHERE id IN (:field_letter, :field_letter2) OR payload @> ARRAY['retry_of', :'fi
    OR payload @> ARRAY['retry_of', :'field_letter2'];
 DELETE FROM multiquery.dead_letters WHERE payload @> ARRAY['retry_of', :'field_letter2'];
 
+-- Only an entry a retry re-added removes its letter. A producer that names
+-- the letter in retry_of, on another stream or on its own, removes nothing:
+-- its entry is applied on its own merits and the letter stays.
+SELECT d.id AS kept_letter FROM queue_dl.sent s JOIN multiquery.dead_letters d USING (entry_id)
+WHERE s.what = 'unknown column' \gset
+SELECT multiquery._redis_xadd('events', ARRAY['table', 'queue_dl.t', 'row', '{"seq": 900}',
+                                               'retry_of', :'kept_letter']) IS NOT NULL AS forged_elsewhere;
+SELECT multiquery._redis_xadd('multiquery', ARRAY['table', 'queue_dl.t', 'row', '{"seq": 901}',
+                                                   'retry_of', :'kept_letter']) IS NOT NULL AS forged_here;
+SELECT queue_dl.wait_for($$SELECT count(*) = 2 FROM queue_dl.t WHERE seq IN (900, 901)$$)
+    AS both_applied;
+SELECT count(*) AS letter_kept FROM multiquery.dead_letters WHERE id = :kept_letter;
+-- The retry's own copy is the one whose id the letter records.
+SELECT multiquery.retry_dead_letters(ARRAY[:kept_letter]::bigint[]) AS retried;
+SELECT array_length(retried_as, 1) AS copies_recorded FROM multiquery.dead_letters
+WHERE id = :kept_letter;
+SELECT queue_dl.wait_for(format($$
+    SELECT NOT EXISTS (SELECT FROM multiquery.dead_letters WHERE id = %s)$$, :kept_letter))
+    AS spent_by_its_copy;
+-- A letter that can never succeed is discarded.
+SELECT multiquery.discard_dead_letters(ARRAY(
+    SELECT id FROM multiquery.dead_letters WHERE payload @> ARRAY['retry_of', :'kept_letter'])) AS discarded;
+SELECT multiquery.discard_dead_letters() AS needs_a_choice;
+
 SELECT multiquery.retry_dead_letters();
 
 DELETE FROM multiquery.dead_letters d USING queue_dl.sent s WHERE d.entry_id = s.entry_id;

@@ -372,6 +372,48 @@ bool is_poison_sqlstate(const char* sqlstate) {
     return classify_sqlstate(code) == FailureKind::kDeterministic;
 }
 
+namespace {
+
+// What an entry's retry_of did to the dead letter it names.
+enum class RetriedLetter {
+    kSpent,     // the entry is a copy retry_dead_letters() re-added: the letter is gone now
+    kGone,      // no such letter: a copy whose sibling spent it (the entry is skipped)
+    kNotACopy,  // the letter stays: the entry is applied or parked on its own merits
+};
+
+// Whether the extension's schema records retried copies (0.5 on); with an
+// older one, until ALTER EXTENSION ... UPDATE, a letter goes by its id alone.
+bool dead_letters_record_retries() {
+    return run_sql("SELECT FROM pg_catalog.pg_attribute "
+                   "WHERE attrelid = 'multiquery.dead_letters'::pg_catalog.regclass "
+                   "AND attname = 'retried_as' AND NOT attisdropped",
+                   {}, SPI_OK_SELECT) > 0;
+}
+
+// Only the exact entry a retry re-added (its stream and Redis's id, which
+// no producer can choose) may remove a letter: a producer that names
+// another stream's letter in retry_of removes nothing.
+RetriedLetter spend_retried_letter(const std::string& stream, const std::string& entry_id,
+                                   long long letter, bool record_retries) {
+    std::string id = std::to_string(letter);
+    if (!record_retries)
+        return run_sql("DELETE FROM multiquery.dead_letters WHERE id = $1::bigint", {&id},
+                       SPI_OK_DELETE) > 0
+                   ? RetriedLetter::kSpent
+                   : RetriedLetter::kGone;
+    if (run_sql("DELETE FROM multiquery.dead_letters WHERE id = $1::bigint "
+                "AND stream OPERATOR(pg_catalog.=) $2 "
+                "AND $3 OPERATOR(pg_catalog.=) ANY (retried_as)",
+                {&id, &stream, &entry_id}, SPI_OK_DELETE, true) > 0)
+        return RetriedLetter::kSpent;
+    return run_sql("SELECT FROM multiquery.dead_letters WHERE id = $1::bigint", {&id},
+                   SPI_OK_SELECT, true) > 0
+               ? RetriedLetter::kNotACopy
+               : RetriedLetter::kGone;
+}
+
+}  // namespace
+
 BatchResult apply_batch(const std::string& stream, const std::vector<StreamEntry>& entries,
                         bool isolate) {
     BatchResult result;
@@ -418,6 +460,7 @@ BatchResult apply_batch(const std::string& stream, const std::vector<StreamEntry
     size_t max_bytes = static_cast<size_t>(drain_max_entry_size);
     std::vector<Item> items;
     items.reserve(entries.size());
+    std::optional<bool> letters_record_retries;  // looked up at the first retry
     for (const StreamEntry& entry : entries) {
         auto id = parse_stream_id(entry.id);
         if (!id || *id <= last || entry.deleted) {
@@ -430,9 +473,10 @@ BatchResult apply_batch(const std::string& stream, const std::vector<StreamEntry
         // (applied, or a letter of its own in its place); any other copy
         // finds the letter gone.
         if (auto retry_of = entry_retry_of(entry.fields)) {
-            std::string retry_id = std::to_string(*retry_of);
-            if (run_sql("DELETE FROM multiquery.dead_letters WHERE id = $1::bigint",
-                        {&retry_id}, SPI_OK_DELETE) == 0) {
+            if (!letters_record_retries)
+                letters_record_retries = dead_letters_record_retries();
+            if (spend_retried_letter(stream, std::string(entry.id), *retry_of,
+                                     *letters_record_retries) == RetriedLetter::kGone) {
                 ++result.skipped;
                 continue;
             }

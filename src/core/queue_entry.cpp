@@ -34,6 +34,10 @@ std::optional<long long> letter_id(std::string_view value) {
 
 }  // namespace
 
+bool is_payload_field(std::string_view name) {
+    return name == "table" || name == "row" || name == "rows";
+}
+
 std::optional<long long> entry_retry_of(const EntryFields& fields) {
     std::optional<long long> found;
     for (const auto& [name, value] : fields) {

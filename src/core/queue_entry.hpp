@@ -40,6 +40,10 @@ struct EntryContent {
 std::optional<EntryContent> read_entry(const EntryFields& fields, size_t max_bytes,
                                        KeySets* key_sets, EntryProblem* problem);
 
+// Whether a field is one of the payload's (table, row, rows), whose text
+// the drain hands to PostgreSQL.
+bool is_payload_field(std::string_view name);
+
 // The dead letter an entry re-sends: its one valid retry_of field, whatever
 // else is wrong with the entry (an entry that fails its checks again must
 // replace its letter, not add one); nullopt when it has none, or not exactly

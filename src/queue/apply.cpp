@@ -401,73 +401,100 @@ RetriedLetter spend_retried_letter(const std::string& stream, const std::string&
                        SPI_OK_DELETE) > 0
                    ? RetriedLetter::kSpent
                    : RetriedLetter::kGone;
-    if (run_sql("DELETE FROM multiquery.dead_letters WHERE id = $1::bigint "
-                "AND stream OPERATOR(pg_catalog.=) $2 "
-                "AND $3 OPERATOR(pg_catalog.=) ANY (retried_as)",
-                {&id, &stream, &entry_id}, SPI_OK_DELETE, true) > 0)
-        return RetriedLetter::kSpent;
-    return run_sql("SELECT FROM multiquery.dead_letters WHERE id = $1::bigint", {&id},
-                   SPI_OK_SELECT, true) > 0
-               ? RetriedLetter::kNotACopy
-               : RetriedLetter::kGone;
+    // Locked first: a retry still running holds the letter from before it
+    // sends the copy until it has recorded the copy's id, and the lock
+    // returns the letter as that retry left it. (A DELETE with the same
+    // condition would judge the letter as it was before, without waiting.)
+    if (run_sql("SELECT (stream OPERATOR(pg_catalog.=) $2 "
+                "AND $3 OPERATOR(pg_catalog.=) ANY (retried_as))::pg_catalog.text "
+                "FROM multiquery.dead_letters WHERE id = $1::bigint FOR UPDATE",
+                {&id, &stream, &entry_id}, SPI_OK_SELECT, true) == 0)
+        return RetriedLetter::kGone;
+    if (spi_single_value() != std::optional<std::string>("true"))
+        return RetriedLetter::kNotACopy;
+    run_sql("DELETE FROM multiquery.dead_letters WHERE id = $1::bigint", {&id}, SPI_OK_DELETE,
+            true);
+    return RetriedLetter::kSpent;
 }
 
 }  // namespace
 
-BatchResult apply_batch(const std::string& stream, const std::vector<StreamEntry>& entries,
-                        bool isolate) {
-    BatchResult result;
-    // The caller's context outlives the transaction: a commit-time error is
-    // copied there, not into the SPI context SPI_finish deletes first.
-    MemoryContext caller_context = CurrentMemoryContext;
+namespace {
+
+// Starts the batch's transaction, with the drain's lock_timeout: lock waits
+// end with an error (55P03) the batch path can blame on an entry.
+void begin_batch_transaction() {
     pg::call([] {
         SetCurrentStatementStartTimestamp();
         StartTransactionCommand();
         if (SPI_connect() != SPI_OK_CONNECT)
-            elog(ERROR, "multiquery drain: SPI_connect failed");
+            elog(ERROR, "SPI_connect failed");
         PushActiveSnapshot(GetTransactionSnapshot());
     });
-    // Lock waits end with an error (55P03) the batch path can blame on an
-    // entry. (As set_config(..., true) would, without a statement.)
+    // (As set_config(..., true) would, without a statement.)
     std::string lock_timeout = std::to_string(drain_lock_timeout_ms);
     pg::call([&] {
         set_config_option("lock_timeout", lock_timeout.c_str(), PGC_SUSET, PGC_S_SESSION,
                           GUC_ACTION_LOCAL, true, 0, false);
     });
+}
 
-    // The progress row is locked for the whole transaction, so even two
-    // consumers that got the same entries apply them once. The row exists
-    // from the stream's first batch on: it is created only when the lock
-    // finds none (an INSERT ... ON CONFLICT every batch cost a third of a
-    // millisecond, 3% of a 1000-entry batch).
-    const std::string lock_progress =
+// Locks the stream's progress row for the whole transaction, so that even
+// two consumers that got the same entries apply them once; returns the last
+// entry applied. The row exists from the stream's first batch on: it is
+// created only when the lock finds none (an INSERT ... ON CONFLICT every
+// batch cost a third of a millisecond, 3% of a 1000-entry batch).
+StreamId lock_progress(const std::string& stream) {
+    const std::string lock =
         "SELECT last_id FROM multiquery.drain_progress WHERE stream = $1 FOR UPDATE";
-    if (run_sql(lock_progress, {&stream}, SPI_OK_SELECT, true) == 0) {
+    if (run_sql(lock, {&stream}, SPI_OK_SELECT, true) == 0) {
         run_sql("INSERT INTO multiquery.drain_progress (stream, last_id) VALUES ($1, '0-0') "
                 "ON CONFLICT (stream) DO NOTHING",
                 {&stream}, SPI_OK_INSERT, true);
-        run_sql(lock_progress, {&stream}, SPI_OK_SELECT, true);
+        run_sql(lock, {&stream}, SPI_OK_SELECT, true);
     }
-    std::string recorded = spi_single_value().value_or("0-0");
-    StreamId last = parse_stream_id(recorded).value_or(StreamId{});
-    StreamId newest = last;
+    return parse_stream_id(spi_single_value().value_or("0-0")).value_or(StreamId{});
+}
 
-    TargetResolver resolver(drain_role_oid(), isolate);
-    // The rows' key sets (each kept once), and the last pair of a table and
-    // a key set found to fit: most rows repeat the row before them.
-    KeySets key_sets;
+// An entry's payload fields as text: a problem when one is not valid text in
+// the server encoding.
+bool payload_is_text(const StreamEntry& entry, EntryProblem* problem) {
+    for (const auto& [name, value] : entry.fields)
+        if (is_payload_field(name) && !valid_text(value)) {
+            *problem = {mq::sqlstate::kCharacterNotInRepertoire,
+                        "entry is not valid text in the server encoding"};
+            return false;
+        }
+    return true;
+}
+
+// What the batch makes of its entries: each to apply or to park, in stream
+// order, and the newest id among them.
+struct Classified {
+    std::vector<Item> items;
+    StreamId newest;
+};
+
+// Reads and checks every entry after last: its payload, its table and the
+// table's columns; a retried copy spends its dead letter first. The items
+// point into entries, *key_sets and *resolver, which must outlive them.
+Classified classify_entries(const std::string& stream, const std::vector<StreamEntry>& entries,
+                            StreamId last, TargetResolver* resolver, KeySets* key_sets,
+                            BatchResult* result) {
+    Classified classified{{}, last};
+    // The last pair of a table and a key set found to fit: most rows repeat
+    // the row before them.
     std::pair<const Target*, const KeySet*> checked{nullptr, nullptr};
     size_t max_bytes = static_cast<size_t>(drain_max_entry_size);
-    std::vector<Item> items;
-    items.reserve(entries.size());
+    classified.items.reserve(entries.size());
     std::optional<bool> letters_record_retries;  // looked up at the first retry
     for (const StreamEntry& entry : entries) {
         auto id = parse_stream_id(entry.id);
         if (!id || *id <= last || entry.deleted) {
-            ++result.skipped;
+            ++result->skipped;
             continue;
         }
-        newest = std::max(newest, *id);
+        classified.newest = std::max(classified.newest, *id);
         // A re-sent dead letter applies once, or is parked once: the first
         // copy to arrive removes its letter, whatever becomes of the copy
         // (applied, or a letter of its own in its place); any other copy
@@ -477,26 +504,16 @@ BatchResult apply_batch(const std::string& stream, const std::vector<StreamEntry
                 letters_record_retries = dead_letters_record_retries();
             if (spend_retried_letter(stream, std::string(entry.id), *retry_of,
                                      *letters_record_retries) == RetriedLetter::kGone) {
-                ++result.skipped;
+                ++result->skipped;
                 continue;
             }
         }
         Item item;
         item.raw = &entry;
-        bool text_ok = true;
-        for (const auto& [name, value] : entry.fields)
-            if ((name == "table" || name == "row" || name == "rows") && !valid_text(value))
-                text_ok = false;
-        if (!text_ok) {
-            item.dead = true;
-            item.problem = {mq::sqlstate::kCharacterNotInRepertoire,
-                            "entry is not valid text in the server encoding"};
-        } else if (!(item.content =
-                         read_entry(entry.fields, max_bytes, &key_sets, &item.problem))) {
-            item.dead = true;
-        }
+        item.dead = !payload_is_text(entry, &item.problem) ||
+                    !(item.content = read_entry(entry.fields, max_bytes, key_sets, &item.problem));
         if (!item.dead) {
-            item.target = resolver.resolve(item.content->table, &item.problem);
+            item.target = resolver->resolve(item.content->table, &item.problem);
             item.dead = item.target == nullptr;
             for (size_t r = 0; !item.dead && r < item.content->rows.size(); ++r) {
                 const KeySet* keys = item.content->rows[r].keys;
@@ -507,44 +524,61 @@ BatchResult apply_batch(const std::string& stream, const std::vector<StreamEntry
                     checked = {item.target, keys};
             }
         }
-        items.push_back(std::move(item));
+        classified.items.push_back(std::move(item));
     }
+    return classified;
+}
 
+// Inserts the rows of every entry still to apply; returns how many. In
+// slices, each its own first try: a poison entry costs the work done before
+// it in its slice (tried, rolled back, tried again), so slices bound that
+// waste, at the price of a subtransaction and a COPY start each.
+int64_t insert_rows(std::vector<Item>& items, bool isolate) {
     std::vector<Item*> live;
     for (Item& item : items)
         if (!item.dead)
             live.push_back(&item);
-    // In slices, each its own first try: a poison entry costs the work
-    // done before it in its slice (tried, rolled back, tried again), so
-    // slices bound that waste, at the price of a subtransaction and a COPY
-    // start each.
     SplitPolicy policy;
     policy.isolate = isolate;
+    int64_t rows = 0;
     for (size_t from = 0; from < live.size(); from += kSliceEntries)
-        result.rows += insert_or_split(live, from, std::min(live.size(), from + kSliceEntries),
-                                       &policy);
+        rows += insert_or_split(live, from, std::min(live.size(), from + kSliceEntries), &policy);
+    return rows;
+}
 
+// Parks every entry that could not be applied, counting both outcomes.
+void park_dead_entries(const std::string& stream, const std::vector<Item>& items,
+                       BatchResult* result) {
     for (const Item& item : items) {
         if (item.dead) {
             insert_dead_letter(stream, item);
-            ++result.dead_letters;
+            ++result->dead_letters;
         } else {
-            ++result.applied;
+            ++result->applied;
         }
     }
+}
 
-    if (last < newest) {
-        std::string newest_text = newest.to_string();
-        std::string applied = std::to_string(result.applied);
-        std::string dead = std::to_string(result.dead_letters);
-        run_sql("UPDATE multiquery.drain_progress SET last_id = $2, "
-                "entries_applied = entries_applied + $3::bigint, "
-                "dead_letters = dead_letters + $4::bigint, updated_at = pg_catalog.now() "
-                "WHERE stream = $1",
-                {&stream, &newest_text, &applied, &dead}, SPI_OK_UPDATE, true);
-    }
-    result.last_id = newest.to_string();
+// Records the newest entry the batch read, with the batch's counts, in the
+// row locked at its start: the rows and the progress commit together.
+void record_progress(const std::string& stream, StreamId last, StreamId newest,
+                     const BatchResult& result) {
+    if (!(last < newest))
+        return;
+    std::string newest_text = newest.to_string();
+    std::string applied = std::to_string(result.applied);
+    std::string dead = std::to_string(result.dead_letters);
+    run_sql("UPDATE multiquery.drain_progress SET last_id = $2, "
+            "entries_applied = entries_applied + $3::bigint, "
+            "dead_letters = dead_letters + $4::bigint, updated_at = pg_catalog.now() "
+            "WHERE stream = $1",
+            {&stream, &newest_text, &applied, &dead}, SPI_OK_UPDATE, true);
+}
 
+// Commits the batch; a commit-time error is copied into caller_context,
+// which outlives the transaction (not into the SPI context SPI_finish
+// deletes first). Returns the commit's end in WAL.
+XLogRecPtr commit_batch(MemoryContext caller_context) {
     pg::call([] {
         SPI_finish();
         PopActiveSnapshot();
@@ -552,7 +586,28 @@ BatchResult apply_batch(const std::string& stream, const std::vector<StreamEntry
     MemoryContextSwitchTo(caller_context);
     pg::call([] { CommitTransactionCommand(); });
     MemoryContextSwitchTo(caller_context);
-    result.commit_lsn = XactLastCommitEnd;
+    return XactLastCommitEnd;
+}
+
+}  // namespace
+
+BatchResult apply_batch(const std::string& stream, const std::vector<StreamEntry>& entries,
+                        bool isolate) {
+    BatchResult result;
+    MemoryContext caller_context = CurrentMemoryContext;
+    begin_batch_transaction();
+    StreamId last = lock_progress(stream);
+    // What the items point into, for the whole batch: the tables, and the
+    // rows' key sets, each kept once.
+    TargetResolver resolver(drain_role_oid(), isolate);
+    KeySets key_sets;
+    Classified classified =
+        classify_entries(stream, entries, last, &resolver, &key_sets, &result);
+    result.rows += insert_rows(classified.items, isolate);
+    park_dead_entries(stream, classified.items, &result);
+    record_progress(stream, last, classified.newest, result);
+    result.last_id = classified.newest.to_string();
+    result.commit_lsn = commit_batch(caller_context);
     return result;
 }
 

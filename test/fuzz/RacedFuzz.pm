@@ -66,6 +66,11 @@
 #   it sends before its local ones, an order no plan of the real tables'
 #   query has: a raced error raised by the remote query is accepted when that
 #   remote query, run here on the real tables, raises it too.
+#   The other way round, the raced scan's remote conditions may keep rows
+#   from an expression that fails on them in every plan of the real tables'
+#   query (a cast of a column to a type modifier out of range, on rows the
+#   remote condition excludes): a data exception (SQLSTATE class 22) of the
+#   real tables' run alone, under every plan, is accepted and logged.
 # - statement_timeout (a raced read costs more than a local one): a query
 #   that times out on both sides is skipped, on one side only it is counted
 #   as inconclusive; a raced read that overruns the timeout by far fails.
@@ -339,6 +344,10 @@ sub confirm {
 		return $self->accept_answer($case,
 			'a condition the raced scan runs remotely fails on the real rows', $raced, $direct);
 	}
+	if ($raced->{state} eq 'ok' && direct_data_error_everywhere($direct, \@oracles)) {
+		return $self->accept_answer($case,
+			'a data error on rows the raced scan filtered out remotely', $raced, $direct);
+	}
 	my $again = $results->{'raced again'};
 	my $what =
 	    $raced->{state} eq 'error' ? 'only the raced run failed'
@@ -364,6 +373,14 @@ sub remote_condition_fails {
 	my $alone = $session->{results}{remote};
 	return $alone && $alone->{state} eq 'error' && $alone->{sqlstate} eq $raced->{sqlstate}
 	  && $alone->{message} eq $raced->{message};
+}
+
+# Whether the real tables' query fails with a data exception (class 22),
+# the same one, in its first run and under every other plan.
+sub direct_data_error_everywhere {
+	my ($direct, $oracles) = @_;
+	return 0 unless $direct->{state} eq 'error' && $direct->{sqlstate} =~ /^22/;
+	return !grep { $_->{state} ne 'error' || $_->{sqlstate} ne $direct->{sqlstate} } @$oracles;
 }
 
 # The runs disagreed in a way PostgreSQL's own plans do: counted, and logged

@@ -11,7 +11,6 @@ extern "C" {
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "utils/guc.h"
-#include "utils/lsyscache.h"
 }
 
 namespace mq::race {
@@ -100,10 +99,10 @@ void ResultSink::add_rows(const PGresult* result, const std::string& target) {
 
 std::string ResultSink::money_locale() const {
     return pg::call([&] {
+        // By OID, without a catalog look-up: this runs for every race.
         for (int column = 0; column < desc_->natts; ++column) {
             Oid type = TupleDescAttr(desc_, column)->atttypid;
-            Oid element = get_element_type(type);
-            if (type == CASHOID || element == CASHOID)
+            if (type == CASHOID || type == MONEYARRAYOID)
                 return std::string(GetConfigOption("lc_monetary", false, false));
         }
         return std::string();

@@ -139,47 +139,79 @@ ReplyParser::Step ReplyParser::parse_line() {
             fail("a simple string is longer than 512 MB");
         pos_ = end + 2;
         Type type = kind == '+' ? Type::kStatus : Type::kError;
-        return complete({start, static_cast<uint32_t>(text.size()), type}) ? Step::kWhole
-                                                                           : Step::kNext;
+        Node node{start, static_cast<uint32_t>(text.size()), 0, type, Cut::kWhole};
+        return complete(node) ? Step::kWhole : Step::kNext;
     }
     long long value = 0;
     if (text.size() > kMaxNumberLine || !parse_integer(text, &value))
         fail(std::string("invalid ") + number_name(kind));
     pos_ = end + 2;
-    Node node{start, static_cast<uint32_t>(text.size()), Type::kInteger};
+    Node node{start, static_cast<uint32_t>(text.size()), 0, Type::kInteger, Cut::kWhole};
     if (kind == ':')
         return complete(node) ? Step::kWhole : Step::kNext;
     if (value == -1)
-        return complete({0, 0, Type::kNil}) ? Step::kWhole : Step::kNext;
+        return complete({0, 0, 0, Type::kNil, Cut::kWhole}) ? Step::kWhole : Step::kNext;
     if (value < 0)
         fail(std::string("negative ") + number_name(kind) + " " + std::to_string(value));
     size_t length = static_cast<size_t>(value);
     if (kind == '$') {
         if (length > kMaxBulkLength)
             fail("a bulk string of " + std::to_string(length) + " bytes is over 512 MB");
-        bulk_ = value;
+        begin_bulk(length);
         return Step::kNext;
     }
     if (length > kMaxArrayLength)
         fail("an array of " + std::to_string(length) + " elements is over the limit of " +
              std::to_string(kMaxArrayLength));
     if (length == 0)
-        return complete({0, 0, Type::kArray}) ? Step::kWhole : Step::kNext;
+        return complete({0, 0, 0, Type::kArray, Cut::kWhole}) ? Step::kWhole : Step::kNext;
     if (open_.size() == kMaxDepth)
         fail("arrays are nested more than " + std::to_string(kMaxDepth) + " deep");
     open_.push_back({length, done_.size()});
     return Step::kNext;
 }
 
+// Decides how much of a bulk string of this length the reply holds.
+void ReplyParser::begin_bulk(size_t length) {
+    bulk_length_ = length;
+    bulk_cut_ = Cut::kWhole;
+    if (length > kAlwaysHeld) {
+        if (length > limits_.hold_bytes)
+            bulk_cut_ = Cut::kTooLong;
+        else if (held_ + length > limits_.budget_bytes)
+            bulk_cut_ = Cut::kOverBudget;
+    }
+    size_t kept = bulk_cut_ == Cut::kWhole ? length : std::min(length, kCutPrefix);
+    drop_left_ = length - kept;
+    held_ += kept;
+    bulk_ = static_cast<long long>(kept);
+}
+
+// Drops what has come of a cut string's bytes past its kept prefix, moving
+// whatever follows them down. Returns true once all of them are dropped.
+bool ReplyParser::drop_cut_bytes() {
+    size_t from = pos_ + static_cast<size_t>(bulk_);
+    size_t here = std::min(drop_left_, size_ - from);
+    std::memmove(data_.get() + from, data_.get() + from + here, size_ - from - here);
+    size_ -= here;
+    drop_left_ -= here;
+    return drop_left_ == 0;
+}
+
 ReplyParser::Step ReplyParser::parse_bulk_body() {
-    size_t length = static_cast<size_t>(bulk_);
-    if (size_ - pos_ < length + 2)
+    size_t kept = static_cast<size_t>(bulk_);
+    if (size_ - pos_ < kept)
         return Step::kWait;
-    const char* end = data_.get() + pos_ + length;
+    if (drop_left_ > 0 && !drop_cut_bytes())
+        return Step::kWait;
+    if (size_ - pos_ < kept + 2)
+        return Step::kWait;
+    const char* end = data_.get() + pos_ + kept;
     if (end[0] != '\r' || end[1] != '\n')
         fail("a bulk string does not end with CRLF where its length says");
-    Node node{pos_, static_cast<uint32_t>(length), Type::kString};
-    pos_ += length + 2;
+    Node node{pos_, static_cast<uint32_t>(kept), static_cast<uint32_t>(bulk_length_),
+              Type::kString, bulk_cut_};
+    pos_ += kept + 2;
     bulk_ = -1;
     return complete(node) ? Step::kWhole : Step::kNext;
 }
@@ -191,12 +223,16 @@ bool ReplyParser::complete(Node node) {
     // store forwarding, 30% of a 1000-entry reply's reading in a profile.
     uint64_t at = node.at;
     uint32_t size = node.size;
+    uint32_t length = node.length;
     Type type = node.type;
+    Cut cut = node.cut;
     for (;;) {
         Node& placed = (open_.empty() ? nodes_ : done_).emplace_back();
         placed.at = at;
         placed.size = size;
+        placed.length = length;
         placed.type = type;
+        placed.cut = cut;
         if (open_.empty())
             return true;
         Open& array = open_.back();
@@ -206,7 +242,9 @@ bool ReplyParser::complete(Node node) {
         // an element that is an array itself keeps pointing at its own.
         at = nodes_.size();
         size = static_cast<uint32_t>(done_.size() - array.first);
+        length = 0;
         type = Type::kArray;
+        cut = Cut::kWhole;
         nodes_.insert(nodes_.end(), done_.begin() + static_cast<std::ptrdiff_t>(array.first),
                       done_.end());
         done_.resize(array.first);
@@ -228,6 +266,7 @@ Reply ReplyParser::take() {
     size_ = tail;
     pos_ = 0;
     scan_ = 0;
+    held_ = 0;
     nodes_.clear();
     nodes_.reserve(reply.nodes_.size());
     return reply;

@@ -6,6 +6,10 @@
 // in one buffer, and one flat vector of nodes pointing into them; strings are
 // read in place. A 1000-entry reply costs a handful of allocations.
 //
+// A reader that must bound its memory (the drain, whose entries come from
+// any producer) sets limits: a bulk string over them keeps only its first
+// bytes, and the rest streams past without being held (see ReadLimits).
+//
 // The parser is fed as bytes arrive, cut anywhere, and resumes where it
 // stopped: a reply of a few hundred kilobytes is scanned once, not once per
 // read. The peer is not trusted: a malformed reply is a ProtocolError, and no
@@ -39,6 +43,25 @@ constexpr size_t kMaxBulkLength = 512 * 1024 * 1024;
 constexpr size_t kMaxArrayLength = 1 << 24;
 constexpr size_t kMaxDepth = 16;
 
+// What a reader is willing to hold of a reply. A bulk string longer than
+// hold_bytes, or one that would take the reply's held bytes over
+// budget_bytes, is cut: its first kCutPrefix bytes are kept, the rest is
+// read and dropped as it arrives. Strings of up to kAlwaysHeld bytes are
+// always held, so that a reply's shape (ids, names, numbers) survives.
+struct ReadLimits {
+    size_t hold_bytes = kMaxBulkLength;
+    size_t budget_bytes = static_cast<size_t>(-1);
+};
+constexpr size_t kCutPrefix = 256;
+constexpr size_t kAlwaysHeld = 1024;
+
+// Whether a string was held whole, and if not, why.
+enum class Cut : uint8_t {
+    kWhole,       // every byte is held
+    kTooLong,     // longer than ReadLimits::hold_bytes
+    kOverBudget,  // would have taken the reply over ReadLimits::budget_bytes
+};
+
 // A reply that breaks the protocol: the connection cannot be read further.
 class ProtocolError : public std::runtime_error {
 public:
@@ -47,9 +70,11 @@ public:
 
 // One value of a reply, as stored. Reply and Value are how to read it.
 struct Node {
-    uint64_t at;    // text: offset in the reply's bytes; array: index of its first element
-    uint32_t size;  // text: length in bytes; array: number of elements
+    uint64_t at;      // text: offset in the reply's bytes; array: index of its first element
+    uint32_t size;    // text: bytes held; array: number of elements
+    uint32_t length;  // a bulk string's length as sent (more than size when cut)
     Type type;
+    Cut cut;
 };
 
 // A value in a reply: a view, valid as long as its Reply (moving the Reply
@@ -64,6 +89,10 @@ public:
     bool is_nil() const { return type() == Type::kNil; }
     // A string's, status's or error's bytes, or an integer's digits; "" otherwise.
     std::string_view text() const;
+    // How the text was held: a cut string's text() is its first bytes.
+    Cut cut() const { return node_ ? node_->cut : Cut::kWhole; }
+    // The text's length as sent: text().size() unless cut.
+    size_t length() const { return node_ && node_->cut != Cut::kWhole ? node_->length : text().size(); }
     // An integer reply's value; 0 for any other type.
     long long integer() const;
     // An array's number of elements; 0 for any other type.
@@ -111,6 +140,11 @@ class ReplyParser {
 public:
     ReplyParser();
 
+    // Applies to the replies read from now on (default: hold everything).
+    void set_limits(ReadLimits limits) { limits_ = limits; }
+    // The bytes the parser's buffer has room for: what it holds in memory.
+    size_t capacity() const { return capacity_; }
+
     // Where the next bytes go: room for at least min_room bytes. Write
     // there (recv), then commit() the count written.
     struct Room {
@@ -143,6 +177,8 @@ private:
 
     Step parse_line();
     Step parse_bulk_body();
+    void begin_bulk(size_t length);
+    bool drop_cut_bytes();
     size_t find_line_end();
     bool complete(Node node);
     Reply take();
@@ -153,7 +189,12 @@ private:
     size_t capacity_ = 0;  // bytes data_ holds
     size_t pos_ = 0;       // bytes parsed (the next line or bulk body starts here)
     size_t scan_ = 0;      // where the search for the current line's end resumes
-    long long bulk_ = -1;  // the length of the bulk string whose body is next, or -1
+    long long bulk_ = -1;  // the bytes held of the bulk string whose body is next, or -1
+    size_t bulk_length_ = 0;  // that string's length as sent
+    Cut bulk_cut_ = Cut::kWhole;
+    size_t drop_left_ = 0;    // bytes of a cut string still to drop as they come
+    size_t held_ = 0;         // bulk string bytes the reply holds so far
+    ReadLimits limits_;
     std::vector<Open> open_;
     std::vector<Node> done_;   // finished values whose array is not finished yet
     std::vector<Node> nodes_;  // the reply's nodes so far (see Reply)

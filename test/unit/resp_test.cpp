@@ -316,3 +316,81 @@ TEST(Resp, RefusesABulkStringLongerThanItsLength) {
               "protocol error: a bulk string does not end with CRLF where its length says");
     EXPECT_EQ(protocol_error("$3\r\nab\r\n\r\n").find("protocol error: a bulk string"), 0u);
 }
+
+// A string over the hold limit keeps its first bytes and its length; the
+// rest streams past, however it is cut, and what follows reads as usual.
+TEST(Resp, CutsAStringOverTheHoldLimit) {
+    std::string big(50000, 'x');
+    big.replace(0, 5, "start");
+    std::string bytes = "*3\r\n$2\r\nid\r\n$50000\r\n" + big + "\r\n$4\r\nnext\r\n+OK\r\n";
+    for (size_t piece : {size_t(1), size_t(7), size_t(4096), bytes.size()}) {
+        ReplyParser parser;
+        parser.set_limits({10000, static_cast<size_t>(-1)});
+        std::vector<Reply> replies;
+        for (size_t at = 0; at < bytes.size(); at += piece) {
+            parser.feed(std::string_view(bytes).substr(at, piece));
+            while (auto reply = parser.next())
+                replies.push_back(std::move(*reply));
+        }
+        ASSERT_EQ(replies.size(), 2u) << piece;
+        Value cut = replies[0][1];
+        EXPECT_EQ(cut.cut(), mq::resp::Cut::kTooLong);
+        EXPECT_EQ(cut.length(), 50000u);
+        EXPECT_EQ(cut.text(), big.substr(0, mq::resp::kCutPrefix));
+        EXPECT_EQ(replies[0][0].cut(), mq::resp::Cut::kWhole);
+        EXPECT_EQ(replies[0][0].length(), 2u);
+        EXPECT_EQ(replies[0][2].text(), "next");
+        EXPECT_EQ(dump(replies[1]), "+OK");
+    }
+}
+
+// The parser's memory stays bounded by its limits, not by what is sent.
+TEST(Resp, HoldsNoMoreThanItsLimitsWhileAHugeStringStreamsPast) {
+    const size_t huge = 64 * 1024 * 1024;
+    ReplyParser parser;
+    parser.set_limits({1024 * 1024, 4 * 1024 * 1024});
+    parser.feed("*2\r\n$" + std::to_string(huge) + "\r\n");
+    std::string chunk(64 * 1024, 'y');
+    for (size_t sent = 0; sent < huge; sent += chunk.size()) {
+        ReplyParser::Room room = parser.room(chunk.size());
+        std::copy(chunk.begin(), chunk.end(), room.data);
+        parser.commit(chunk.size());
+        ASSERT_FALSE(parser.next());
+    }
+    parser.feed("\r\n$3\r\nend\r\n");
+    auto reply = parser.next();
+    ASSERT_TRUE(reply);
+    EXPECT_EQ((*reply)[0].length(), huge);
+    EXPECT_EQ((*reply)[0].text().size(), mq::resp::kCutPrefix);
+    EXPECT_EQ((*reply)[1].text(), "end");
+    EXPECT_LT(parser.capacity(), 1024u * 1024u);
+}
+
+// Once a reply holds its budget, longer strings after it are cut as over
+// budget; short ones (ids, field names) are always held; the next reply
+// starts a new budget.
+TEST(Resp, CutsStringsOverTheReplysBudget) {
+    std::string a(3000, 'a'), b(3000, 'b'), c(3000, 'c');
+    std::string bytes = "*4\r\n$3000\r\n" + a + "\r\n$3000\r\n" + b + "\r\n$5\r\nshort\r\n$3000\r\n" +
+                        c + "\r\n" + "*1\r\n$3000\r\n" + c + "\r\n";
+    ReplyParser parser;
+    parser.set_limits({10000, 5000});
+    parser.feed(bytes);
+    Reply first = *parser.next();
+    EXPECT_EQ(first[0].cut(), mq::resp::Cut::kWhole);
+    EXPECT_EQ(first[1].cut(), mq::resp::Cut::kOverBudget);
+    EXPECT_EQ(first[1].length(), 3000u);
+    EXPECT_EQ(first[2].text(), "short");
+    EXPECT_EQ(first[3].cut(), mq::resp::Cut::kOverBudget);
+    Reply second = *parser.next();
+    EXPECT_EQ(second[0].cut(), mq::resp::Cut::kWhole);
+    EXPECT_EQ(second[0].text(), c);
+}
+
+// A cut string must still end where its length says.
+TEST(Resp, RefusesACutStringWithoutItsCrlf) {
+    ReplyParser parser;
+    parser.set_limits({2000, static_cast<size_t>(-1)});
+    parser.feed("$3000\r\n" + std::string(3000, 'z') + "xx");
+    EXPECT_THROW(parser.next(), ProtocolError);
+}

@@ -203,24 +203,27 @@ Reply RedisClient::read_reply(long long deadline) {
         if (left <= 0)
             lose("no answer within " + std::to_string(config_.timeout_ms) + " ms");
         waiter_.wait(context_->fd, false, static_cast<long>(left));
-        read_socket();
+        // The timeout is for a silent server: a long reply (an entry of
+        // hundreds of megabytes streaming past) may take longer as a whole.
+        if (read_socket())
+            deadline = std::max<long long>(deadline, now_ms() + config_.timeout_ms);
     }
 }
 
 // Moves what the socket has into the parser (nothing, when the waiter
-// returned early). The messages are those hiredis gave.
-void RedisClient::read_socket() {
+// returned early); true when bytes came. The messages are those hiredis gave.
+bool RedisClient::read_socket() {
     resp::ReplyParser::Room room = parser_.room(kMinReadRoom);
     ssize_t got = recv(context_->fd, room.data, room.size, MSG_DONTWAIT);
     if (got > 0) {
         parser_.commit(static_cast<size_t>(got));
-        return;
+        return true;
     }
     if (got == 0)
         lose("Server closed the connection");
     int error = errno;
     if (error == EAGAIN || error == EWOULDBLOCK || error == EINTR)
-        return;
+        return false;
     lose(std::strerror(error));
 }
 

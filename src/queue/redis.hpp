@@ -31,7 +31,7 @@ struct RedisConfig {
     int port = 6379;
     std::string user;           // ACL user ("": the default user)
     std::string password_file;  // "": no AUTH (unless user is set)
-    int timeout_ms = 2000;      // the bound of one connect or one command
+    int timeout_ms = 2000;      // the bound of one connect, and of a command's silence
 
     bool operator==(const RedisConfig& o) const {
         return host == o.host && port == o.port && user == o.user &&
@@ -103,6 +103,8 @@ public:
     Reply receive();
     // Commands sent with send() whose reply receive() has not returned.
     size_t unreceived() const { return sent_; }
+    // What the replies read from now on may hold (see resp::ReadLimits).
+    void set_read_limits(resp::ReadLimits limits) { parser_.set_limits(limits); }
 
     bool broken() const { return broken_; }
     const RedisConfig& config() const { return config_; }
@@ -114,7 +116,7 @@ private:
     void wait_connected(long long deadline_ms);
     void write_command(const std::vector<std::string>& args, long long deadline_ms);
     Reply read_reply(long long deadline_ms);
-    void read_socket();
+    bool read_socket();
     static Reply checked(Reply reply);
     void authenticate(const std::string& password);
     [[noreturn]] void lose(const std::string& why);

@@ -22,12 +22,15 @@ CREATE TABLE multiquery.dead_letters (
     error     text NOT NULL,
     failed_at timestamptz NOT NULL DEFAULT now(),
     retried_as text[] NOT NULL DEFAULT '{}',
+    entry_bytes bigint,
     UNIQUE (stream, entry_id)
 );
 COMMENT ON TABLE multiquery.dead_letters IS
     'stream entries the drain could not apply: raw fields (name, value, ...), SQLSTATE, error';
 COMMENT ON COLUMN multiquery.dead_letters.payload IS
     'the entry''s fields as name, value, name, value, ...; bytes that are not valid text as \x hex';
+COMMENT ON COLUMN multiquery.dead_letters.entry_bytes IS
+    'the entry''s size when it was over multiquery.drain_max_entry_size: payload then keeps only the first bytes of each longer value; NULL when payload is whole';
 COMMENT ON COLUMN multiquery.dead_letters.retried_as IS
     'ids of the entries retry_dead_letters() re-added to the stream: only those may remove the letter';
 
@@ -80,12 +83,21 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     FOR letter IN
-        SELECT d.id, d.stream, d.payload FROM multiquery.dead_letters d
+        SELECT d.id, d.stream, d.payload, d.entry_bytes FROM multiquery.dead_letters d
         WHERE (ids IS NULL OR d.id = ANY (ids))
           AND (retry_dead_letters.stream IS NULL OR d.stream = retry_dead_letters.stream)
         ORDER BY d.id
         FOR UPDATE
     LOOP
+        -- The letter of an entry over multiquery.drain_max_entry_size keeps
+        -- only the first bytes of its values: sent back, they would be
+        -- another entry. The producer must send the entry again.
+        IF letter.entry_bytes IS NOT NULL THEN
+            RAISE WARNING 'dead letter % cannot be retried', letter.id
+                USING DETAIL = format('Its entry was %s bytes; the letter keeps only the first bytes of its values.', letter.entry_bytes),
+                      HINT = 'Send the entry again from its source, within multiquery.drain_max_entry_size, and discard the letter with multiquery.discard_dead_letters().';
+            CONTINUE;
+        END IF;
         -- An older retry_of pair is dropped; this copy is tagged with this id.
         fields := '{}';
         FOR i IN 1 .. coalesce(array_length(letter.payload, 1), 0) - 1 BY 2 LOOP

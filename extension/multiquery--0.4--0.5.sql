@@ -1,10 +1,14 @@
 -- multiquery 0.4 -> 0.5: a dead letter is removed only by the entry its
--- retry re-added, and letters can be discarded by function.
+-- retry re-added, and letters can be discarded by function; the letter of
+-- an entry too large to hold keeps its first bytes and its size.
 \echo Use "ALTER EXTENSION multiquery UPDATE TO '0.5'" to load this file. \quit
 
 ALTER TABLE multiquery.dead_letters ADD COLUMN retried_as text[] NOT NULL DEFAULT '{}';
 COMMENT ON COLUMN multiquery.dead_letters.retried_as IS
     'ids of the entries retry_dead_letters() re-added to the stream: only those may remove the letter';
+ALTER TABLE multiquery.dead_letters ADD COLUMN entry_bytes bigint;
+COMMENT ON COLUMN multiquery.dead_letters.entry_bytes IS
+    'the entry''s size when it was over multiquery.drain_max_entry_size: payload then keeps only the first bytes of each longer value; NULL when payload is whole';
 
 -- Replaced in place, so that the grants given on it stay.
 -- Sends chosen dead letters back to their stream, each tagged retry_of = its
@@ -33,12 +37,21 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     FOR letter IN
-        SELECT d.id, d.stream, d.payload FROM multiquery.dead_letters d
+        SELECT d.id, d.stream, d.payload, d.entry_bytes FROM multiquery.dead_letters d
         WHERE (ids IS NULL OR d.id = ANY (ids))
           AND (retry_dead_letters.stream IS NULL OR d.stream = retry_dead_letters.stream)
         ORDER BY d.id
         FOR UPDATE
     LOOP
+        -- The letter of an entry over multiquery.drain_max_entry_size keeps
+        -- only the first bytes of its values: sent back, they would be
+        -- another entry. The producer must send the entry again.
+        IF letter.entry_bytes IS NOT NULL THEN
+            RAISE WARNING 'dead letter % cannot be retried', letter.id
+                USING DETAIL = format('Its entry was %s bytes; the letter keeps only the first bytes of its values.', letter.entry_bytes),
+                      HINT = 'Send the entry again from its source, within multiquery.drain_max_entry_size, and discard the letter with multiquery.discard_dead_letters().';
+            CONTINUE;
+        END IF;
         -- An older retry_of pair is dropped; this copy is tagged with this id.
         fields := '{}';
         FOR i IN 1 .. coalesce(array_length(letter.payload, 1), 0) - 1 BY 2 LOOP

@@ -13,10 +13,15 @@ namespace mq::queue {
 
 // One stream entry as read from Redis. deleted: the id is still pending but
 // the entry itself was trimmed or XDELeted away, so it has no fields.
+// bytes: its fields' names and values as sent. cut: whether a name or value
+// was cut by the reader's limits (resp::ReadLimits), and why; a cut field
+// holds only its first bytes.
 struct StreamEntry {
     std::string_view id;
     EntryFields fields;
     bool deleted = false;
+    size_t bytes = 0;
+    resp::Cut cut = resp::Cut::kWhole;
 };
 
 // Entries and the reply whose bytes they view: the views are valid while
@@ -30,5 +35,11 @@ struct StreamBatch {
 // [[stream, [[id, [field, value, ...]], ...]]]. None for nil (nothing new)
 // or any other shape.
 StreamBatch stream_batch(resp::Reply reply);
+
+// How many entries, from the first, can be judged: all of them, or those
+// before the first entry that was cut to keep its reply within the read's
+// budget (it is whole in a later, smaller read). The first entry counts
+// whatever its cut: cut for the budget alone, it cannot be held by itself.
+size_t judgeable_entries(const StreamBatch& batch);
 
 }  // namespace mq::queue

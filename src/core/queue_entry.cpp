@@ -82,10 +82,10 @@ std::optional<EntryContent> read_entry(const EntryFields& fields, size_t max_byt
             }
         }
     }
-    if (max_bytes > 0 && total > max_bytes)
-        return refuse(problem, mq::sqlstate::kProgramLimitExceeded,
-                      "entry is " + std::to_string(total) + " bytes, more than "
-                      "multiquery.drain_max_entry_size (" + std::to_string(max_bytes) + " bytes)");
+    if (max_bytes > 0 && total > max_bytes) {
+        *problem = oversize_entry(total, max_bytes);
+        return std::nullopt;
+    }
     if (!have_table)
         return refuse(problem, mq::sqlstate::kInvalidParameterValue,
                       "entry has no \"table\" field");
@@ -101,6 +101,12 @@ std::optional<EntryContent> read_entry(const EntryFields& fields, size_t max_byt
                       std::string("invalid JSON in the \"") + (content.many ? "rows" : "row") +
                           "\" field: " + error);
     return content;
+}
+
+EntryProblem oversize_entry(size_t bytes, size_t max_bytes) {
+    return {mq::sqlstate::kProgramLimitExceeded,
+            "entry is " + std::to_string(bytes) + " bytes, more than "
+            "multiquery.drain_max_entry_size (" + std::to_string(max_bytes) + " bytes)"};
 }
 
 }  // namespace mq::queue

@@ -40,6 +40,9 @@ struct EntryContent {
 std::optional<EntryContent> read_entry(const EntryFields& fields, size_t max_bytes,
                                        KeySets* key_sets, EntryProblem* problem);
 
+// The problem of an entry of this many bytes, over max_bytes.
+EntryProblem oversize_entry(size_t bytes, size_t max_bytes);
+
 // Whether a field is one of the payload's (table, row, rows), whose text
 // the drain hands to PostgreSQL.
 bool is_payload_field(std::string_view name);

@@ -302,7 +302,8 @@ int64_t insert_or_split(const std::vector<Item*>& items, size_t first, size_t la
 // letter. The payload travels as a text[] parameter: no value is spliced
 // into SQL, and no size limit short of text's own applies (jsonb's would).
 void write_dead_letter(const std::string& stream, std::string_view entry_id,
-                       const EntryProblem& problem, const std::vector<std::string>& payload) {
+                       const EntryProblem& problem, const std::vector<std::string>& payload,
+                       std::optional<int64_t> entry_bytes = std::nullopt) {
     pg::call([&] {
         Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * (payload.size() + 1)));
         for (size_t i = 0; i < payload.size(); ++i)
@@ -317,6 +318,23 @@ void write_dead_letter(const std::string& stream, std::string_view entry_id,
             values[i] = PointerGetDatum(
                 cstring_to_text_with_len(texts[i].data(), static_cast<int>(texts[i].size())));
         values[4] = PointerGetDatum(array);
+        if (entry_bytes) {
+            // Rare (an entry over drain_max_entry_size): planned each time.
+            Oid cut_types[] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID, INT8OID};
+            Datum cut_values[6] = {values[0], values[1], values[2], values[3], values[4],
+                                   Int64GetDatum(*entry_bytes)};
+            int rc = SPI_execute_with_args(
+                "INSERT INTO multiquery.dead_letters "
+                "(stream, entry_id, sqlstate, error, payload, entry_bytes) "
+                "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (stream, entry_id) DO UPDATE SET "
+                "sqlstate = excluded.sqlstate, error = excluded.error, "
+                "payload = excluded.payload, entry_bytes = excluded.entry_bytes, "
+                "failed_at = pg_catalog.now()",
+                6, cut_types, cut_values, nullptr, false, 0);
+            if (rc != SPI_OK_INSERT)
+                elog(ERROR, "multiquery drain: unexpected SPI result %d for a dead letter", rc);
+            return;
+        }
         // Planned once per process and kept, as the drain's other statements
         // (spi_run.hpp): planned for each dead letter it was 2% of a drain
         // with one poison entry in a thousand.
@@ -339,6 +357,15 @@ void write_dead_letter(const std::string& stream, std::string_view entry_id,
     });
 }
 
+// Whether multiquery.dead_letters has this column: the drain also runs
+// against the schema of an extension not updated yet.
+bool dead_letters_have(const std::string& column) {
+    return run_sql("SELECT FROM pg_catalog.pg_attribute "
+                   "WHERE attrelid = 'multiquery.dead_letters'::pg_catalog.regclass "
+                   "AND attname = $1 AND NOT attisdropped",
+                   {&column}, SPI_OK_SELECT) > 0;
+}
+
 // Parks an entry in multiquery.dead_letters with its raw fields (name,
 // value, ...). Parking can fail too (a payload over text's 1 GB): then the
 // dead letter keeps why, without the payload, rather than hold up the stream.
@@ -349,8 +376,18 @@ void insert_dead_letter(const std::string& stream, const Item& item) {
         payload.push_back(storable(name));
         payload.push_back(storable(value));
     }
+    // A cut entry's letter keeps the first bytes of its values and says so
+    // in entry_bytes, which retry_dead_letters() will not re-send. A schema
+    // before 0.5 cannot say so: the letter keeps no payload at all.
+    std::optional<int64_t> entry_bytes;
+    if (item.raw->cut != resp::Cut::kWhole) {
+        if (dead_letters_have("entry_bytes"))
+            entry_bytes = static_cast<int64_t>(item.raw->bytes);
+        else
+            payload.clear();
+    }
     ErrorData* failure = in_subtransaction(
-        [&] { write_dead_letter(stream, item.raw->id, item.problem, payload); });
+        [&] { write_dead_letter(stream, item.raw->id, item.problem, payload, entry_bytes); });
     if (failure == nullptr)
         return;
     if (is_server_state_sqlstate(unpack_sql_state(failure->sqlerrcode)))
@@ -383,12 +420,6 @@ enum class RetriedLetter {
 
 // Whether the extension's schema records retried copies (0.5 on); with an
 // older one, until ALTER EXTENSION ... UPDATE, a letter goes by its id alone.
-bool dead_letters_record_retries() {
-    return run_sql("SELECT FROM pg_catalog.pg_attribute "
-                   "WHERE attrelid = 'multiquery.dead_letters'::pg_catalog.regclass "
-                   "AND attname = 'retried_as' AND NOT attisdropped",
-                   {}, SPI_OK_SELECT) > 0;
-}
 
 // Only the exact entry a retry re-added (its stream and Redis's id, which
 // no producer can choose) may remove a letter: a producer that names
@@ -501,7 +532,7 @@ Classified classify_entries(const std::string& stream, const std::vector<StreamE
         // finds the letter gone.
         if (auto retry_of = entry_retry_of(entry.fields)) {
             if (!letters_record_retries)
-                letters_record_retries = dead_letters_record_retries();
+                letters_record_retries = dead_letters_have("retried_as");
             if (spend_retried_letter(stream, std::string(entry.id), *retry_of,
                                      *letters_record_retries) == RetriedLetter::kGone) {
                 ++result->skipped;
@@ -510,6 +541,13 @@ Classified classify_entries(const std::string& stream, const std::vector<StreamE
         }
         Item item;
         item.raw = &entry;
+        // A cut entry is over the limit: its fields are only prefixes.
+        if (entry.cut != resp::Cut::kWhole) {
+            item.dead = true;
+            item.problem = oversize_entry(entry.bytes, max_bytes);
+            classified.items.push_back(std::move(item));
+            continue;
+        }
         item.dead = !payload_is_text(entry, &item.problem) ||
                     !(item.content = read_entry(entry.fields, max_bytes, key_sets, &item.problem));
         if (!item.dead) {

@@ -32,6 +32,16 @@ constexpr int64_t kTrimIntervalUs = 200000;
 // How often the standbys' replay lag is read for drain_replica_lag_limit.
 constexpr int64_t kLagCheckIntervalUs = 100000;
 constexpr const char* kPausedState = "paused: replica lag";
+// The bytes of entries one read may hold, at least: with 1000 entries of up
+// to multiquery.drain_max_entry_size a reply could otherwise take a
+// gigabyte. Twice the largest entry, when that is more, so that a reply
+// always holds its first entry if that is within the limit.
+constexpr size_t kReadBudgetBytes = 8 * 1024 * 1024;
+
+resp::ReadLimits read_limits() {
+    size_t max_entry = static_cast<size_t>(drain_max_entry_size);
+    return {max_entry, std::max(kReadBudgetBytes, 2 * max_entry)};
+}
 
 // One log line in PostgreSQL's shape: what happened, then the details.
 void log_message(int level, int sqlerrcode, const std::string& message,
@@ -202,6 +212,8 @@ int64_t Drain::drain_stream(Stream& s, int64_t count) {
     // after a restart, a failure or a failover, reading goes on from there.
     if (!s.group_ready)
         rewind(s);
+    if (s.read_cap > 0)
+        count = std::min(count, s.read_cap);
     Reply reply;
     if (s.read_sent) {
         // Sent while the previous batch was applied: Redis built this reply
@@ -215,6 +227,17 @@ int64_t Drain::drain_stream(Stream& s, int64_t count) {
     // The entries are views into the reply's bytes: the batch holds both
     // until apply_batch has returned.
     StreamBatch batch = stream_batch(std::move(reply));
+    size_t judgeable = judgeable_entries(batch);
+    if (judgeable < batch.entries.size()) {
+        // The reply went over its byte budget: the entries after the last
+        // one held are read again, from the committed progress, by reads
+        // asking for no more than this one held.
+        batch.entries.resize(judgeable);
+        s.group_ready = false;
+        s.read_cap = static_cast<int64_t>(judgeable);
+    } else if (s.read_cap > 0 && static_cast<int64_t>(batch.entries.size()) >= count) {
+        s.read_cap = s.read_cap * 2 >= drain_batch_size ? 0 : s.read_cap * 2;
+    }
     const std::vector<StreamEntry>& entries = batch.entries;
     if (s.show_running) {
         status::set_state(s.slot, "running");
@@ -228,9 +251,9 @@ int64_t Drain::drain_stream(Stream& s, int64_t count) {
     // applied by the next turn, or re-read after a rewind if anything fails
     // first (settle()); only without a throttle, whose allowance decides the
     // next read's size, and with one stream, whose replies alone are awaited.
-    if (streams_.size() == 1 && drain_max_rows_per_sec <= 0 &&
+    if (streams_.size() == 1 && drain_max_rows_per_sec <= 0 && s.group_ready &&
         static_cast<int64_t>(entries.size()) >= count) {
-        redis_->send(read_command(s, drain_batch_size));
+        redis_->send(read_command(s, s.read_cap > 0 ? s.read_cap : drain_batch_size));
         s.read_sent = true;
     }
 
@@ -327,6 +350,9 @@ long Drain::run_once() {
         return 1000;
     if (!ensure_redis(now, &wait_ms))
         return wait_ms;
+    // Any reply (XINFO STREAM's carries entries too) holds an entry over
+    // the limit only by its first bytes: the rest streams past.
+    redis_->set_read_limits(read_limits());
     // The heavy writer yields to replay: the standbys' reads stay fast.
     if (replicas_behind(now)) {
         set_all_states(kPausedState);

@@ -78,6 +78,10 @@ private:
         // read, sent while a batch is applied; its reply is read at the next
         // turn.
         bool read_sent = false;
+        // Entries a read asks for at most, after a reply went over the
+        // read's byte budget (0: the batch size). Doubles back after each
+        // read that fit.
+        int64_t read_cap = 0;
     };
 
     void sync_config(int64_t now_us);

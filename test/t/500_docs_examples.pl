@@ -11,7 +11,8 @@
 #
 # What the test changes in a block before running it, and nothing else:
 # the demo's ports become this cluster's (55432, 55433, 56379, and the
-# exporter's 9187), and the examples' addresses become the demo's nodes, as
+# exporter's 9187), its superuser (postgres, when started as root) the user
+# running the test, and the examples' addresses become the demo's nodes, as
 # the README tells the demo's users: host '10.0.0.1', port '5432', dbname
 # 'app' is the primary (127.0.0.1:55432, database postgres), '10.0.0.2' the
 # standby.
@@ -101,6 +102,7 @@ sub for_this_cluster {
 	my %demo = (55432 => $port{primary}, 55433 => $port{standby}, 56379 => $port{redis},
 		9187 => $port{exporter});
 	$text =~ s/\b(55432|55433|56379|9187)\b/$demo{$1}/g;
+	$text =~ s/-U postgres\b/-U $user/g;
 	return $text;
 }
 

@@ -101,6 +101,14 @@ sub normalise {
 		s/(\S)[ \t]+/$1 /g;                                # alignment inside a line
 		$_
 	} split /\n/, $text;
+	# A failed race's DETAIL has a line per target, in the order they failed.
+	for my $i (0 .. $#lines) {
+		next unless $lines[$i] =~ s/^DETAIL: //;
+		my $end = $i;
+		$end++ while $end < $#lines && $lines[ $end + 1 ] !~ /^([A-Z]+:|LINE \d)/;
+		@lines[ $i .. $end ] = sort @lines[ $i .. $end ];
+		$lines[$i] = "DETAIL: $lines[$i]";
+	}
 	shift @lines while @lines && $lines[0] eq '';
 	pop @lines while @lines && $lines[-1] eq '';
 	return join("\n", @lines) . "\n";

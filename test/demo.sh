@@ -11,11 +11,15 @@ export MQ_STANDBY_PORT=${MQ_STANDBY_PORT:-55433}
 export MQ_REDIS_PORT=${MQ_REDIS_PORT:-56379}
 export MQ_CLUSTER_DIR=${MQ_CLUSTER_DIR:-/tmp/multiquery-cluster}
 
-mq_step "checking Debian packages"
-bash "$MQ_ROOT/test/deps.sh"
+# MQ_DEMO_INSTALLED=1: the packages and the extension are installed already
+# (the docs' test, test/t/500_docs_examples.pl, starts the demo this way).
+if [ "${MQ_DEMO_INSTALLED:-0}" != 1 ]; then
+    mq_step "checking Debian packages"
+    bash "$MQ_ROOT/test/deps.sh"
 
-mq_step "building and installing the extension"
-mq_build_and_install
+    mq_step "building and installing the extension"
+    mq_build_and_install
+fi
 
 mq_step "starting primary :$MQ_PRIMARY_PORT, standby :$MQ_STANDBY_PORT, redis :$MQ_REDIS_PORT"
 bash "$MQ_ROOT/test/cluster.sh" start
@@ -33,11 +37,11 @@ for _ in $(seq 50); do
 done
 standby -At -c "SELECT 'standby: multiquery ' || multiquery.version() || ', in recovery: ' || pg_is_in_recovery()"
 
+mq_step "the roles and tables the docs' examples use (test/demo.sql)"
+primary -q -f "$MQ_ROOT/test/demo.sql"
+
 mq_step "racing reads: the primary and the standby race for the same read"
 primary -q <<SQL
-CREATE TABLE IF NOT EXISTS demo_docs (id int PRIMARY KEY, title text);
-INSERT INTO demo_docs SELECT g, 'document ' || g FROM generate_series(1, 1000) g
-    ON CONFLICT DO NOTHING;
 CREATE SERVER IF NOT EXISTS demo_primary FOREIGN DATA WRAPPER multiquery
     OPTIONS (host '127.0.0.1', port '$MQ_PRIMARY_PORT', dbname 'postgres');
 CREATE SERVER IF NOT EXISTS demo_standby FOREIGN DATA WRAPPER multiquery
@@ -46,14 +50,14 @@ CREATE USER MAPPING IF NOT EXISTS FOR CURRENT_USER SERVER demo_primary;
 CREATE USER MAPPING IF NOT EXISTS FOR CURRENT_USER SERVER demo_standby;
 SQL
 for _ in $(seq 50); do
-    [ "$(standby -At -c "SELECT count(*) FROM demo_docs" 2>/dev/null)" = 1000 ] && break
+    [ "$(standby -At -c "SELECT count(*) FROM docs" 2>/dev/null)" = 1000 ] && break
     sleep 0.1
 done
 # The query sleeps on the primary only, as a primary busy with batch work
 # would: the standby's answer wins, and the primary's query is cancelled.
 race='SELECT * FROM multiquery.race_query(
     '"'"'{demo_primary,demo_standby}'"'"',
-    '"'"'SELECT id, title, pg_is_in_recovery() AS from_standby FROM demo_docs
+    '"'"'SELECT id, title, pg_is_in_recovery() AS from_standby FROM docs
       WHERE id = $1 AND (pg_is_in_recovery() OR pg_sleep(0.3)::text IS NULL)'"'"',
     '"'"'{42}'"'"') AS t(id int, title text, from_standby boolean)'
 echo "$race;"

@@ -32,6 +32,18 @@ constexpr uint32_t kCancelRequestCode = (1234u << 16) | 5678u;
 // How long the handler waits for a connect still in progress (TCP): a local
 // server accepts at once; a hung one is given up on, as the next race would.
 constexpr int kConnectWaitMs = 5;
+// A cancel that reaches a backend before it has read its query is ignored
+// (PostgreSQL cancels only a running query), and the loser then runs in
+// full. So while a loser has not answered, its cancel is sent again, after
+// these delays; then the next race's drain, and its cancel_timeout, take
+// over (a connection whose query overran it is replaced).
+// A request goes only once the server has closed the socket of the one
+// before (it has signalled the backend): then at most one request is ever
+// in flight, and it is the one the next race waits for.
+constexpr int kResendDelaysMs[] = {20, 40, 80, 160, 320};
+constexpr int kMaxSends = 1 + static_cast<int>(sizeof(kResendDelaysMs) / sizeof(int));
+constexpr int kSettleCheckMs = 5;   // how often a request in flight is looked at
+constexpr int kResendWindowMs = 1000;  // no request goes later than this after the race
 
 // Filled only while the timeout is off; read by the handler.
 struct Armed {
@@ -40,13 +52,18 @@ struct Armed {
     sockaddr_storage address;
     socklen_t address_length;
     uint32_t packet[4];
-    volatile sig_atomic_t fd;  // the request's socket once sent, else -1
+    volatile sig_atomic_t fd;  // the socket of the latest request the handler sent, else -1
+    volatile sig_atomic_t sends;  // requests the handler wrote
+    int earlier_fd;               // the request sent before it was armed (the slot's), or -1
+    int tries;                    // requests tried: by the handler, and before it was armed
+    bool answered;                // the loser answered: nothing more to send
+    int64_t next_send_us;         // when to send (again) if it has not answered
+    int64_t until_us;             // no request after this
 };
 Armed armed[kMaxArmed];
 volatile sig_atomic_t armed_count = 0;
 TimeoutId timer;
 bool timer_registered = false;
-int64_t armed_until_us = 0;  // the latest grace of the armed losers
 
 // Async-signal-safe: socket, connect, poll, send, close and nothing else.
 void send_from_handler(Armed* entry) {
@@ -63,10 +80,16 @@ void send_from_handler(Armed* entry) {
                     getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error == 0;
     }
     if (connected && send(fd, entry->packet, sizeof(entry->packet), MSG_NOSIGNAL) ==
-                         static_cast<ssize_t>(sizeof(entry->packet)))
+                         static_cast<ssize_t>(sizeof(entry->packet))) {
+        // The request before it is settled (the server closed its socket).
+        // Its file slot is this one's.
+        if (entry->fd >= 0)
+            close(entry->fd);
         entry->fd = fd;
-    else
+        entry->sends = entry->sends + 1;
+    } else {
         close(fd);
+    }
 }
 
 // True when the loser's connection has something to read: its answer came
@@ -77,17 +100,60 @@ bool answered(const Armed& entry) {
     return poll(&wait, 1, 0) == 1;
 }
 
-void on_timeout() {
-    int saved_errno = errno;
-    for (int i = 0; i < armed_count; ++i)
-        if (armed[i].fd < 0 && !answered(armed[i]))
-            send_from_handler(&armed[i]);
-    errno = saved_errno;
+// When the entry's next request is due, or 0 when none is.
+int64_t due_us(const Armed& entry) {
+    return entry.answered || entry.tries >= kMaxSends || entry.next_send_us > entry.until_us
+               ? 0
+               : entry.next_send_us;
 }
 
-// The delay until the latest armed grace is over, at least 1 ms.
-int remaining_delay_ms() {
-    return static_cast<int>(std::max<int64_t>(1, (armed_until_us - now_us()) / 1000 + 1));
+// True once the server has closed the socket of the entry's latest request:
+// it has signalled the backend, and nothing of it is in flight any more.
+bool latest_request_settled(const Armed& entry) {
+    int fd = entry.fd >= 0 ? entry.fd : entry.earlier_fd;
+    if (fd < 0)
+        return true;
+    pollfd wait{fd, POLLIN, 0};
+    return poll(&wait, 1, 0) == 1;
+}
+
+// The delay until the next request is due, at least 1 ms; -1 when none is.
+int next_delay_ms(int64_t now) {
+    int64_t next = 0;
+    for (int i = 0; i < armed_count; ++i) {
+        int64_t due = due_us(armed[i]);
+        if (due != 0 && (next == 0 || due < next))
+            next = due;
+    }
+    return next == 0 ? -1 : static_cast<int>(std::max<int64_t>(1, (next - now) / 1000 + 1));
+}
+
+void on_timeout() {
+    int saved_errno = errno;
+    int64_t now = now_us();
+    for (int i = 0; i < armed_count; ++i) {
+        Armed& entry = armed[i];
+        int64_t due = due_us(entry);
+        if (due == 0 || now < due)
+            continue;
+        if (answered(entry)) {
+            entry.answered = true;
+            continue;
+        }
+        if (!latest_request_settled(entry)) {
+            entry.next_send_us = now + 1000LL * kSettleCheckMs;
+            continue;
+        }
+        send_from_handler(&entry);
+        entry.next_send_us = now + 1000LL * kResendDelaysMs[std::min(entry.tries, kMaxSends - 2)];
+        ++entry.tries;
+    }
+    // Re-armed from the handler, as PostgreSQL's own repeating timeouts are:
+    // SIGALRM's handler runs only while the timeout lists are not changing.
+    int delay = next_delay_ms(now_us());
+    if (delay > 0)
+        enable_timeout_after(timer, delay);
+    errno = saved_errno;
 }
 
 // An ERROR's recovery stops every timeout (disable_all_timeouts) before it
@@ -97,7 +163,9 @@ void rearm_after_error(XactEvent event, void*) {
     if (event != XACT_EVENT_ABORT || armed_count == 0 || !timer_registered ||
         get_timeout_active(timer))
         return;
-    enable_timeout_after(timer, remaining_delay_ms());
+    int delay = next_delay_ms(now_us());
+    if (delay > 0)
+        enable_timeout_after(timer, delay);
 }
 
 }  // namespace
@@ -106,14 +174,18 @@ void arm_late_cancels() noexcept {
     try {
         if (armed_count != 0)
             return;  // not settled (an error): the next race settles them
-        int64_t latest = 0;
         int count = 0;
         for_each_slot([&](const std::string&, TargetSlot* slot) {
             // A pinned slot belongs to a race still running (race_query in a
             // query that races too): that race drains it, and settles first.
             if (count == kMaxArmed || slot->pins > 0 || slot->conn == nullptr ||
-                slot->state != ConnectionState::kDraining || slot->cancel_at_us == 0 ||
-                slot->cancel_socket >= 0)
+                slot->state != ConnectionState::kDraining ||
+                slot->drain != TargetSlot::DrainStep::kResults)
+                return;
+            // Left to finish (a cancel due at cancel_at_us), or cancelled
+            // already (the request may have come too early): watched alike.
+            bool cancelled = slot->cancel_socket >= 0;
+            if (!cancelled && slot->cancel_at_us == 0)
                 return;
             // Read what has arrived, so that the handler sees only what comes next.
             if (!slot->drain_arrived_results()) {
@@ -124,7 +196,7 @@ void arm_late_cancels() noexcept {
                 slot->check_after_query();  // it answered: nothing to cancel
                 return;
             }
-            if (slot->cancel_at_us == 0)
+            if (slot->drain != TargetSlot::DrainStep::kResults)
                 return;  // its query is over (only its block's ROLLBACK runs)
             CancelKey key;
             if (!read_cancel_key(slot->conn, &key) || !AcquireExternalFD())
@@ -139,21 +211,25 @@ void arm_late_cancels() noexcept {
             entry.packet[2] = htonl(static_cast<uint32_t>(key.backend_pid));
             entry.packet[3] = htonl(static_cast<uint32_t>(key.backend_key));
             entry.fd = -1;
-            latest = std::max(latest, slot->cancel_at_us);
+            entry.sends = 0;
+            entry.earlier_fd = slot->cancel_socket;
+            entry.tries = cancelled ? 1 : 0;
+            entry.answered = false;
+            entry.next_send_us =
+                cancelled ? now_us() + 1000LL * kResendDelaysMs[0] : slot->cancel_at_us;
+            entry.until_us = entry.next_send_us + 1000LL * kResendWindowMs;
         });
         if (count == 0)
             return;
         armed_count = count;
-        // One timeout for all, at the latest grace: each grace is at most
-        // multiquery.race_cancel_grace, so none waits much past its own.
-        armed_until_us = latest;
+        int delay = next_delay_ms(now_us());
         pg::call([&] {
             if (!timer_registered) {
                 timer = RegisterTimeout(USER_TIMEOUT, on_timeout);
                 RegisterXactCallback(rearm_after_error, nullptr);
                 timer_registered = true;
             }
-            enable_timeout_after(timer, remaining_delay_ms());
+            enable_timeout_after(timer, delay);
         });
     } catch (...) {
         // Not armed: the next race that uses these connections cancels them.
@@ -171,17 +247,21 @@ void settle_late_cancels() {
         Armed& entry = armed[i];
         TargetSlot* owner = nullptr;
         for_each_slot([&](const std::string&, TargetSlot* slot) {
-            if (slot->conn == entry.conn && slot->state == ConnectionState::kDraining &&
-                slot->cancel_at_us != 0 && slot->cancel_socket < 0)
+            if (slot->conn == entry.conn && slot->state == ConnectionState::kDraining)
                 owner = slot;
         });
         if (entry.fd >= 0 && owner != nullptr) {
-            // As after any cancel: no new query before the server closes it.
+            // As after any cancel: no new query before the server closes
+            // the latest request's socket (it closed the earlier one's).
+            if (owner->cancel_socket >= 0)
+                close_cancel_socket(owner->cancel_socket);
             owner->cancel_socket = entry.fd;
-            owner->cancel_at_us = 0;
             owner->drain_deadline_ms = now_ms() + cancel_timeout_ms;
-            record_late_cancel(owner->name.c_str());
-            owner->note_late_cancel(now_ms());
+            for (int sent = 0; sent < entry.sends; ++sent)
+                record_late_cancel(owner->name.c_str());
+            if (owner->cancel_at_us != 0)
+                owner->note_late_cancel(now_ms());
+            owner->cancel_at_us = 0;
         } else if (entry.fd >= 0) {
             close_cancel_socket(entry.fd);  // releases the reserved file slot
         } else {

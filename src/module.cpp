@@ -1,6 +1,7 @@
 // The module's entry point: PostgreSQL calls _PG_init once per process that loads it.
 #include "module.hpp"
 
+#include "fdw/race_groups.hpp"
 #include "pg/guard.hpp"
 #include "queue/init.hpp"
 #include "race/race.hpp"
@@ -29,6 +30,7 @@ void _PG_init(void) {
         mq::race::init();
         mq::race::stats_init();
         mq::queue::init();
+        mq::fdw::install_race_group_checks();
         mq::pg::call([] { MarkGUCPrefixReserved("multiquery"); });
     });
 }

@@ -26,19 +26,24 @@ std::string remote_error_hint(std::string_view sqlstate, bool connection_survive
 }
 
 std::string one_line(std::string_view message) {
-    // libpq ends lines with '\n' and indents continuation lines with a tab.
+    // libpq ends lines with '\n' and indents continuation lines with a tab
+    // ("Connection refused\n\tIs the server running ...?"): each line, trimmed,
+    // is a sentence of its own, so they are joined by "; ", not run together.
     std::string out;
-    bool pending_space = false;
-    for (char c : message) {
-        if (c == '\n' || c == '\r' || (c == '\t' && pending_space)) {
-            pending_space = !out.empty();
-            continue;
+    size_t start = 0;
+    while (start <= message.size()) {
+        size_t end = message.find('\n', start);
+        if (end == std::string_view::npos)
+            end = message.size();
+        std::string_view line = message.substr(start, end - start);
+        size_t first = line.find_first_not_of(" \t\r");
+        if (first != std::string_view::npos) {
+            size_t last = line.find_last_not_of(" \t\r");
+            if (!out.empty())
+                out += "; ";
+            out.append(line.substr(first, last - first + 1));
         }
-        if (pending_space) {
-            out.push_back(' ');
-            pending_space = false;
-        }
-        out.push_back(c);
+        start = end + 1;
     }
     return out;
 }

@@ -53,7 +53,8 @@ struct RaceFailureReport {
 RaceFailureReport summarize_race_failure(const std::vector<TargetFailure>& failures,
                                          std::string_view subject = "race_query");
 
-// Trims trailing newlines and joins the lines of a libpq message into one.
+// Joins the lines of a libpq message into one, each trimmed, separated by
+// "; ", blank lines and the trailing newline dropped.
 std::string one_line(std::string_view message);
 
 }  // namespace mq

@@ -5,6 +5,7 @@
 //
 // The pieces, one concern per file:
 //   validator.cpp  the wrapper's options: servers, race groups, mappings, tables
+//   race_groups.cpp  race groups checked when defined: targets, mappings, pg_depend
 //   handler.cpp    the FdwRoutine, every callback guarded at its edge
 //   shippable.cpp  which conditions and sort keys may run remotely (judge)
 //   deparse.cpp    the remote SELECT's text (print only what was judged safe)

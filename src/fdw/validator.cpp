@@ -2,7 +2,9 @@
 // target (libpq connection options) or a race group (the option 'targets',
 // naming other servers); user mappings take credentials; foreign tables name
 // the remote relation (schema_name, table_name) and columns the remote column
-// (column_name), as in postgres_fdw.
+// (column_name), as in postgres_fdw. The validator sees options alone, not
+// the server they belong to: what a race group's targets are, and whether a
+// user mapping's server is a group, is checked by race_groups.cpp.
 #include <string>
 
 #include "core/error.hpp"

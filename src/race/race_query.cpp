@@ -36,6 +36,23 @@ bool all_whitespace(const std::string& text) {
     return true;
 }
 
+// A target reached twice: says how each came in, directly or through a group.
+mq::Error listed_twice(const mq::race::TargetSpec& first, const mq::race::TargetSpec& again) {
+    auto how = [](const mq::race::TargetSpec& spec) {
+        return spec.group.empty() ? std::string("directly")
+                                  : "through group \"" + spec.group + "\"";
+    };
+    // A group listed twice brings each of its targets twice: name the group.
+    if (!first.group.empty() && first.group == again.group)
+        return mq::Error(mq::sqlstate::kInvalidParameterValue,
+                         "race target \"" + first.group + "\" is listed twice");
+    std::string detail;
+    if (!first.group.empty() || !again.group.empty())
+        detail = "It is named " + how(first) + " and again " + how(again) + ".";
+    return mq::Error(mq::sqlstate::kInvalidParameterValue,
+                     "race target \"" + again.name + "\" is listed twice", detail);
+}
+
 std::vector<mq::race::TargetSpec> resolve_targets(FunctionCallInfo fcinfo) {
     if (PG_ARGISNULL(0))
         throw mq::Error(kNullValueNotAllowed, "race_query's targets must not be null");
@@ -51,8 +68,7 @@ std::vector<mq::race::TargetSpec> resolve_targets(FunctionCallInfo fcinfo) {
         for (mq::race::TargetSpec& spec : mq::race::resolve_targets(*name)) {
             for (const auto& other : targets)
                 if (other.key == spec.key)
-                    throw mq::Error(mq::sqlstate::kInvalidParameterValue,
-                                    "race target \"" + spec.name + "\" is listed twice");
+                    throw listed_twice(other, spec);
             targets.push_back(std::move(spec));
         }
     }

@@ -276,6 +276,59 @@ TargetSpec resolve_target(const std::string& target, Oid user) {
                                        : resolve_server(target, user);
 }
 
+void check_race_group_members(const std::string& group, const std::vector<std::string>& members) {
+    const std::string in_group = "\"" + group + "\"";
+    for (size_t i = 0; i < members.size(); ++i) {
+        const std::string& name = members[i];
+        const std::string quoted = "\"" + name + "\"";
+        if (name.empty())
+            throw Error(sqlstate::kInvalidParameterValue,
+                        "race group " + in_group + " names an empty target", {},
+                        "Write its targets as a comma-separated list of server names.");
+        if (looks_like_conninfo(name))
+            throw Error(sqlstate::kInvalidParameterValue,
+                        "race group " + in_group + " may name only foreign servers as targets",
+                        "Its option \"targets\" names the connection string \"" +
+                            redact_conninfo(name) + "\".",
+                        "Create a multiquery server for each connection and name the servers in "
+                        "\"targets\".");
+        for (size_t j = 0; j < i; ++j)
+            if (members[j] == name)
+                throw Error(sqlstate::kInvalidParameterValue,
+                            "race target " + quoted + " is listed twice",
+                            "Race group " + in_group + " names it twice in its option \"targets\".",
+                            "Name each server once.");
+        if (name == group)
+            throw Error(sqlstate::kWrongObjectType, "race group " + in_group + " names itself",
+                        "The option \"targets\" of a race group names the servers it races.",
+                        "Name the servers with connection options that " + in_group +
+                            " should race.");
+        ForeignServer* server =
+            pg::call([&] { return GetForeignServerByName(name.c_str(), true); });
+        if (server == nullptr)
+            throw Error(sqlstate::kUndefinedObject, "server " + quoted + " does not exist",
+                        "Race group " + in_group + " names it in its option \"targets\".",
+                        "Create server " + quoted + ", or remove it from the option \"targets\" of " +
+                            in_group + ".");
+        std::string wrapper = wrapper_of(server);
+        if (wrapper != "multiquery" && wrapper != "postgres_fdw")
+            throw Error(sqlstate::kWrongObjectType,
+                        "foreign server " + quoted + " is not a multiquery or postgres_fdw server",
+                        "Race group " + in_group +
+                            " names it in its option \"targets\"; it belongs to the "
+                            "foreign-data wrapper \"" + wrapper + "\".",
+                        "Remove it from the option \"targets\" of " + in_group + ".");
+        if (wrapper == "multiquery" && race_group_members(server) != nullptr)
+            throw Error(sqlstate::kWrongObjectType,
+                        "foreign server " + quoted + " is a race group, not a race target",
+                        "Race group " + in_group +
+                            " names it in its option \"targets\", and a race group cannot name "
+                            "another.",
+                        "Name the servers of " + quoted + " in the option \"targets\" of " +
+                            in_group + " instead.");
+    }
+}
+
 std::vector<TargetSpec> resolve_server_targets(const ForeignServer* server, Oid user) {
     user = user_or_current(user);
     const char* members = race_group_members(server);
@@ -284,19 +337,13 @@ std::vector<TargetSpec> resolve_server_targets(const ForeignServer* server, Oid 
     // USAGE on the group is what lets a role race through it; each member
     // still needs USAGE and a user mapping of its own (resolve_server).
     check_usage(server, user);
+    std::string group = server->servername;
+    std::vector<std::string> names = split_race_group(members);
+    check_race_group_members(group, names);
     std::vector<TargetSpec> targets;
-    for (const std::string& name : split_race_group(members)) {
-        if (name.empty())
-            throw Error(sqlstate::kInvalidParameterValue,
-                        "race group \"" + std::string(server->servername) +
-                            "\" names an empty target",
-                        {}, "Write its targets as a comma-separated list of server names.");
-        if (looks_like_conninfo(name))
-            throw Error(sqlstate::kInvalidParameterValue,
-                        "race group \"" + std::string(server->servername) +
-                            "\" may name only foreign servers as targets",
-                        {}, "Create a multiquery server for each connection.");
+    for (const std::string& name : names) {
         targets.push_back(resolve_server(name, user));
+        targets.back().group = group;
     }
     return targets;
 }

@@ -22,6 +22,7 @@ struct TargetSpec {
     bool password_required = false;  // a non-superuser must authenticate by password
     uint32_t server_hash = 0;        // syscache hashes, for invalidation (servers only)
     uint32_t mapping_hash = 0;
+    std::string group;  // the race group that named it; empty when named directly
 };
 
 // The server option that makes a multiquery server a race group: a
@@ -48,5 +49,13 @@ const char* race_group_members(const ForeignServer* server);
 
 // Splits a 'targets' option into names, trimmed; an empty element stays as "".
 std::vector<std::string> split_race_group(const std::string& members);
+
+// Raises the error for the first of members that race group `group` cannot
+// race: an empty name, a connection string, a name given twice, the group
+// itself, or a server that does not exist, belongs to another wrapper than
+// multiquery or postgres_fdw, or is itself a race group. Checked when a group
+// is defined (fdw/race_groups.cpp) and again whenever it races, since a
+// restore may define a group before its targets.
+void check_race_group_members(const std::string& group, const std::vector<std::string>& members);
 
 }  // namespace mq::race

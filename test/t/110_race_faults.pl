@@ -96,6 +96,9 @@ like($err, qr/mq_standby1: .*Connection refused/, 'naming the down standby');
 like($err, qr/host=127\.0\.0\.1 port=1 password=\*\*\*: .*Connection refused/,
 	'and the connection string, without its password');
 unlike($err, qr/hunter2/, 'the password appears nowhere');
+# libpq's two lines stay two sentences on the target's one line of DETAIL.
+like($err, qr/mq_standby1: [^\n]*Connection refused; Is the server running/,
+	'libpq\'s lines joined with a semicolon, on one line per target');
 ok($elapsed < 5, 'the error came within the timeout');
 
 $session->quit;

@@ -37,9 +37,18 @@ TEST(RemoteErrorHint, ExplainsTheOnesItsSqlstateIdentifies) {
     EXPECT_EQ(mq::remote_error_hint("22012", true), "");
 }
 
-TEST(OneLine, JoinsLinesAndDropsTrailingNewlines) {
-    EXPECT_EQ(mq::one_line("connection refused\n\tIs the server running?\n"),
-              "connection refused Is the server running?");
+TEST(OneLine, JoinsLinesWithASemicolonAndDropsTrailingNewlines) {
+    // libpq's own two lines: run together with a space they read as one sentence.
+    EXPECT_EQ(mq::one_line("connection to server at \"127.0.0.1\", port 1 failed: Connection "
+                           "refused\n\tIs the server running on that host and accepting TCP/IP "
+                           "connections?\n"),
+              "connection to server at \"127.0.0.1\", port 1 failed: Connection refused; Is the "
+              "server running on that host and accepting TCP/IP connections?");
+    EXPECT_EQ(mq::one_line("ERROR:  out of memory\r\nDETAIL:  Failed on request.\n"),
+              "ERROR:  out of memory; DETAIL:  Failed on request.");
+    EXPECT_EQ(mq::one_line("first\n\n  \n\tsecond"), "first; second");
+    EXPECT_EQ(mq::one_line("one line, kept\twhole"), "one line, kept\twhole");
+    EXPECT_EQ(mq::one_line("\n\n"), "");
     EXPECT_EQ(mq::one_line(""), "");
 }
 

@@ -10,8 +10,12 @@
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS multiquery;
 DROP SCHEMA IF EXISTS queue_cb CASCADE;
+DROP ROLE IF EXISTS queue_cb_owner;
 RESET client_min_messages;
 CREATE SCHEMA queue_cb;
+-- The drained tables belong to an ordinary role, as the drain requires.
+CREATE ROLE queue_cb_owner;
+GRANT USAGE ON SCHEMA queue_cb TO queue_cb_owner;
 CREATE TABLE queue_cb.t (
     seq int PRIMARY KEY,
     i2 int2,
@@ -22,6 +26,7 @@ CREATE TABLE queue_cb.t (
     j jsonb,
     ts timestamptz DEFAULT '2000-01-01 00:00:00+00'
 );
+ALTER TABLE queue_cb.t OWNER TO queue_cb_owner;
 CREATE TABLE queue_cb.expected (LIKE queue_cb.t INCLUDING DEFAULTS);
 CREATE TABLE queue_cb.cases (n serial, row_json text, poison boolean DEFAULT false);
 
@@ -112,3 +117,4 @@ ORDER BY d.id;
 DELETE FROM multiquery.dead_letters WHERE payload @> ARRAY['queue_cb.t'];
 DELETE FROM multiquery.dead_letters WHERE entry_id = :'marker';
 DROP SCHEMA queue_cb CASCADE;
+DROP ROLE queue_cb_owner;

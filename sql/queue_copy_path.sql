@@ -8,8 +8,12 @@
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS multiquery;
 DROP SCHEMA IF EXISTS queue_cp CASCADE;
+DROP ROLE IF EXISTS queue_cp_owner;
 RESET client_min_messages;
 CREATE SCHEMA queue_cp;
+-- The drained tables belong to an ordinary role, as the drain requires.
+CREATE ROLE queue_cp_owner;
+GRANT USAGE ON SCHEMA queue_cp TO queue_cp_owner;
 CREATE TYPE queue_cp.pair AS (a int, b text);
 CREATE TABLE queue_cp.t (
     seq int PRIMARY KEY,
@@ -26,6 +30,7 @@ CREATE TABLE queue_cp.t (
     ts timestamptz DEFAULT '2000-01-01 00:00:00+00'
 );
 -- The same rows through 0.2's statement, for comparison.
+ALTER TABLE queue_cp.t OWNER TO queue_cp_owner;
 CREATE TABLE queue_cp.expected (LIKE queue_cp.t INCLUDING DEFAULTS);
 CREATE TABLE queue_cp.cases (n serial, row_json text, poison boolean DEFAULT false);
 
@@ -118,3 +123,4 @@ ORDER BY d.id;
 DELETE FROM multiquery.dead_letters WHERE payload @> ARRAY['queue_cp.t'];
 DELETE FROM multiquery.dead_letters WHERE entry_id = :'marker';
 DROP SCHEMA queue_cp CASCADE;
+DROP ROLE queue_cp_owner;

@@ -5,8 +5,12 @@
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS multiquery;
 DROP SCHEMA IF EXISTS queue_dl CASCADE;
+DROP ROLE IF EXISTS queue_dl_owner;
 RESET client_min_messages;
 CREATE SCHEMA queue_dl;
+-- The drained tables belong to an ordinary role, as the drain requires.
+CREATE ROLE queue_dl_owner;
+GRANT USAGE ON SCHEMA queue_dl TO queue_dl_owner;
 CREATE TABLE queue_dl.t (
     seq int PRIMARY KEY,
     v int CHECK (v >= 0),
@@ -15,6 +19,12 @@ CREATE TABLE queue_dl.t (
 CREATE TABLE queue_dl.all_defaults (id serial, note text DEFAULT 'all default');
 CREATE TABLE queue_dl.victim (x int);
 INSERT INTO queue_dl.victim VALUES (1);
+ALTER TABLE queue_dl.t OWNER TO queue_dl_owner;
+ALTER TABLE queue_dl.all_defaults OWNER TO queue_dl_owner;
+ALTER TABLE queue_dl.victim OWNER TO queue_dl_owner;
+-- A table a superuser owns: the drain does not write it unless
+-- multiquery.drain_superuser_tables lists it.
+CREATE TABLE queue_dl.superusers (seq int);
 CREATE VIEW queue_dl.a_view AS SELECT * FROM queue_dl.t;
 CREATE TABLE queue_dl.sent (n serial, entry_id text, what text);
 
@@ -53,6 +63,9 @@ SELECT queue_dl.send('oversized', 'table', 'queue_dl.t',
                      'row', '{"seq": 108, "note": "' || repeat('x', 1100000) || '"}');
 SELECT queue_dl.send('a view', 'table', 'queue_dl.a_view', 'row', '{"seq": 109}');
 SELECT queue_dl.send('a system table', 'table', 'pg_catalog.pg_class', 'row', '{"relname": "x"}');
+SELECT queue_dl.send('information_schema', 'table', 'information_schema.sql_features',
+                     'row', '{"feature_id": "X999", "feature_name": "x"}');
+SELECT queue_dl.send('a superuser''s table', 'table', 'queue_dl.superusers', 'row', '{"seq": 114}');
 SELECT queue_dl.send('own table', 'table', 'multiquery.drain_progress',
                      'row', '{"stream": "x", "last_id": "99999999999999-0"}');
 -- Another session's temporary table (to the worker, this session is one).
@@ -89,6 +102,7 @@ WHERE s.what = 'unknown table';
 
 -- Fix the cause, then retry: the entry lands and its dead letter is gone.
 CREATE TABLE queue_dl.later (seq int);
+ALTER TABLE queue_dl.later OWNER TO queue_dl_owner;
 SELECT multiquery.retry_dead_letters(ARRAY(
     SELECT d.id FROM queue_dl.sent s JOIN multiquery.dead_letters d USING (entry_id)
     WHERE s.what = 'unknown table')) AS retried;
@@ -175,3 +189,4 @@ DELETE FROM multiquery.dead_letters d USING queue_dl.sent s WHERE d.entry_id = s
 DELETE FROM multiquery.dead_letters WHERE entry_id = :'marker';
 DELETE FROM multiquery.dead_letters WHERE payload @> ARRAY['retry_of', :'type_letter'];
 DROP SCHEMA queue_dl CASCADE;
+DROP ROLE queue_dl_owner;

@@ -9,8 +9,12 @@ DROP TABLE enqueue_elsewhere;
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS multiquery;
 DROP SCHEMA IF EXISTS queue_enqueue CASCADE;
+DROP ROLE IF EXISTS queue_enqueue_owner;
 RESET client_min_messages;
 CREATE SCHEMA queue_enqueue;
+-- The drained tables belong to an ordinary role, as the drain requires.
+CREATE ROLE queue_enqueue_owner;
+GRANT USAGE ON SCHEMA queue_enqueue TO queue_enqueue_owner;
 CREATE TABLE queue_enqueue.events (
     id bigint GENERATED ALWAYS AS IDENTITY,
     kind text NOT NULL,
@@ -18,6 +22,7 @@ CREATE TABLE queue_enqueue.events (
     at timestamptz DEFAULT '2020-01-01 00:00:00+00',
     "Mixed Case" text
 );
+ALTER TABLE queue_enqueue.events OWNER TO queue_enqueue_owner;
 
 -- Waits (at most 20 s) until the table holds want rows; returns the count.
 CREATE FUNCTION queue_enqueue.wait_rows(want bigint) RETURNS bigint LANGUAGE plpgsql AS $$
@@ -117,3 +122,4 @@ SHOW multiquery.redis_password_file;
 DROP SCHEMA queue_enqueue CASCADE;
 REVOKE EXECUTE ON FUNCTION multiquery.enqueue(regclass, jsonb, text) FROM queue_enqueue_user;
 DROP ROLE queue_enqueue_user;
+DROP ROLE queue_enqueue_owner;

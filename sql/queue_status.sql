@@ -4,9 +4,14 @@
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS multiquery;
 DROP SCHEMA IF EXISTS queue_status CASCADE;
+DROP ROLE IF EXISTS queue_status_owner;
 RESET client_min_messages;
 CREATE SCHEMA queue_status;
+-- The drained tables belong to an ordinary role, as the drain requires.
+CREATE ROLE queue_status_owner;
+GRANT USAGE ON SCHEMA queue_status TO queue_status_owner;
 CREATE TABLE queue_status.t (n int);
+ALTER TABLE queue_status.t OWNER TO queue_status_owner;
 
 -- Waits (at most 20 s) until the query returns true.
 CREATE FUNCTION queue_status.wait_for(condition text) RETURNS boolean LANGUAGE plpgsql AS $$
@@ -59,3 +64,4 @@ SELECT count(*) > 0 AS visible FROM multiquery.drain_status;
 RESET ROLE;
 DROP ROLE queue_status_user;
 DROP SCHEMA queue_status CASCADE;
+DROP ROLE queue_status_owner;

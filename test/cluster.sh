@@ -207,11 +207,11 @@ hot_standby_feedback = on
 fsync = off
 logging_collector = off
 # The write queue drains this cluster's Redis into database postgres (where the
-# demo and the queue's regression tests put their tables).
+# demo and the queue's regression tests put their tables, each owned by an
+# ordinary role: the drain inserts as a table's owner and refuses superusers').
 multiquery.redis_host = '127.0.0.1'
 multiquery.redis_port = $REDIS_PORT
 multiquery.drain_database = 'postgres'
-multiquery.drain_role = '$DB_SUPERUSER'
 # The demo's stream and the README's.
 multiquery.drain_streams = 'multiquery, events'
 EOF

@@ -66,8 +66,14 @@ for _ in 1 2 3 4; do primary -q -At -c "$race" >/dev/null; done
 primary -c "SELECT target, races, wins, cancels, errors, p50_ms FROM multiquery.race_stats ORDER BY target"
 
 mq_step "the write queue: XADD to Redis, the worker drains it into a table"
-primary -q -c "CREATE TABLE IF NOT EXISTS demo_events
-    (id bigserial PRIMARY KEY, user_id int, kind text, at timestamptz DEFAULT now())"
+# The drain inserts as the table's owner, and never into a superuser's table:
+# the queue's tables belong to an ordinary role.
+primary -q -c "DO \$\$ BEGIN
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'demo_app') THEN CREATE ROLE demo_app; END IF;
+    END \$\$" \
+    -c "CREATE TABLE IF NOT EXISTS demo_events
+    (id bigserial PRIMARY KEY, user_id int, kind text, at timestamptz DEFAULT now())" \
+    -c "ALTER TABLE demo_events OWNER TO demo_app"
 for kind in signup click purchase; do
     echo "redis-cli XADD multiquery '*' table demo_events row '{\"user_id\": 7, \"kind\": \"$kind\"}'"
     redis-cli -h 127.0.0.1 -p "$MQ_REDIS_PORT" XADD multiquery '*' table demo_events \

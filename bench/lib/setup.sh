@@ -36,7 +36,6 @@ max_standby_streaming_delay = -1
 multiquery.redis_host = '127.0.0.1'
 multiquery.redis_port = $MQ_REDIS_PORT
 multiquery.drain_database = '$BENCH_DB'
-multiquery.drain_role = '$DB_USER'
 multiquery.drain_streams = 'bench_events'
 multiquery.drain_group = 'bench'
 CONF

@@ -24,3 +24,11 @@ CREATE TABLE events (
     ts          timestamptz NOT NULL,
     inserted_at timestamptz NOT NULL DEFAULT clock_timestamp()
 );
+-- The drain inserts as the table's owner, and never into a superuser's table.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'bench_queue') THEN
+        CREATE ROLE bench_queue;
+    END IF;
+END $$;
+ALTER TABLE events OWNER TO bench_queue;

@@ -7,6 +7,7 @@
 
 #include "core/queue_streams.hpp"
 #include "core/redis_address.hpp"
+#include "core/table_list.hpp"
 #include "pg/guard.hpp"
 
 extern "C" {
@@ -24,6 +25,7 @@ char* redis_sentinels = nullptr;
 char* redis_master_name = nullptr;
 char* drain_database = nullptr;
 char* drain_role = nullptr;
+char* drain_superuser_tables = nullptr;
 char* drain_streams = nullptr;
 char* drain_group = nullptr;
 int drain_batch_size = 1000;
@@ -94,6 +96,15 @@ void define_settings() {
         "Empty (or a superuser) means each table's owner; set a role that may write only the "
         "queue's tables.",
         &drain_role, "", PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    // Superusers only: whoever may write to a stream could otherwise fill
+    // a table that commands superuser rights (target.cpp).
+    DefineCustomStringVariable(
+        "multiquery.drain_superuser_tables",
+        "Tables owned by a superuser or an extension that the drain may write.",
+        "Schema-qualified names, comma-separated, or * for every such table; system relations "
+        "are never written.",
+        &drain_superuser_tables, "", PGC_SUSET, 0, check_parses<parse_table_list>, nullptr,
+        nullptr);
     DefineCustomStringVariable("multiquery.drain_streams",
                                "Comma-separated Redis streams the drain workers read.", nullptr,
                                &drain_streams, "multiquery", PGC_SIGHUP, 0,

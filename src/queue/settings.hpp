@@ -18,6 +18,7 @@ extern char* drain_database;
 // setting is then read as postgresql.conf has it, "postgres" by default).
 const char* drain_database_name();
 extern char* drain_role;
+extern char* drain_superuser_tables;
 extern char* drain_streams;
 extern char* drain_group;
 extern int drain_batch_size;

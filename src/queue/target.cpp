@@ -2,13 +2,21 @@
 #include "queue/target.hpp"
 
 #include "core/sqlstate.hpp"
+#include "core/table_list.hpp"
 #include "pg/guard.hpp"
+#include "queue/settings.hpp"
 #include "queue/subtransaction.hpp"
 
 extern "C" {
 #include "access/relation.h"
+#include "access/transam.h"
 #include "catalog/catalog.h"
+#include "catalog/dependency.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class_d.h"
+#include "catalog/pg_namespace_d.h"
+#include "commands/extension.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "storage/lockdefs.h"
 #include "utils/acl.h"
@@ -30,6 +38,15 @@ struct RawTarget {
     const char* problem_sqlstate;  // null when usable
     const char* problem;           // palloc'd message
     const char* qualified_name;
+    const char* detail;  // why, when problem is set (or null)
+    const char* hint;    // what to do, when problem is set (or null)
+    // A table the drain writes only when multiquery.drain_superuser_tables
+    // lists it: its schema and name, the superuser that owns it or the
+    // extension it belongs to (null when neither).
+    const char* nspname;
+    const char* relname;
+    const char* superuser_owner;
+    const char* extension;
     int ncolumns;
     const char** names;
     const char** quoted_names;
@@ -74,6 +91,14 @@ int binary_kind(Oid type) {
     }
 }
 
+// Whether a relation is the server's own: in a schema initdb creates
+// (pg_catalog, information_schema, pg_toast, but not public) or with an OID
+// initdb assigned. Nothing lets the drain write one.
+bool is_system_relation(Oid relid, Oid nsp) {
+    return relid < FirstNormalObjectId || IsCatalogNamespace(nsp) || IsToastNamespace(nsp) ||
+           (nsp < FirstNormalObjectId && nsp != PG_PUBLIC_NAMESPACE);
+}
+
 // Looks the name up and checks it; runs inside pg::call (no C++ objects).
 void look_up(const char* table, Oid drain_role, RawTarget* out) {
     *out = RawTarget{};
@@ -96,7 +121,8 @@ void look_up(const char* table, Oid drain_role, RawTarget* out) {
     }
     out->relid = relid;
     Relation rel = relation_open(relid, NoLock);  // locked by RangeVarGetRelid
-    Oid role = insert_role_for(rel->rd_rel->relowner, drain_role);
+    Oid owner = rel->rd_rel->relowner;
+    Oid role = insert_role_for(owner, drain_role);
     out->insert_role = role;
     relation_close(rel, NoLock);
     char relkind = get_rel_relkind(relid);
@@ -110,13 +136,23 @@ void look_up(const char* table, Oid drain_role, RawTarget* out) {
         return;
     }
     Oid own_schema = get_namespace_oid("multiquery", true);
-    if (IsCatalogNamespace(nsp) || IsToastNamespace(nsp) || isAnyTempNamespace(nsp) ||
-        nsp == own_schema) {
+    if (is_system_relation(relid, nsp) || isAnyTempNamespace(nsp) || nsp == own_schema) {
         out->problem_sqlstate = mq::sqlstate::kInsufficientPrivilege;
         out->problem = psprintf("the drain does not write system, temporary or multiquery tables "
                                 "such as %s", out->qualified_name);
+        if (is_system_relation(relid, nsp))
+            out->detail = "A system relation is never a queue table, whatever "
+                          "multiquery.drain_superuser_tables says.";
         return;
     }
+    // Judged by resolve(), against multiquery.drain_superuser_tables.
+    out->nspname = nspname;
+    out->relname = name;
+    if (superuser_arg(owner))
+        out->superuser_owner = GetUserNameFromId(owner, false);
+    Oid extension = getExtensionOfObject(RelationRelationId, relid);
+    if (OidIsValid(extension))
+        out->extension = get_extension_name(extension);
     if (pg_namespace_aclcheck(nsp, role, ACL_USAGE) != ACLCHECK_OK) {
         out->problem_sqlstate = mq::sqlstate::kInsufficientPrivilege;
         out->problem = psprintf("permission denied for schema %s (inserting as role %s)",
@@ -168,7 +204,37 @@ void look_up(const char* table, Oid drain_role, RawTarget* out) {
     relation_close(rel, NoLock);
 }
 
+// Refuses a table a superuser owns or an extension holds: an insert into
+// it runs as that superuser (cron.job would schedule a command as one), or
+// changes what an extension relies on, for anyone who may write to a stream.
+void refuse_privileged(RawTarget* raw) {
+    pg::call([&] {
+        raw->problem_sqlstate = mq::sqlstate::kInsufficientPrivilege;
+        raw->problem = psprintf("the drain does not write table %s", raw->qualified_name);
+        if (raw->superuser_owner != nullptr) {
+            raw->detail = psprintf("The table is owned by superuser \"%s\".", raw->superuser_owner);
+            raw->hint = "Make an ordinary role its owner, or list the table in "
+                        "multiquery.drain_superuser_tables.";
+        } else {
+            raw->detail = psprintf("The table is a member of extension \"%s\".", raw->extension);
+            raw->hint = "List the table in multiquery.drain_superuser_tables to let the drain "
+                        "write it.";
+        }
+    });
+}
+
 }  // namespace
+
+const TableList& TargetResolver::privileged_tables() {
+    if (!privileged_tables_) {
+        // Checked when set (settings.cpp): a value that does not parse
+        // cannot be in effect.
+        std::string error;
+        privileged_tables_ = parse_table_list(
+            drain_superuser_tables ? drain_superuser_tables : "", &error).value_or(TableList{});
+    }
+    return *privileged_tables_;
+}
 
 std::string Target::insert_sql(const std::vector<std::string>& keys) const {
     if (keys.empty())  // every column gets its default
@@ -212,8 +278,17 @@ const Target* TargetResolver::resolve(std::string_view table, EntryProblem* prob
         raw.problem_sqlstate = pstrdup(sqlstate.c_str());
         raw.problem = failure->message ? failure->message : "error";
     }
+    if (failure == nullptr && (raw.superuser_owner != nullptr || raw.extension != nullptr) &&
+        !privileged_tables().contains(raw.nspname, raw.relname))
+        refuse_privileged(&raw);
     if (raw.problem_sqlstate != nullptr) {
+        // The dead letter has one error text: detail and hint follow the
+        // message as psql prints them.
         EntryProblem found{raw.problem_sqlstate, raw.problem};
+        if (raw.detail != nullptr)
+            found.message += std::string("\nDETAIL:  ") + raw.detail;
+        if (raw.hint != nullptr)
+            found.message += std::string("\nHINT:  ") + raw.hint;
         problems_.emplace(name, found);
         *problem = found;
         return nullptr;

@@ -15,6 +15,7 @@
 #include "core/queue_copy.hpp"
 #include "core/queue_copy_binary.hpp"
 #include "core/queue_entry.hpp"
+#include "core/table_list.hpp"
 #include "pg/postgres.hpp"
 
 namespace mq::queue {
@@ -57,7 +58,10 @@ public:
     TargetResolver(Oid drain_role, bool isolate) : role_(drain_role), isolate_(isolate) {}
 
     // The target of a table name, or nullptr with *problem set (unknown table,
-    // bad name, not a table, a system table, no privilege).
+    // bad name, not a table, a system table, a table a superuser owns or an
+    // extension holds that multiquery.drain_superuser_tables does not list,
+    // no privilege). Each batch has its own resolver, so a table's owner or
+    // grants changed since count from the next batch on.
     const Target* resolve(std::string_view table, EntryProblem* problem);
 
     // Checks that every key names a column of target; else sets *problem.
@@ -65,10 +69,14 @@ public:
                            EntryProblem* problem);
 
 private:
+    // multiquery.drain_superuser_tables, read at the first table it decides.
+    const TableList& privileged_tables();
+
     Oid role_;
     bool isolate_;
     std::map<std::string, std::unique_ptr<Target>, std::less<>> by_name_;
     std::map<std::string, EntryProblem, std::less<>> problems_;
+    std::optional<TableList> privileged_tables_;
 };
 
 }  // namespace mq::queue

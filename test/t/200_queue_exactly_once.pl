@@ -33,6 +33,9 @@ $node->start;
 $node->safe_psql('postgres', q{
 	CREATE EXTENSION multiquery;
 	CREATE TABLE seqs (id bigint GENERATED ALWAYS AS IDENTITY, seq int NOT NULL, chunk int);
+	-- Queue tables belong to an ordinary role: the drain refuses superusers' tables.
+	CREATE ROLE queue_owner;
+	ALTER TABLE seqs OWNER TO queue_owner;
 });
 
 # Rows arrive: polls (bounded) until the table holds at least $n rows.

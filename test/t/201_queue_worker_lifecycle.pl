@@ -28,6 +28,10 @@ $primary->safe_psql('postgres', q{
 	CREATE EXTENSION multiquery;
 	CREATE TABLE life (n int);
 	CREATE TABLE failover (n int);
+	-- Queue tables belong to an ordinary role: the drain refuses superusers' tables.
+	CREATE ROLE queue_owner;
+	ALTER TABLE life OWNER TO queue_owner;
+	ALTER TABLE failover OWNER TO queue_owner;
 });
 
 sub worker_pid {
@@ -78,6 +82,8 @@ $primary->safe_psql('postgres', q{
 	CREATE ROLE drainer;
 	CREATE TABLE allowed (n int);
 	CREATE TABLE forbidden (n int);
+	ALTER TABLE allowed OWNER TO queue_owner;
+	ALTER TABLE forbidden OWNER TO queue_owner;
 	GRANT INSERT ON allowed TO drainer;
 	ALTER SYSTEM SET multiquery.drain_role = 'drainer';
 	SELECT pg_reload_conf();
@@ -96,6 +102,7 @@ is($primary->safe_psql('postgres', q{
 # A trigger cannot escalate beyond the drain role either: the insert runs as it.
 $primary->safe_psql('postgres', q{
 	CREATE TABLE whoami (n int, who text DEFAULT current_user);
+	ALTER TABLE whoami OWNER TO queue_owner;
 	GRANT INSERT ON whoami TO drainer;
 });
 $redis->cli('XADD', 'life', '*', 'table', 'whoami', 'row', '{"n": 1}');

@@ -19,6 +19,9 @@ multiquery.drain_batch_size = 100
 });
 $node->safe_psql('postgres', q{
 	CREATE TABLE rows_in (id bigint GENERATED ALWAYS AS IDENTITY, stream text, seq int);
+	-- Queue tables belong to an ordinary role: the drain refuses superusers' tables.
+	CREATE ROLE queue_owner;
+	ALTER TABLE rows_in OWNER TO queue_owner;
 });
 
 ok($node->poll_query_until('postgres',

@@ -63,6 +63,9 @@ my ($last_id) = split /\n/, $redis->cli('XREVRANGE', 'backlog', '+', '-', 'COUNT
 # Now the worker may start: it looks for the extension once a second.
 $node->safe_psql('postgres', q{
 	CREATE TABLE backlog (seq int NOT NULL, kind text, at timestamptz);
+	-- Queue tables belong to an ordinary role: the drain refuses superusers' tables.
+	CREATE ROLE queue_owner;
+	ALTER TABLE backlog OWNER TO queue_owner;
 	CREATE EXTENSION multiquery;
 });
 

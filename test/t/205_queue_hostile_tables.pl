@@ -27,8 +27,11 @@ $node->safe_psql('postgres', q{
 	CREATE ROLE mallory LOGIN;
 	GRANT CREATE ON SCHEMA public TO mallory;
 	GRANT EXECUTE ON FUNCTION multiquery.enqueue(regclass, jsonb, text) TO mallory;
-	-- The innocent table that shares the stream: it must keep flowing.
+	-- The innocent table that shares the stream: it must keep flowing. Its
+	-- owner is an ordinary role, as the drain requires of a queue table.
+	CREATE ROLE bystander;
 	CREATE TABLE innocent (n int);
+	ALTER TABLE innocent OWNER TO bystander;
 	GRANT INSERT ON innocent TO mallory;
 });
 
@@ -157,6 +160,7 @@ $node->safe_psql('postgres', q{
 $node->safe_psql('postgres', q{
 	CREATE TABLE observer (n int, path text DEFAULT current_setting('search_path'),
 		lock_wait text DEFAULT current_setting('lock_timeout'));
+	ALTER TABLE observer OWNER TO bystander;
 });
 xadd('public.sets', '{"n": 1}');
 xadd('public.observer', '{"n": 1}');

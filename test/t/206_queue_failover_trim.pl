@@ -31,6 +31,9 @@ $primary->start;
 $primary->safe_psql('postgres', q{
 	CREATE EXTENSION multiquery;
 	CREATE TABLE events (seq int);
+	-- Queue tables belong to an ordinary role: the drain refuses superusers' tables.
+	CREATE ROLE queue_owner;
+	ALTER TABLE events OWNER TO queue_owner;
 	SELECT pg_create_physical_replication_slot('standby_slot');
 });
 $primary->backup('base');

@@ -44,6 +44,9 @@ $node->start;
 $node->safe_psql('postgres', q{
 	CREATE EXTENSION multiquery;
 	CREATE TABLE ha (seq int);
+	-- Queue tables belong to an ordinary role: the drain refuses superusers' tables.
+	CREATE ROLE queue_owner;
+	ALTER TABLE ha OWNER TO queue_owner;
 });
 
 # A session that enqueues before the failover and again after it.

@@ -27,6 +27,10 @@ $primary->safe_psql('postgres', q{
 	CREATE EXTENSION multiquery;
 	CREATE TABLE paced (n int);
 	CREATE TABLE ballast (filler text);
+	-- Queue tables belong to an ordinary role: the drain refuses superusers' tables.
+	CREATE ROLE queue_owner;
+	ALTER TABLE paced OWNER TO queue_owner;
+	ALTER TABLE ballast OWNER TO queue_owner;
 	SELECT pg_create_physical_replication_slot('standby_slot');
 });
 $primary->backup('base');

@@ -52,7 +52,9 @@ multiquery.drain_database = 'postgres'
 multiquery.drain_streams = 'auth'
 });
 $node->start;
-$node->safe_psql('postgres', 'CREATE EXTENSION multiquery; CREATE TABLE auth (n int)');
+# Owned by an ordinary role: the drain refuses superusers' tables.
+$node->safe_psql('postgres', 'CREATE EXTENSION multiquery; CREATE TABLE auth (n int); '
+	. 'CREATE ROLE queue_owner; ALTER TABLE auth OWNER TO queue_owner');
 
 # The worker drains with the ACL user, and enqueue() works.
 $redis->cli('XADD', 'auth', '*', 'table', 'auth', 'row', '{"n": 1}');

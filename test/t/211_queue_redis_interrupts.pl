@@ -25,7 +25,9 @@ multiquery.drain_database = 'postgres'
 multiquery.drain_streams = 'hung'
 });
 $node->start;
-$node->safe_psql('postgres', 'CREATE EXTENSION multiquery; CREATE TABLE hung (n int)');
+# Owned by an ordinary role: the drain refuses superusers' tables.
+$node->safe_psql('postgres', 'CREATE EXTENSION multiquery; CREATE TABLE hung (n int); '
+	. 'CREATE ROLE queue_owner; ALTER TABLE hung OWNER TO queue_owner');
 
 sub enqueue {
 	my ($n) = @_;

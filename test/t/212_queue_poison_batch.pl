@@ -28,6 +28,10 @@ multiquery.drain_trim = off
 $node->safe_psql('postgres', q{
 	CREATE TABLE main_t (n int PRIMARY KEY, v int CHECK (v >= 0), ord bigserial);
 	CREATE TABLE side_t (n int, part int, ord bigserial);
+	-- Queue tables belong to an ordinary role: the drain refuses superusers' tables.
+	CREATE ROLE queue_owner;
+	ALTER TABLE main_t OWNER TO queue_owner;
+	ALTER TABLE side_t OWNER TO queue_owner;
 });
 count_tries($node, 'main_t', 'side_t');
 

@@ -26,7 +26,9 @@ multiquery.drain_trim = off
 timezone = 'UTC'
 });
 $node->safe_psql('postgres',
-	q{CREATE TABLE bin_t (n int PRIMARY KEY, v int, ts timestamptz, ord bigserial)});
+	q{CREATE TABLE bin_t (n int PRIMARY KEY, v int, ts timestamptz, ord bigserial);
+	  CREATE ROLE queue_owner;    -- the drain refuses superusers' tables
+	  ALTER TABLE bin_t OWNER TO queue_owner});
 count_tries($node, 'bin_t');
 
 # Poison (text into an int, 22P02): in the middle of a slice, two in a row,

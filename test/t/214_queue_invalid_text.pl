@@ -47,7 +47,9 @@ multiquery.drain_streams = 'elsewhere'
 multiquery.drain_trim = off
 }, extra => [ "--encoding=$encoding", '--locale=C' ]);
 	is($node->safe_psql('postgres', 'SHOW server_encoding'), $encoding, "$name: a $encoding database");
-	$node->safe_psql('postgres', 'CREATE TABLE txt_t (n int PRIMARY KEY, s text)');
+	# Owned by an ordinary role: the drain refuses superusers' tables.
+	$node->safe_psql('postgres', 'CREATE TABLE txt_t (n int PRIMARY KEY, s text); '
+		. 'CREATE ROLE queue_owner; ALTER TABLE txt_t OWNER TO queue_owner');
 	return $node;
 }
 

@@ -45,6 +45,7 @@ $node->safe_psql('postgres', q{
 	RESET ROLE;
 	CREATE SCHEMA hidden;
 	CREATE TABLE hidden.t (a int);
+	ALTER TABLE hidden.t OWNER TO alice;    -- the drain refuses superusers' tables
 	GRANT INSERT ON hidden.t TO drainer;
 });
 
@@ -89,6 +90,7 @@ $node->safe_psql('postgres', q{
 # in stream order, say from when on it inserts as the drain role.
 $node->safe_psql('postgres', q{
 	CREATE TABLE whoami (n int, who text DEFAULT current_user);
+	ALTER TABLE whoami OWNER TO alice;
 	GRANT INSERT ON whoami TO drainer;
 });
 my $as_drainer = 0;

@@ -30,6 +30,9 @@ $node->safe_psql('postgres', q{
 	CREATE EXTENSION pageinspect;
 	CREATE TABLE drained (id bigint, doc jsonb);
 	CREATE TABLE reference (id bigint, doc jsonb);
+	-- Queue tables belong to an ordinary role: the drain refuses superusers' tables.
+	CREATE ROLE queue_owner;
+	ALTER TABLE drained OWNER TO queue_owner;
 });
 
 sub pick { return $_[ int(rand(@_)) ]; }

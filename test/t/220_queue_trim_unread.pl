@@ -20,7 +20,8 @@ $redis->start;
 my $node = queue_node('primary', $redis, q{
 multiquery.drain_streams = 'cap'
 });
-$node->safe_psql('postgres', 'CREATE TABLE t (n int)');
+# Owned by an ordinary role: the drain refuses superusers' tables.
+$node->safe_psql('postgres', 'CREATE TABLE t (n int); CREATE ROLE queue_owner; ALTER TABLE t OWNER TO queue_owner');
 
 sub add { $redis->cli('XADD', 'cap', "1-$_", 'table', 'public.t', 'row', qq({"n": $_})) for @_; }
 sub rows { return $node->safe_psql('postgres', q{SELECT string_agg(n::text, ',' ORDER BY n) FROM t}); }

@@ -26,7 +26,9 @@ multiquery.drain_database = 'postgres'
 multiquery.drain_streams = 'metrics'
 });
 $node->start;
-$node->safe_psql('postgres', q{CREATE EXTENSION multiquery; CREATE TABLE m (n int);});
+# The drained table belongs to an ordinary role: the drain refuses superusers' tables.
+$node->safe_psql('postgres', q{CREATE EXTENSION multiquery; CREATE TABLE m (n int);
+	CREATE ROLE queue_owner; ALTER TABLE m OWNER TO queue_owner;});
 
 # Five races over two targets (this server, named twice), three drained rows.
 my $conninfo = 'host=' . $node->host . ' port=' . $node->port . ' dbname=postgres';

@@ -55,6 +55,8 @@ sub count_tries {
 			PERFORM nextval('tried');
 			RETURN NEW;
 		END $$;
+		-- The trigger runs as the role the drain inserts as.
+		GRANT UPDATE ON SEQUENCE tried TO PUBLIC;
 	} . join('', map { "CREATE TRIGGER count_try BEFORE INSERT ON $_ FOR EACH ROW EXECUTE FUNCTION count_try();\n" } @tables));
 }
 

@@ -193,7 +193,12 @@ void arm_late_cancels() noexcept {
                 return;
             }
             if (slot->drain == TargetSlot::DrainStep::kDone) {
-                slot->check_after_query();  // it answered: nothing to cancel
+                // It answered: nothing to cancel. A cancelled one stays
+                // draining until the server has closed its request's socket
+                // (the next race sees to it): idle, it could take a query
+                // the request's signal would then cancel.
+                if (!cancelled)
+                    slot->check_after_query();
                 return;
             }
             if (slot->drain != TargetSlot::DrainStep::kResults)

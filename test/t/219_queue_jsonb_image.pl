@@ -3,7 +3,8 @@
 # values (objects with keys given twice and past 32 pairs, arrays past 32
 # elements, numbers in every form numeric takes, escapes, surrogate pairs,
 # non-ASCII text, nesting past the encoder's bound) go through the drain into
-# one table and through jsonb_in into another; pageinspect reads both
+# one table and through jsonb_in into another (1,500 here; make fuzz runs a
+# million or more, MQ_JSONB_VALUES); pageinspect reads both
 # tables' stored bytes, which must be equal value for value. Values the
 # encoder refuses take jsonb_recv as before, and what jsonb refuses is still
 # a dead letter.
@@ -16,7 +17,9 @@ use MultiQuery::Redis;
 use MultiQuery::QueueNode;
 
 my $seed = $ENV{MQ_SEED} // 219;
-note "seed $seed (MQ_SEED=... to try another)";
+# make test draws a sample; make fuzz (test/fuzz/run.sh) a million or more.
+my $count = $ENV{MQ_JSONB_VALUES} // 1500;
+note "seed $seed, $count values (MQ_SEED=..., MQ_JSONB_VALUES=... to try others)";
 srand($seed);
 
 my $redis = MultiQuery::Redis->new;
@@ -63,14 +66,18 @@ sub key {
 		'"x' . ('x' x int(rand(4))) . '"', '"key' . int(rand(50)) . '"');
 }
 
+# What is left of the value's size: once spent, only scalars follow, so
+# that values stay small without drawing many to keep a few.
+my $budget;
+
 sub value {
 	my ($depth) = @_;
 	my $r = rand();
-	if ($depth > 4 || $r < 0.45) {
+	if ($depth > 4 || $r < 0.45 || $budget <= 0) {
 		my $s = rand();
-		return number() if $s < 0.35;
-		return string() if $s < 0.7;
-		return pick('true', 'false', 'null');
+		my $scalar = $s < 0.35 ? number() : $s < 0.7 ? string() : pick('true', 'false', 'null');
+		$budget -= length($scalar);
+		return $scalar;
 	}
 	my $space = pick('', ' ', "\n  ", "\t");
 	if ($r < 0.7) {
@@ -84,7 +91,8 @@ sub value {
 
 note 'generating values';
 my @docs;
-while (@docs < 1500) {
+while (@docs < $count) {
+	$budget = 1200;
 	my $doc = value(0);
 	push @docs, $doc if length($doc) < 1500 && $doc ne 'null';  # (null is SQL NULL here)
 }
@@ -93,15 +101,20 @@ while (@docs < 1500) {
 push @docs, ('[' x 70) . '1' . (']' x 70), '7' x 1001, '1e1001', '{"a": ' . ('[' x 65) . (']' x 65) . '}';
 
 note 'sending them';
-$redis->pipe(map { ['XADD', 'images', '*', 'table', 'drained', 'row', qq({"id": $_, "doc": $docs[$_]})] } 0 .. $#docs);
+$redis->pipe_generated(scalar @docs,
+	sub { ['XADD', 'images', '*', 'table', 'drained', 'row', qq({"id": $_[0], "doc": $docs[$_[0]]})] });
 # Past the encoder's bound and past numeric's: jsonb_recv refuses it, and
 # the entry is a dead letter with numeric's SQLSTATE, as before.
 my $refused = $redis->cli('XADD', 'images', '*', 'table', 'drained', 'row', '{"id": -1, "doc": [1e200000]}');
 my $last = $redis->cli('XADD', 'images', '*', 'table', 'drained', 'row', '{"id": -2, "doc": {"last": true}}');
 
-$node->safe_psql('postgres', 'INSERT INTO reference VALUES '
-	. join(",\n", map { "($_, \$json\$$docs[$_]\$json\$::jsonb)" } 0 .. $#docs)
-	. q{, (-2, '{"last": true}')});
+# In statements of a few thousand values: a million would not fit one.
+for (my $from = 0; $from < @docs; $from += 5000) {
+	my $to = $from + 4999 < $#docs ? $from + 4999 : $#docs;
+	$node->safe_psql('postgres', 'INSERT INTO reference VALUES '
+		. join(",\n", map { "($_, \$json\$$docs[$_]\$json\$::jsonb)" } $from .. $to));
+}
+$node->safe_psql('postgres', q{INSERT INTO reference VALUES (-2, '{"last": true}')});
 
 ok($node->poll_query_until('postgres',
 		"SELECT last_id = '$last' FROM multiquery.drain_progress WHERE stream = 'images'"),

@@ -23,6 +23,9 @@ CREATE TABLE multiquery.dead_letters (
     failed_at timestamptz NOT NULL DEFAULT now(),
     retried_as text[] NOT NULL DEFAULT '{}',
     entry_bytes bigint,
+    detail    text,
+    hint      text,
+    attempts  int NOT NULL DEFAULT 1,
     UNIQUE (stream, entry_id)
 );
 COMMENT ON TABLE multiquery.dead_letters IS
@@ -33,6 +36,15 @@ COMMENT ON COLUMN multiquery.dead_letters.entry_bytes IS
     'the entry''s size when it was over multiquery.drain_max_entry_size: payload then keeps only the first bytes of each longer value; NULL when payload is whole';
 COMMENT ON COLUMN multiquery.dead_letters.retried_as IS
     'ids of the entries retry_dead_letters() re-added to the stream: only those may remove the letter';
+COMMENT ON COLUMN multiquery.dead_letters.detail IS
+    'the error''s detail (for an error met while the entry was tried alone, naming its table); NULL when none';
+COMMENT ON COLUMN multiquery.dead_letters.hint IS
+    'the error''s hint: what to do; NULL when none';
+COMMENT ON COLUMN multiquery.dead_letters.attempts IS
+    'how many times the drain tried the entry''s batch before it parked the entry (1: at the first try)';
+-- Monitoring sees what failed and why, not the payloads (the users' data).
+GRANT SELECT (id, stream, entry_id, sqlstate, error, detail, hint, attempts, failed_at,
+              retried_as, entry_bytes) ON multiquery.dead_letters TO pg_monitor;
 
 -- pg_dump keeps their rows: a restored database must not re-apply or lose entries.
 SELECT pg_catalog.pg_extension_config_dump('multiquery.drain_progress', '');
@@ -146,7 +158,7 @@ CREATE FUNCTION multiquery._drain_status(
     OUT entries_applied bigint, OUT rows_applied bigint, OUT entries_skipped bigint,
     OUT dead_letters bigint, OUT last_applied_id text, OUT pending bigint, OUT lag bigint,
     OUT last_error text, OUT last_error_at timestamptz, OUT updated_at timestamptz,
-    OUT trimmed_to text)
+    OUT trimmed_to text, OUT entries_removed_unread bigint)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'multiquery_drain_status'
 LANGUAGE C VOLATILE STRICT;
@@ -154,6 +166,14 @@ LANGUAGE C VOLATILE STRICT;
 CREATE VIEW multiquery.drain_status AS SELECT * FROM multiquery._drain_status();
 COMMENT ON VIEW multiquery.drain_status IS
     'per drain worker and stream: state, entries applied, dead letters, backlog in Redis, last error, how far the stream is trimmed';
+COMMENT ON COLUMN multiquery.drain_status.state IS
+    'what the worker is doing with the stream now';
+COMMENT ON COLUMN multiquery.drain_status.last_error IS
+    'the last error met on the stream, kept after the drain recovers (state says what is happening now); NULL: none since the server started';
+COMMENT ON COLUMN multiquery.drain_status.last_error_at IS
+    'when last_error happened';
+COMMENT ON COLUMN multiquery.drain_status.entries_removed_unread IS
+    'entries removed from the stream before the drain read them (trimmed or deleted by others), since the server started';
 REVOKE ALL ON FUNCTION multiquery._drain_status() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION multiquery._drain_status() TO pg_read_all_stats;
 GRANT SELECT ON multiquery.drain_status TO pg_read_all_stats;

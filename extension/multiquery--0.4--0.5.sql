@@ -1,6 +1,9 @@
 -- multiquery 0.4 -> 0.5: a dead letter is removed only by the entry its
 -- retry re-added, and letters can be discarded by function; the letter of
--- an entry too large to hold keeps its first bytes and its size.
+-- an entry too large to hold keeps its first bytes and its size; letters
+-- keep the error's detail and hint and how often the entry was tried, and
+-- pg_monitor reads them but for their payloads; drain_status counts the
+-- entries removed from a stream before the drain read them.
 \echo Use "ALTER EXTENSION multiquery UPDATE TO '0.5'" to load this file. \quit
 
 ALTER TABLE multiquery.dead_letters ADD COLUMN retried_as text[] NOT NULL DEFAULT '{}';
@@ -9,6 +12,54 @@ COMMENT ON COLUMN multiquery.dead_letters.retried_as IS
 ALTER TABLE multiquery.dead_letters ADD COLUMN entry_bytes bigint;
 COMMENT ON COLUMN multiquery.dead_letters.entry_bytes IS
     'the entry''s size when it was over multiquery.drain_max_entry_size: payload then keeps only the first bytes of each longer value; NULL when payload is whole';
+ALTER TABLE multiquery.dead_letters ADD COLUMN detail text;
+ALTER TABLE multiquery.dead_letters ADD COLUMN hint text;
+ALTER TABLE multiquery.dead_letters ADD COLUMN attempts int NOT NULL DEFAULT 1;
+COMMENT ON COLUMN multiquery.dead_letters.detail IS
+    'the error''s detail (for an error met while the entry was tried alone, naming its table); NULL when none';
+COMMENT ON COLUMN multiquery.dead_letters.hint IS
+    'the error''s hint: what to do; NULL when none';
+COMMENT ON COLUMN multiquery.dead_letters.attempts IS
+    'how many times the drain tried the entry''s batch before it parked the entry (1: at the first try)';
+-- Letters written by 0.4 kept a refusal's detail and hint in error, as psql
+-- prints them: moved to their columns.
+UPDATE multiquery.dead_letters
+   SET error = split_part(split_part(error, E'\nHINT:  ', 1), E'\nDETAIL:  ', 1),
+       detail = nullif(split_part(split_part(error, E'\nHINT:  ', 1), E'\nDETAIL:  ', 2), ''),
+       hint = nullif(split_part(error, E'\nHINT:  ', 2), '')
+ WHERE error LIKE E'%\nDETAIL:  %' OR error LIKE E'%\nHINT:  %';
+-- Monitoring sees what failed and why, not the payloads (the users' data).
+GRANT SELECT (id, stream, entry_id, sqlstate, error, detail, hint, attempts, failed_at,
+              retried_as, entry_bytes) ON multiquery.dead_letters TO pg_monitor;
+
+-- drain_status gains a column: its function's result type changes, so
+-- both are made again (with their grants).
+DROP VIEW multiquery.drain_status;
+DROP FUNCTION multiquery._drain_status();
+CREATE FUNCTION multiquery._drain_status(
+    OUT worker int, OUT pid int, OUT stream text, OUT state text,
+    OUT entries_applied bigint, OUT rows_applied bigint, OUT entries_skipped bigint,
+    OUT dead_letters bigint, OUT last_applied_id text, OUT pending bigint, OUT lag bigint,
+    OUT last_error text, OUT last_error_at timestamptz, OUT updated_at timestamptz,
+    OUT trimmed_to text, OUT entries_removed_unread bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'multiquery_drain_status'
+LANGUAGE C VOLATILE STRICT;
+
+CREATE VIEW multiquery.drain_status AS SELECT * FROM multiquery._drain_status();
+COMMENT ON VIEW multiquery.drain_status IS
+    'per drain worker and stream: state, entries applied, dead letters, backlog in Redis, last error, how far the stream is trimmed';
+COMMENT ON COLUMN multiquery.drain_status.state IS
+    'what the worker is doing with the stream now';
+COMMENT ON COLUMN multiquery.drain_status.last_error IS
+    'the last error met on the stream, kept after the drain recovers (state says what is happening now); NULL: none since the server started';
+COMMENT ON COLUMN multiquery.drain_status.last_error_at IS
+    'when last_error happened';
+COMMENT ON COLUMN multiquery.drain_status.entries_removed_unread IS
+    'entries removed from the stream before the drain read them (trimmed or deleted by others), since the server started';
+REVOKE ALL ON FUNCTION multiquery._drain_status() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION multiquery._drain_status() TO pg_read_all_stats;
+GRANT SELECT ON multiquery.drain_status TO pg_read_all_stats;
 
 -- Replaced in place, so that the grants given on it stay.
 -- Sends chosen dead letters back to their stream, each tagged retry_of = its

@@ -96,6 +96,23 @@ SELECT count(*) AS victim_rows FROM queue_dl.victim;
 SELECT s.what, d.sqlstate, left(d.error, 80) AS error
 FROM queue_dl.sent s JOIN multiquery.dead_letters d USING (entry_id)
 ORDER BY s.n;
+-- A refusal's detail and hint are columns of their own, not error text; a
+-- PostgreSQL error keeps its detail and hint, and the detail names the
+-- table when the message does not. Each was parked at its batch's first try.
+SELECT s.what, d.detail, d.hint, d.attempts
+FROM queue_dl.sent s JOIN multiquery.dead_letters d USING (entry_id)
+WHERE s.what IN ('a system table', 'a superuser''s table', 'check violation', 'duplicate key',
+                 'unknown table')
+ORDER BY s.n;
+SELECT count(*) AS errors_with_detail_text FROM multiquery.dead_letters
+WHERE error LIKE '%DETAIL:%' OR error LIKE '%HINT:%';
+-- Monitoring (pg_monitor) reads every column but the payload, the user's data.
+SELECT attname, has_column_privilege('pg_monitor', 'multiquery.dead_letters', attname, 'SELECT')
+    AS pg_monitor_reads
+FROM pg_attribute WHERE attrelid = 'multiquery.dead_letters'::regclass AND attnum > 0
+    AND NOT attisdropped
+ORDER BY attnum;
+SELECT has_table_privilege('pg_monitor', 'multiquery.dead_letters', 'SELECT') AS whole_table;
 -- The raw payload is kept, field by field.
 SELECT d.payload FROM queue_dl.sent s JOIN multiquery.dead_letters d USING (entry_id)
 WHERE s.what = 'unknown table';

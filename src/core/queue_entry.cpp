@@ -109,4 +109,13 @@ EntryProblem oversize_entry(size_t bytes, size_t max_bytes) {
             "multiquery.drain_max_entry_size (" + std::to_string(max_bytes) + " bytes)"};
 }
 
+std::string detail_naming_table(const std::string& message, const std::string& detail,
+                                const std::string& qualified_name, const std::string& relname) {
+    if (message.find(qualified_name) != std::string::npos ||
+        message.find("\"" + relname + "\"") != std::string::npos)
+        return detail;
+    std::string named = "The entry is for table " + qualified_name + ".";
+    return detail.empty() ? named : detail + "\n" + named;
+}
+
 }  // namespace mq::queue

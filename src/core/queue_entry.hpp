@@ -19,10 +19,14 @@ namespace mq::queue {
 // they were read from (queue_batch.hpp).
 using EntryFields = std::vector<std::pair<std::string_view, std::string_view>>;
 
-// Why an entry cannot be applied, shaped like a PostgreSQL error.
+// Why an entry cannot be applied, shaped like a PostgreSQL error: detail
+// and hint are full sentences, empty when there is none (the dead letter's
+// detail and hint are then NULL).
 struct EntryProblem {
     std::string sqlstate;
     std::string message;
+    std::string detail;
+    std::string hint;
 };
 
 // A well-formed entry: slices of the entry's field values.
@@ -42,6 +46,14 @@ std::optional<EntryContent> read_entry(const EntryFields& fields, size_t max_byt
 
 // The problem of an entry of this many bytes, over max_bytes.
 EntryProblem oversize_entry(size_t bytes, size_t max_bytes);
+
+// The detail of a dead letter whose error PostgreSQL raised while the entry
+// was tried alone: the error's own detail, with a sentence naming the
+// entry's table added unless the message names it already (a lock or
+// statement timeout does not). relname is the table's own name, as
+// PostgreSQL's messages quote it.
+std::string detail_naming_table(const std::string& message, const std::string& detail,
+                                const std::string& qualified_name, const std::string& relname);
 
 // Whether a field is one of the payload's (table, row, rows), whose text
 // the drain hands to PostgreSQL.

@@ -283,8 +283,13 @@ int64_t insert_or_split(const std::vector<Item*>& items, size_t first, size_t la
     if (!entries_fault)
         throw pg::PgException(failure);
     if (last - first == 1) {
-        items[first]->dead = true;
-        items[first]->problem = {sqlstate, failure->message ? failure->message : "error"};
+        Item& item = *items[first];
+        item.dead = true;
+        item.problem = {sqlstate, failure->message ? failure->message : "error",
+                        failure->detail ? failure->detail : "", failure->hint ? failure->hint : ""};
+        item.problem.detail = detail_naming_table(item.problem.message, item.problem.detail,
+                                                  item.target->qualified_name,
+                                                  item.target->relname);
         return 0;
     }
     if (culprit && *culprit >= first && *culprit < last) {
@@ -298,12 +303,56 @@ int64_t insert_or_split(const std::vector<Item*>& items, size_t first, size_t la
            insert_or_split(items, middle, last, policy);
 }
 
+// Where a dead letter goes, and what the schema lets it say: a schema
+// before 0.5 has no detail, hint or attempts (the drain also runs against
+// an extension not updated yet), and the detail and hint then follow the
+// message as psql prints them.
+struct LetterSchema {
+    bool full = true;  // detail, hint and attempts columns
+    int attempts = 1;  // how many times the entry's batch was tried, this time included
+};
+
+// The INSERT of a dead letter: $1 stream, $2 entry_id, $3 sqlstate, $4
+// error, $5 payload, then $6 detail, $7 hint, $8 attempts when full, then
+// entry_bytes when cut.
+std::string dead_letter_sql(bool full, bool cut) {
+    std::string columns = "stream, entry_id, sqlstate, error, payload";
+    std::string values = "$1, $2, $3, $4, $5";
+    std::string updates = "sqlstate = excluded.sqlstate, error = excluded.error, "
+                          "payload = excluded.payload, ";
+    int n = 5;
+    auto add = [&](const char* column) {
+        columns += std::string(", ") + column;
+        values += ", $" + std::to_string(++n);
+        updates += std::string(column) + " = excluded." + column + ", ";
+    };
+    if (full) {
+        add("detail");
+        add("hint");
+        add("attempts");
+    }
+    if (cut)
+        add("entry_bytes");
+    return "INSERT INTO multiquery.dead_letters (" + columns + ") VALUES (" + values +
+           ") ON CONFLICT (stream, entry_id) DO UPDATE SET " + updates +
+           "failed_at = pg_catalog.now()";
+}
+
 // Inserts (or, after a reset of the stream's progress, replaces) one dead
 // letter. The payload travels as a text[] parameter: no value is spliced
 // into SQL, and no size limit short of text's own applies (jsonb's would).
 void write_dead_letter(const std::string& stream, std::string_view entry_id,
                        const EntryProblem& problem, const std::vector<std::string>& payload,
+                       const LetterSchema& schema,
                        std::optional<int64_t> entry_bytes = std::nullopt) {
+    std::string error = problem.message;
+    if (!schema.full) {
+        if (!problem.detail.empty())
+            error += "\nDETAIL:  " + problem.detail;
+        if (!problem.hint.empty())
+            error += "\nHINT:  " + problem.hint;
+    }
+    const std::string sql = dead_letter_sql(schema.full, entry_bytes.has_value());
     pg::call([&] {
         Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * (payload.size() + 1)));
         for (size_t i = 0; i < payload.size(); ++i)
@@ -311,47 +360,49 @@ void write_dead_letter(const std::string& stream, std::string_view entry_id,
                 payload[i].data(), static_cast<int>(payload[i].size())));
         ArrayType* array = construct_array(elements, static_cast<int>(payload.size()), TEXTOID,
                                            -1, false, TYPALIGN_INT);
-        std::string_view texts[] = {stream, entry_id, problem.sqlstate, problem.message};
-        Oid types[] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID};
-        Datum values[5];
-        for (int i = 0; i < 4; ++i)
-            values[i] = PointerGetDatum(
-                cstring_to_text_with_len(texts[i].data(), static_cast<int>(texts[i].size())));
-        values[4] = PointerGetDatum(array);
-        if (entry_bytes) {
-            // Rare (an entry over drain_max_entry_size): planned each time.
-            Oid cut_types[] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID, INT8OID};
-            Datum cut_values[6] = {values[0], values[1], values[2], values[3], values[4],
-                                   Int64GetDatum(*entry_bytes)};
-            int rc = SPI_execute_with_args(
-                "INSERT INTO multiquery.dead_letters "
-                "(stream, entry_id, sqlstate, error, payload, entry_bytes) "
-                "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (stream, entry_id) DO UPDATE SET "
-                "sqlstate = excluded.sqlstate, error = excluded.error, "
-                "payload = excluded.payload, entry_bytes = excluded.entry_bytes, "
-                "failed_at = pg_catalog.now()",
-                6, cut_types, cut_values, nullptr, false, 0);
-            if (rc != SPI_OK_INSERT)
-                elog(ERROR, "multiquery drain: unexpected SPI result %d for a dead letter", rc);
-            return;
+        auto text = [](std::string_view value) {
+            return PointerGetDatum(
+                cstring_to_text_with_len(value.data(), static_cast<int>(value.size())));
+        };
+        Oid types[9] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID};
+        Datum values[9] = {text(stream), text(entry_id), text(problem.sqlstate), text(error),
+                           PointerGetDatum(array)};
+        char nulls[10] = "         ";
+        int n = 5;
+        if (schema.full) {
+            types[n] = TEXTOID;
+            values[n] = problem.detail.empty() ? Datum(0) : text(problem.detail);
+            nulls[n++] = problem.detail.empty() ? 'n' : ' ';
+            types[n] = TEXTOID;
+            values[n] = problem.hint.empty() ? Datum(0) : text(problem.hint);
+            nulls[n++] = problem.hint.empty() ? 'n' : ' ';
+            types[n] = INT4OID;
+            values[n++] = Int32GetDatum(schema.attempts);
         }
+        if (entry_bytes) {
+            types[n] = INT8OID;
+            values[n++] = Int64GetDatum(*entry_bytes);
+        }
+        nulls[n] = '\0';
         // Planned once per process and kept, as the drain's other statements
         // (spi_run.hpp): planned for each dead letter it was 2% of a drain
-        // with one poison entry in a thousand.
-        static SPIPlanPtr plan = nullptr;
-        if (plan == nullptr) {
-            SPIPlanPtr made = SPI_prepare(
-                "INSERT INTO multiquery.dead_letters (stream, entry_id, sqlstate, error, payload) "
-                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (stream, entry_id) DO UPDATE SET "
-                "sqlstate = excluded.sqlstate, error = excluded.error, payload = excluded.payload, "
-                "failed_at = pg_catalog.now()",
-                5, types);
-            if (made == nullptr || SPI_keepplan(made) != 0)
-                elog(ERROR, "multiquery drain: could not plan the dead letter insert (%d)",
-                     SPI_result);
-            plan = made;
+        // with one poison entry in a thousand. A cut entry's letter is rare
+        // (an entry over drain_max_entry_size): planned each time.
+        int rc;
+        if (entry_bytes) {
+            rc = SPI_execute_with_args(sql.c_str(), n, types, values, nulls, false, 0);
+        } else {
+            static SPIPlanPtr plans[2] = {nullptr, nullptr};
+            SPIPlanPtr& plan = plans[schema.full ? 1 : 0];
+            if (plan == nullptr) {
+                SPIPlanPtr made = SPI_prepare(sql.c_str(), n, types);
+                if (made == nullptr || SPI_keepplan(made) != 0)
+                    elog(ERROR, "multiquery drain: could not plan the dead letter insert (%d)",
+                         SPI_result);
+                plan = made;
+            }
+            rc = SPI_execute_plan(plan, values, nulls, false, 0);
         }
-        int rc = SPI_execute_plan(plan, values, nullptr, false, 0);
         if (rc != SPI_OK_INSERT)
             elog(ERROR, "multiquery drain: unexpected SPI result %d for a dead letter", rc);
     });
@@ -369,7 +420,7 @@ bool dead_letters_have(const std::string& column) {
 // Parks an entry in multiquery.dead_letters with its raw fields (name,
 // value, ...). Parking can fail too (a payload over text's 1 GB): then the
 // dead letter keeps why, without the payload, rather than hold up the stream.
-void insert_dead_letter(const std::string& stream, const Item& item) {
+void insert_dead_letter(const std::string& stream, const Item& item, const LetterSchema& schema) {
     std::vector<std::string> payload;
     payload.reserve(item.raw->fields.size() * 2);
     for (const auto& [name, value] : item.raw->fields) {
@@ -386,8 +437,9 @@ void insert_dead_letter(const std::string& stream, const Item& item) {
         else
             payload.clear();
     }
-    ErrorData* failure = in_subtransaction(
-        [&] { write_dead_letter(stream, item.raw->id, item.problem, payload, entry_bytes); });
+    ErrorData* failure = in_subtransaction([&] {
+        write_dead_letter(stream, item.raw->id, item.problem, payload, schema, entry_bytes);
+    });
     if (failure == nullptr)
         return;
     if (is_server_state_sqlstate(unpack_sql_state(failure->sqlerrcode)))
@@ -395,7 +447,7 @@ void insert_dead_letter(const std::string& stream, const Item& item) {
     EntryProblem problem = item.problem;
     problem.message += std::string(" (the payload could not be kept: ") +
                        (failure->message ? failure->message : "error") + ")";
-    write_dead_letter(stream, item.raw->id, problem, {});
+    write_dead_letter(stream, item.raw->id, problem, {}, schema);
 }
 
 }  // namespace
@@ -585,11 +637,14 @@ int64_t insert_rows(std::vector<Item>& items, bool isolate) {
 }
 
 // Parks every entry that could not be applied, counting both outcomes.
-void park_dead_entries(const std::string& stream, const std::vector<Item>& items,
+void park_dead_entries(const std::string& stream, const std::vector<Item>& items, int attempt,
                        BatchResult* result) {
+    std::optional<LetterSchema> schema;  // looked up at the first letter
     for (const Item& item : items) {
         if (item.dead) {
-            insert_dead_letter(stream, item);
+            if (!schema)
+                schema = LetterSchema{dead_letters_have("attempts"), attempt};
+            insert_dead_letter(stream, item, *schema);
             ++result->dead_letters;
         } else {
             ++result->applied;
@@ -630,7 +685,7 @@ XLogRecPtr commit_batch(MemoryContext caller_context) {
 }  // namespace
 
 BatchResult apply_batch(const std::string& stream, const std::vector<StreamEntry>& entries,
-                        bool isolate) {
+                        bool isolate, int attempt) {
     BatchResult result;
     MemoryContext caller_context = CurrentMemoryContext;
     begin_batch_transaction();
@@ -642,7 +697,7 @@ BatchResult apply_batch(const std::string& stream, const std::vector<StreamEntry
     Classified classified =
         classify_entries(stream, entries, last, &resolver, &key_sets, &result);
     result.rows += insert_rows(classified.items, isolate);
-    park_dead_entries(stream, classified.items, &result);
+    park_dead_entries(stream, classified.items, attempt, &result);
     record_progress(stream, last, classified.newest, result);
     result.last_id = classified.newest.to_string();
     result.commit_lsn = commit_batch(caller_context);

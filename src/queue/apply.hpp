@@ -29,9 +29,11 @@ struct BatchResult {
 // for the caller's error recovery to abort, and the batch is retried later.
 // isolate: the batch has failed multiquery.drain_max_attempts times; entries
 // that still fail alone, for any reason but the server's state, become dead
-// letters, so that one table cannot stall its stream.
+// letters, so that one table cannot stall its stream. attempt: how many
+// times a batch starting at the same entry has been tried, this one
+// included (the attempts of the batch's dead letters).
 BatchResult apply_batch(const std::string& stream, const std::vector<StreamEntry>& entries,
-                        bool isolate);
+                        bool isolate, int attempt);
 
 // True when a failure with this SQLSTATE is the entry's fault (a dead letter)
 // rather than the server's for now (retry the batch later).

@@ -258,8 +258,9 @@ int64_t Drain::drain_stream(Stream& s, int64_t count) {
     }
 
     s.applying_from = entries.front().id;
-    bool isolate = s.failing_from == s.applying_from && s.failed_attempts >= drain_max_attempts;
-    BatchResult result = apply_batch(s.name, entries, isolate);
+    int failed_before = s.failing_from == s.applying_from ? s.failed_attempts : 0;
+    bool isolate = failed_before >= drain_max_attempts;
+    BatchResult result = apply_batch(s.name, entries, isolate, failed_before + 1);
     s.applying_from.clear();
     s.failing_from.clear();
     s.failed_attempts = 0;

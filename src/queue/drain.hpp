@@ -101,8 +101,14 @@ private:
     // from its count at its last entry; -1 when that cannot be known.
     int64_t entries_given_up_to(const std::string& stream, const StreamId& committed,
                                 const StreamInfo& info);
-    // Warns when the stream lacks entries the committed progress expects.
-    void report_gaps(Stream& stream, const StreamId& committed, const StreamInfo& info);
+    // Warns when the stream lacks entries the committed progress expects;
+    // given: entries the group had been given up to committed (-1: not known).
+    void report_gaps(Stream& stream, const StreamId& committed, const StreamInfo& info,
+                     int64_t given);
+    // How many entries after committed were deleted from the stream; -1
+    // when that cannot be known.
+    int64_t entries_deleted_after(const std::string& stream, const StreamId& committed,
+                                  const StreamInfo& info, int64_t given);
     void remember_commit(Stream& stream, const BatchResult& result);
     // Removes applied entries whose commit every standby has (XTRIM MINID).
     void trim(int64_t now_us);

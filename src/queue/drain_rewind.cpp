@@ -31,9 +31,10 @@ void Drain::rewind(Stream& s) {
     // applied). SETID alone makes Redis forget how many entries the group
     // was given, which report_removed_unread needs: it is given back, less
     // the entries after the committed one that the group had.
+    int64_t given = info.group_entries_read;  // up to and with committed_id
     if (info.group_last_delivered != committed_id) {
         std::vector<std::string> setid{"XGROUP", "SETID", s.name, group_, committed};
-        int64_t given = entries_given_up_to(s.name, committed_id, info);
+        given = entries_given_up_to(s.name, committed_id, info);
         if (given >= 0) {
             setid.emplace_back("ENTRIESREAD");
             setid.push_back(std::to_string(given));
@@ -55,7 +56,7 @@ void Drain::rewind(Stream& s) {
         if (pending.size() < 1000)
             break;
     }
-    report_gaps(s, committed_id, info);
+    report_gaps(s, committed_id, info, given);
     // What is committed is trimmable once the standbys have it.
     uint64_t now_lsn = pg::call([] { return GetXLogInsertRecPtr(); });
     s.unsafe.clear();
@@ -90,7 +91,32 @@ int64_t Drain::entries_given_up_to(const std::string& stream, const StreamId& co
     return std::max<int64_t>(0, info.group_entries_read - after);
 }
 
-void Drain::report_gaps(Stream& s, const StreamId& committed, const StreamInfo& info) {
+int64_t Drain::entries_deleted_after(const std::string& stream, const StreamId& committed,
+                                     const StreamInfo& info, int64_t given) {
+    // Every entry ever added was given to the group up to committed, is
+    // still in the stream after it, or was removed after it. The entries
+    // after it are counted only up to what a drain holds anyway.
+    const int64_t max_counted = 2 * static_cast<int64_t>(drain_batch_size);
+    if (info.entries_added < 0 || given < 0)
+        return -1;
+    Reply range;
+    try {
+        range = redis_->command({"XRANGE", stream, "(" + committed.to_string(), "+", "COUNT",
+                                 std::to_string(max_counted + 1)});
+    } catch (const RedisError& e) {
+        if (e.connection_lost())
+            throw;
+        return -1;
+    }
+    int64_t after = static_cast<int64_t>(range.size());
+    if (!range.is_array() || after > max_counted)
+        return -1;
+    int64_t removed = info.entries_added - given - after;
+    return removed > 0 ? removed : -1;
+}
+
+void Drain::report_gaps(Stream& s, const StreamId& committed, const StreamInfo& info,
+                        int64_t given) {
     std::string problem;
     if (info.last_generated < committed)
         problem = "stream behind drain_progress";
@@ -98,16 +124,32 @@ void Drain::report_gaps(Stream& s, const StreamId& committed, const StreamInfo& 
         problem = "stream trimmed past drain_progress";
     if (problem.empty())
         return;
+    // Entries behind the committed progress were applied: only deleted
+    // entries after it are lost unread, counted when Redis can tell how many.
+    int64_t removed = problem == "stream trimmed past drain_progress"
+                          ? entries_deleted_after(s.name, committed, info, given)
+                          : -1;
+    // Counted once: the group counts them as given from here on, so that
+    // report_removed_unread does not find them again once the group has
+    // read past them.
+    if (removed > 0)
+        redis_->command({"XGROUP", "SETID", s.name, group_, committed.to_string(), "ENTRIESREAD",
+                         std::to_string(given + removed)});
+    std::string lost = removed < 0    ? "entries"
+                       : removed == 1 ? "1 entry"
+                                      : std::to_string(removed) + " entries";
     std::string detail =
         problem == "stream behind drain_progress"
             ? "Redis stream \"" + s.name + "\" ends at " + info.last_generated.to_string() +
                   " but entries up to " + committed.to_string() +
                   " are recorded as applied; entries up to that id are skipped."
-            : "Redis stream \"" + s.name + "\" has lost entries after " + committed.to_string() +
-                  ", the last one applied here (deleted up to " + info.max_deleted.to_string() +
-                  ").";
+            : "Redis stream \"" + s.name + "\" has lost " + lost + " after " +
+                  committed.to_string() + ", the last one applied here (deleted up to " +
+                  info.max_deleted.to_string() + ").";
     status::set_state(s.slot, problem.c_str());
     status::set_error(s.slot, detail.c_str());
+    if (removed > 0)
+        status::add_removed_unread(s.slot, removed);
     s.show_running = false;  // the problem stays shown until entries flow again
     pg::call([&] {
         ereport(WARNING, (errmsg("multiquery drain: %s", problem.c_str()),
@@ -183,6 +225,7 @@ int64_t Drain::report_removed_unread(Stream& s, const StreamInfo& info) {
                          last + ".";
     status::set_state(s.slot, "stream entries removed unread");
     status::set_error(s.slot, detail.c_str());
+    status::add_removed_unread(s.slot, removed);
     s.show_running = false;  // the problem stays shown until entries flow again
     pg::call([&] {
         ereport(WARNING,

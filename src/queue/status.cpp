@@ -36,6 +36,7 @@ struct Slot {
     char last_error[512];
     TimestampTz last_error_at;  // 0: never
     TimestampTz updated_at;
+    int64 entries_removed_unread;
 };
 
 struct Shared {
@@ -185,6 +186,10 @@ void add_applied(int slot, int64_t entries, int64_t rows, int64_t skipped, int64
     });
 }
 
+void add_removed_unread(int slot, int64_t entries) {
+    with_slot(slot, [&](Slot& s) { s.entries_removed_unread += entries; });
+}
+
 void set_backlog(int slot, int64_t pending, int64_t lag) {
     with_slot(slot, [&](Slot& s) {
         s.pending = pending;
@@ -210,9 +215,11 @@ namespace {
 using mq::queue::status::kMaxSlots;
 
 // Adds one row of the view; a frame with no C++ object, so it may ereport.
+// An extension not updated yet declares fewer columns: the row is cut to
+// desc's, the columns being added only at the end.
 void put_row(Tuplestorestate* store, TupleDesc desc, const mq::queue::status::Slot* s) {
-    Datum values[15];
-    bool nulls[15] = {false};
+    Datum values[16];
+    bool nulls[16] = {false};
     values[0] = Int32GetDatum(s->worker);
     values[1] = Int32GetDatum(s->pid);
     nulls[1] = s->pid == 0;
@@ -235,6 +242,10 @@ void put_row(Tuplestorestate* store, TupleDesc desc, const mq::queue::status::Sl
     values[13] = TimestampTzGetDatum(s->updated_at);
     values[14] = CStringGetTextDatum(s->trimmed_to);
     nulls[14] = s->trimmed_to[0] == '\0';
+    values[15] = Int64GetDatum(s->entries_removed_unread);
+    if (desc->natts > 16)
+        elog(ERROR, "multiquery._drain_status() is declared with %d columns, more than 16",
+             desc->natts);
     tuplestore_putvalues(store, desc, values, nulls);
 }
 

@@ -24,6 +24,9 @@ void set_state(int slot, const char* state);
 void set_error(int slot, const char* message);
 void add_applied(int slot, int64_t entries, int64_t rows, int64_t skipped, int64_t dead_letters,
                  const char* last_applied_id);
+// Entries removed from the stream before the drain read them (counted
+// where they are detected: drain_rewind.cpp).
+void add_removed_unread(int slot, int64_t entries);
 void set_backlog(int slot, int64_t pending, int64_t lag);
 // The stream has been trimmed up to and with this entry id.
 void set_trimmed(int slot, const char* trimmed_to);

@@ -277,18 +277,19 @@ const Target* TargetResolver::resolve(std::string_view table, EntryProblem* prob
             throw pg::PgException(failure);
         raw.problem_sqlstate = pstrdup(sqlstate.c_str());
         raw.problem = failure->message ? failure->message : "error";
+        // Kept for the dead letter, whose detail also names the table: a
+        // lock timeout's message does not.
+        raw.detail = failure->detail;
+        raw.hint = failure->hint;
     }
     if (failure == nullptr && (raw.superuser_owner != nullptr || raw.extension != nullptr) &&
         !privileged_tables().contains(raw.nspname, raw.relname))
         refuse_privileged(&raw);
     if (raw.problem_sqlstate != nullptr) {
-        // The dead letter has one error text: detail and hint follow the
-        // message as psql prints them.
-        EntryProblem found{raw.problem_sqlstate, raw.problem};
-        if (raw.detail != nullptr)
-            found.message += std::string("\nDETAIL:  ") + raw.detail;
-        if (raw.hint != nullptr)
-            found.message += std::string("\nHINT:  ") + raw.hint;
+        EntryProblem found{raw.problem_sqlstate, raw.problem, raw.detail ? raw.detail : "",
+                           raw.hint ? raw.hint : ""};
+        if (failure != nullptr)
+            found.detail = detail_naming_table(found.message, found.detail, name, name);
         problems_.emplace(name, found);
         *problem = found;
         return nullptr;
@@ -297,6 +298,7 @@ const Target* TargetResolver::resolve(std::string_view table, EntryProblem* prob
     target->relid = raw.relid;
     target->insert_role = raw.insert_role;
     target->qualified_name = raw.qualified_name;
+    target->relname = raw.relname;
     target->copyable = raw.table_copyable;
     for (int i = 0; i < raw.ncolumns; ++i)
         target->columns.emplace(

@@ -37,6 +37,7 @@ struct Target {
     Oid relid = InvalidOid;
     Oid insert_role = InvalidOid;  // the owner, or multiquery.drain_role (target.cpp)
     std::string qualified_name;  // "schema"."table", quoted
+    std::string relname;         // the table's own name, unquoted
     std::map<std::string, TargetColumn> columns;  // by attname
     // Whether rows may go in through CopyFrom at all: COPY skips rules and
     // row-level security and checks no privilege itself, so only a table

@@ -208,6 +208,12 @@ $locker->query_safe(q{SET ROLE mallory; CREATE TABLE locked (n int); BEGIN; LOCK
 xadd('public.locked', '{"n": 1}');
 innocent_arrives(200, 'a table locked forever does not stall the stream');
 is(dead_letter('public.locked'), '55P03', 'its entry is a dead letter: lock timeout');
+# The lock timeout's message names no table: the letter's detail does, and
+# the letter says how often its batch was tried (drain_max_attempts, then alone).
+is($node->safe_psql('postgres', q{SELECT attempts || ' | ' || coalesce(detail, 'NULL') || ' | ' || error
+		FROM multiquery.dead_letters WHERE payload[2] = 'public.locked'}),
+	'3 | The entry is for table public.locked. | canceling statement due to lock timeout',
+	'its letter names the table and the attempts');
 
 # A trigger that turns lock_timeout off and waits for that lock anyway, or sleeps.
 $node->safe_psql('postgres', q{
@@ -233,6 +239,10 @@ xadd('public.sleeping', '{"n": 1}');
 innocent_arrives(201, 'triggers that wait or sleep without end do not stall the stream');
 is(dead_letter('public.waiting') . ' ' . dead_letter('public.sleeping'), '57014 57014',
 	'their entries are dead letters: multiquery.drain_statement_timeout');
+is($node->safe_psql('postgres', q{SELECT attempts || ' | ' || coalesce(detail, 'NULL') || ' | ' || error
+		FROM multiquery.dead_letters WHERE payload[2] = 'public.waiting'}),
+	'3 | The entry is for table public.waiting. | canceling statement due to statement timeout',
+	'the statement timeout\'s letter names the table and the attempts');
 $locker->query_safe('ROLLBACK');
 $locker->quit;
 

@@ -43,7 +43,16 @@ is($node->safe_psql('postgres', 'SELECT string_agg(n::text, \',\' ORDER BY n) FR
 ok($node->wait_for_log(qr/WARNING:  multiquery drain: stream trimmed past drain_progress/, $log_at),
 	'a WARNING names the gap');
 like(slurp_file($node->logfile, $log_at),
-	qr/DETAIL:  Redis stream "gap" has lost entries after 1-1, the last one applied here/,
-	'with the stream and the last entry applied');
+	qr/DETAIL:  Redis stream "gap" has lost 2 entries after 1-1, the last one applied here/,
+	'with the stream, how many, and the last entry applied');
+is($node->safe_psql('postgres',
+		q{SELECT entries_removed_unread FROM multiquery.drain_status WHERE stream = 'gap'}),
+	'2', 'drain_status counts the two entries removed unread');
+sleep 2;    # two more of the worker's checks of the stream's counts
+is($node->safe_psql('postgres',
+		q{SELECT entries_removed_unread FROM multiquery.drain_status WHERE stream = 'gap'}),
+	'2', 'once: the worker\'s count of the entries the group was given does not find them again');
+is(() = slurp_file($node->logfile, $log_at) =~ /WARNING:  multiquery drain: stream (?:trimmed past drain_progress|entries removed unread)/g,
+	1, 'and they are reported once');
 
 done_testing();

@@ -40,6 +40,11 @@ sub capped_while_down {
 	$redis->cli('XTRIM', 'cap', 'MAXLEN', $maxlen);
 	$node->start;
 }
+# drain_status's count of entries removed unread, since the server started.
+sub removed_unread {
+	return $node->safe_psql('postgres',
+		q{SELECT entries_removed_unread FROM multiquery.drain_status WHERE stream = 'cap'});
+}
 my $worker_pid = sub {
 	$node->safe_psql('postgres',
 		q{SELECT pid FROM pg_stat_activity WHERE backend_type LIKE 'multiquery drain%'});
@@ -65,6 +70,7 @@ like(slurp_file($node->logfile, $log_at),
 	'with how many, the stream, and where the drain is');
 like($node->safe_psql('postgres', q{SELECT state || ' / ' || last_error FROM multiquery.drain_status WHERE stream = 'cap'}),
 	qr{^stream entries removed unread / 6 entries of Redis stream "cap"}, 'drain_status says so too');
+is(removed_unread(), '6', 'and counts them');
 
 # While the server is down: 1-16 to 1-25 added, the stream capped at three.
 my $log_at_restart = -s $node->logfile;
@@ -73,6 +79,7 @@ ok($node->poll_query_until('postgres', 'SELECT count(*) = 12 FROM t'), 'after a 
 is(rows(), '1,2,3,4,5,12,13,14,15,23,24,25', 'and only they');
 ok($node->wait_for_log(qr/DETAIL:  7 entries of Redis stream "cap" were removed before the drain read them/, $log_at_restart),
 	'the seven entries removed while the server was down are reported');
+is(removed_unread(), '7', 'and counted (the count starts again with the server)');
 
 # Down again, this time as if the worker had been given 1-26 and 1-27
 # without applying them (its group ahead of drain_progress, as after a stop
@@ -87,6 +94,7 @@ ok($node->poll_query_until('postgres', 'SELECT count(*) = 14 FROM t'), 'after a 
 is(rows(), '1,2,3,4,5,12,13,14,15,23,24,25,34,35', 'and only they');
 ok($node->wait_for_log(qr/DETAIL:  6 entries of Redis stream "cap" were removed before the drain read them/, $log_at_rewind),
 	'the entries the group was never given are reported across the rewind');
+is(removed_unread(), '6', 'and counted');
 
 # One entry lost, said as one.
 my $log_at_one = -s $node->logfile;
@@ -98,6 +106,7 @@ kill 'CONT', $pid;
 ok($node->poll_query_until('postgres', 'SELECT count(*) = 1 FROM t WHERE n = 37'), 'the entry kept is applied');
 ok($node->wait_for_log(qr/DETAIL:  1 entry of Redis stream "cap" was removed before the drain read it \(/, $log_at_one),
 	'a single entry lost is reported as one');
+is(removed_unread(), '7', 'and added to the count');
 
 # A busy producer while the worker drains and trims what it applied: no
 # loss, so no report, and the four losses above are each reported once.
@@ -112,5 +121,12 @@ is(removal_warnings($quiet_from), 0, 'neither the burst nor the drain\'s own tri
 is(removal_warnings($log_at), 4, 'each loss was reported once');
 is($node->safe_psql('postgres', q{SELECT state FROM multiquery.drain_status WHERE stream = 'cap'}), 'running',
 	'and the state is back to running once entries flow');
+is(removed_unread(), '7', 'the count is unchanged by the burst');
+# last_error is the last error and when it happened, kept while the drain
+# runs again (as pg_stat_archiver's last_failed_wal): state says what is now.
+like($node->safe_psql('postgres', q{SELECT last_error || ' / ' || (last_error_at IS NOT NULL)
+		FROM multiquery.drain_status WHERE stream = 'cap'}),
+	qr{^1 entry of Redis stream "cap" was removed before the drain read it .* / true$},
+	'the last error stays, with its time, next to state running');
 
 done_testing();

@@ -77,10 +77,14 @@ sub between_good {
 	return %ids;
 }
 
+# A letter as psql would print its error: its detail and hint are columns
+# of their own, NULL when there is none.
 sub letter {
 	my ($entry_id) = @_;
 	return $node->safe_psql('postgres',
-		qq{SELECT sqlstate || ' ' || error FROM multiquery.dead_letters WHERE stream = 'priv' AND entry_id = '$entry_id'});
+		qq{SELECT sqlstate || ' ' || error || coalesce(E'\\nDETAIL:  ' || detail, '')
+		          || coalesce(E'\\nHINT:  ' || hint, '')
+		     FROM multiquery.dead_letters WHERE stream = 'priv' AND entry_id = '$entry_id'});
 }
 
 # Waits until the worker's session has reloaded multiquery.drain_superuser_tables.
@@ -130,6 +134,8 @@ is(letter($ids{'public.ext_member'}),
 	qq{42501 the drain does not write table public.ext_member\nDETAIL:  The table is a member of extension "multiquery_test".\n}
 	  . 'HINT:  List the table in multiquery.drain_superuser_tables to let the drain write it.',
 	'ext_member: a dead letter naming the table, its extension and the setting');
+is($node->safe_psql('postgres', qq{SELECT error FROM multiquery.dead_letters WHERE entry_id = '$ids{'public.su_owned'}'}),
+	'the drain does not write table public.su_owned', 'the error itself is the message alone');
 
 # --- The setting is a superuser's, and is checked ---------------------------
 my ($ret, $out, $err) = $node->psql('postgres',

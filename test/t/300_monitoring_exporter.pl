@@ -40,6 +40,11 @@ for (1 .. 5) {
 }
 $node->safe_psql('postgres', qq{SELECT multiquery.enqueue('m', '{"n": $_}', 'metrics')}) for 1 .. 3;
 ok($node->poll_query_until('postgres', 'SELECT count(*) = 3 FROM m'), 'three rows drained');
+# Two entries for a table that does not exist: two dead letters (42P01).
+$node->safe_psql('postgres', q{SELECT multiquery._redis_xadd('metrics', ARRAY['table', 'public.nowhere', 'row', '{}'])})
+	for 1 .. 2;
+ok($node->poll_query_until('postgres', q{SELECT count(*) = 2 FROM multiquery.dead_letters WHERE stream = 'metrics'}),
+	'two dead letters');
 
 # The exporter, as a pg_monitor role, on a port of its own.
 $node->safe_psql('postgres', q{CREATE ROLE scraper LOGIN IN ROLE pg_monitor});
@@ -65,6 +70,10 @@ like($metrics, qr/^multiquery_race_p99_ms\{[^}]*\} [0-9.e+-]+$/m, 'p99 latency i
 like($metrics, qr/^multiquery_drain_rows_applied\{[^}]*stream="metrics"[^}]*\} 3$/m,
 	'the drain\'s rows per stream are exported');
 like($metrics, qr/^multiquery_drain_running\{[^}]*stream="metrics"[^}]*\} 1$/m, 'and its state');
+like($metrics, qr/^multiquery_drain_entries_removed_unread\{[^}]*stream="metrics"[^}]*\} 0$/m,
+	'and the entries removed from its stream unread');
+like($metrics, qr/^multiquery_dead_letters_entries\{(?=[^}]*sqlstate="42P01")(?=[^}]*stream="metrics")[^}]*\} 2$/m,
+	'dead letters are counted by stream and SQLSTATE, by a role that may not read their payloads');
 unlike($metrics, qr/^pg_exporter_user_queries_load_error\{[^}]*\} 1$/m, 'the queries file loads without error');
 
 # What the dashboard charts is exported.

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+using mq::queue::detail_naming_table;
 using mq::queue::EntryFields;
 using mq::queue::EntryProblem;
 using mq::queue::KeySets;
@@ -69,4 +70,22 @@ TEST(QueueEntry, RefusesInvalidJsonAndOversizedEntries) {
     EXPECT_EQ(problem_of(big, 1000).sqlstate, "54000");
     EntryProblem problem;
     EXPECT_TRUE(read_entry(big, 4000, &key_sets, &problem));
+}
+
+TEST(QueueEntry, DeadLetterDetailNamesTheTableWhenTheMessageDoesNot) {
+    EXPECT_EQ(detail_naming_table("canceling statement due to lock timeout", "", "app.events",
+                                  "events"),
+              "The entry is for table app.events.");
+    EXPECT_EQ(detail_naming_table("duplicate key value violates unique constraint \"events_pkey\"",
+                                  "Key (id)=(1) already exists.", "app.events", "events"),
+              "Key (id)=(1) already exists.\nThe entry is for table app.events.");
+}
+
+TEST(QueueEntry, DeadLetterDetailIsKeptWhenTheMessageNamesTheTable) {
+    EXPECT_EQ(detail_naming_table("new row for relation \"events\" violates check constraint \"c\"",
+                                  "Failing row contains (1).", "app.events", "events"),
+              "Failing row contains (1).");
+    EXPECT_EQ(detail_naming_table("permission denied for table app.events", "", "app.events",
+                                  "events"),
+              "");
 }

@@ -22,6 +22,7 @@ mq_relative = $(patsubst $(MQ_SRC)/%,%,$(1))
 OBJS = \
 	src/module.o \
 	src/version.o \
+	src/removed_functions.o \
 	src/core/answer_latency.o \
 	src/core/backoff.o \
 	src/core/cache_trim.o \
@@ -53,7 +54,6 @@ OBJS = \
 	src/core/sqlstate.o \
 	src/core/table_list.o \
 	src/pg/guard.o \
-	src/pg/selftest.o \
 	src/pg/text_array.o \
 	src/race/cancel.o \
 	src/race/cancel_key.o \

@@ -28,6 +28,7 @@ OBJS = \
 	src/core/cache_trim.o \
 	src/core/comma_list.o \
 	src/core/conninfo.o \
+	src/core/drain_state.o \
 	src/core/freshness.o \
 	src/core/iso_timestamp.o \
 	src/core/json_row_values.o \

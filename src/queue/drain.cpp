@@ -31,7 +31,6 @@ constexpr int64_t kBacklogRefreshUs = 1000000;
 constexpr int64_t kTrimIntervalUs = 200000;
 // How often the standbys' replay lag is read for drain_replica_lag_limit.
 constexpr int64_t kLagCheckIntervalUs = 100000;
-constexpr const char* kPausedState = "paused: replica lag";
 // The bytes of entries one read may hold, at least: with 1000 entries of up
 // to multiquery.drain_max_entry_size a reply could otherwise take a
 // gigabyte. Twice the largest entry, when that is more, so that a reply
@@ -95,7 +94,7 @@ void Drain::sync_config(int64_t now_us) {
     status::detach_others(worker_, keep.data(), static_cast<int>(keep.size()));
 }
 
-void Drain::set_all_states(const char* state) {
+void Drain::set_all_states(DrainState state) {
     for (Stream& s : streams_)
         status::set_state(s.slot, state);
 }
@@ -112,7 +111,7 @@ void Drain::lose_redis(const RedisError& error, int64_t now_us) {
     forget_redis();
     for (Stream& s : streams_)
         status::set_error(s.slot, error.what());
-    set_all_states("redis unreachable");
+    set_all_states(DrainState::kRedisUnreachable);
     int64_t delay = redis_backoff_.next_delay_ms();
     redis_retry_at_us_ = now_us + delay * 1000;
     if (redis_backoff_.grew())
@@ -172,9 +171,9 @@ bool Drain::database_ready(int64_t now_us) {
         CommitTransactionCommand();
     });
     if (standby)
-        set_all_states("waiting: server is a standby");
+        set_all_states(DrainState::kWaitingStandby);
     else if (!installed)
-        set_all_states("waiting: extension not created in multiquery.drain_database");
+        set_all_states(DrainState::kWaitingExtension);
     database_ready_ = !standby && installed;
     return database_ready_;
 }
@@ -240,7 +239,7 @@ int64_t Drain::drain_stream(Stream& s, int64_t count) {
     }
     const std::vector<StreamEntry>& entries = batch.entries;
     if (s.show_running) {
-        status::set_state(s.slot, "running");
+        status::set_state(s.slot, DrainState::kRunning);
         s.show_running = false;
     }
     if (entries.empty())
@@ -268,7 +267,7 @@ int64_t Drain::drain_stream(Stream& s, int64_t count) {
     bucket_.charge(result.rows, now_us());
     status::add_applied(s.slot, result.applied, result.rows, result.skipped, result.dead_letters,
                         result.last_id.c_str());
-    status::set_state(s.slot, "running");
+    status::set_state(s.slot, DrainState::kRunning);
     s.backoff.reset();
     return static_cast<int64_t>(entries.size());
 }
@@ -296,7 +295,7 @@ bool Drain::replicas_behind(int64_t now_us) {
     bool was_behind = replicas_behind_;
     replicas_behind_ = replica_lag_bytes() > limit_bytes;
     if (was_behind && !replicas_behind_)
-        set_all_states("running");
+        set_all_states(DrainState::kRunning);
     return replicas_behind_;
 }
 
@@ -355,7 +354,7 @@ long Drain::run_once() {
     redis_->set_read_limits(read_limits());
     // The heavy writer yields to replay: the standbys' reads stay fast.
     if (replicas_behind(now)) {
-        set_all_states(kPausedState);
+        set_all_states(DrainState::kPausedReplicaLag);
         return kLagCheckIntervalUs / 1000;
     }
 
@@ -420,8 +419,7 @@ void Drain::failed(const char* sqlstate, const char* message) noexcept {
         int64_t delay = s.backoff.next_delay_ms();
         s.retry_at_us = now + delay * 1000;
         status::set_error(s.slot, message);
-        std::string state = std::string("retrying after error ") + sqlstate;
-        status::set_state(s.slot, state.c_str());
+        status::set_state(s.slot, DrainState::kRetryingAfterError, sqlstate);
     } catch (...) {
         // Nothing to do: the status is only informative.
     }
@@ -429,7 +427,7 @@ void Drain::failed(const char* sqlstate, const char* message) noexcept {
 
 void Drain::stopped() noexcept {
     try {
-        status::set_worker_state(worker_, "stopped", true);
+        status::set_worker_state(worker_, DrainState::kStopped, true);
     } catch (...) {
     }
 }

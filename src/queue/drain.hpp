@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "core/drain_state.hpp"
 #include "core/queue_backoff.hpp"
 #include "core/queue_throttle.hpp"
 #include "core/queue_stream_id.hpp"
@@ -64,7 +65,7 @@ private:
         // their entries stay in Redis until it is (trim()).
         std::deque<CommitPoint> unsafe;
         StreamId trimmed_to;
-        bool show_running = false;  // the next successful read shows "running"
+        bool show_running = false;  // the next successful read shows kRunning
         int64_t retry_at_us = 0;
         Backoff backoff{500, 30000};
         int64_t stats_at_us = 0;
@@ -114,7 +115,7 @@ private:
     // returns how many (0: none, or not known).
     int64_t report_removed_unread(Stream& stream, const StreamInfo& info);
     void lose_redis(const RedisError& error, int64_t now_us);
-    void set_all_states(const char* state);
+    void set_all_states(DrainState state);
 
     int worker_;
     std::string consumer_;

@@ -91,26 +91,27 @@ int64_t Drain::entries_given_up_to(const std::string& stream, const StreamId& co
 }
 
 void Drain::report_gaps(Stream& s, const StreamId& committed, const StreamInfo& info) {
-    std::string problem;
+    DrainState problem;
     if (info.last_generated < committed)
-        problem = "stream behind drain_progress";
+        problem = DrainState::kStreamBehindProgress;
     else if (committed < info.max_deleted && s.trimmed_to < info.max_deleted)
-        problem = "stream trimmed past drain_progress";
-    if (problem.empty())
+        problem = DrainState::kStreamTrimmedPastProgress;
+    else
         return;
+    std::string message = to_string(problem);
     std::string detail =
-        problem == "stream behind drain_progress"
+        problem == DrainState::kStreamBehindProgress
             ? "Redis stream \"" + s.name + "\" ends at " + info.last_generated.to_string() +
                   " but entries up to " + committed.to_string() +
                   " are recorded as applied; entries up to that id are skipped."
             : "Redis stream \"" + s.name + "\" has lost entries after " + committed.to_string() +
                   ", the last one applied here (deleted up to " + info.max_deleted.to_string() +
                   ").";
-    status::set_state(s.slot, problem.c_str());
+    status::set_state(s.slot, problem);
     status::set_error(s.slot, detail.c_str());
     s.show_running = false;  // the problem stays shown until entries flow again
     pg::call([&] {
-        ereport(WARNING, (errmsg("multiquery drain: %s", problem.c_str()),
+        ereport(WARNING, (errmsg("multiquery drain: %s", message.c_str()),
                           errdetail_internal("%s", detail.c_str()),
                           errhint("A stream recreated or trimmed by hand: reset its row in "
                                   "multiquery.drain_progress once you know what was applied.")));
@@ -181,7 +182,7 @@ int64_t Drain::report_removed_unread(Stream& s, const StreamInfo& info) {
                               : " were removed before the drain read them") +
                          " (XTRIM, XADD MAXLEN or MINID, or XDEL); the last entry it read is " +
                          last + ".";
-    status::set_state(s.slot, "stream entries removed unread");
+    status::set_state(s.slot, DrainState::kStreamEntriesRemovedUnread);
     status::set_error(s.slot, detail.c_str());
     s.show_running = false;  // the problem stays shown until entries flow again
     pg::call([&] {

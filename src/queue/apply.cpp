@@ -332,7 +332,7 @@ void write_dead_letter(const std::string& stream, std::string_view entry_id,
                 "failed_at = pg_catalog.now()",
                 6, cut_types, cut_values, nullptr, false, 0);
             if (rc != SPI_OK_INSERT)
-                elog(ERROR, "multiquery drain: unexpected SPI result %d for a dead letter", rc);
+                elog(ERROR, "unexpected SPI result %d for a dead letter", rc);
             return;
         }
         // Planned once per process and kept, as the drain's other statements
@@ -347,13 +347,13 @@ void write_dead_letter(const std::string& stream, std::string_view entry_id,
                 "failed_at = pg_catalog.now()",
                 5, types);
             if (made == nullptr || SPI_keepplan(made) != 0)
-                elog(ERROR, "multiquery drain: could not plan the dead letter insert (%d)",
+                elog(ERROR, "could not plan the dead letter insert (%d)",
                      SPI_result);
             plan = made;
         }
         int rc = SPI_execute_plan(plan, values, nullptr, false, 0);
         if (rc != SPI_OK_INSERT)
-            elog(ERROR, "multiquery drain: unexpected SPI result %d for a dead letter", rc);
+            elog(ERROR, "unexpected SPI result %d for a dead letter", rc);
     });
 }
 

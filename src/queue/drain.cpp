@@ -117,8 +117,7 @@ void Drain::lose_redis(const RedisError& error, int64_t now_us) {
     if (redis_backoff_.grew())
         log_message(redis_backoff_.failures() == 1 ? WARNING : LOG,
                     ERRCODE_CONNECTION_FAILURE,
-                    "multiquery drain worker " + std::to_string(worker_) +
-                        " cannot use Redis, retrying in " + std::to_string(delay) + " ms",
+                    "cannot use Redis, retrying in " + std::to_string(delay) + " ms",
                     error.what());
 }
 
@@ -147,8 +146,7 @@ bool Drain::ensure_redis(int64_t now_us, long* wait_ms) {
         return false;
     }
     if (redis_backoff_.failures() > 0)
-        log_message(LOG, ERRCODE_SUCCESSFUL_COMPLETION,
-                    "multiquery drain worker " + std::to_string(worker_) + " reached Redis again");
+        log_message(LOG, ERRCODE_SUCCESSFUL_COMPLETION, "reached Redis again");
     redis_backoff_.reset();
     // Shown as running once a stream's first read succeeds: a Redis that
     // accepts connections may still refuse commands (LOADING).
@@ -309,7 +307,8 @@ void Drain::trim(int64_t now_us) {
         return;
     uint64_t safe_lsn = replication_safe_lsn();
     int64_t old_enough = now_us - static_cast<int64_t>(drain_trim_delay_ms) * 1000;
-    for (Stream& s : streams_) {
+    for (size_t i = 0; i < streams_.size(); ++i) {
+        Stream& s = streams_[i];
         std::optional<StreamId> upto;
         while (s.group_ready && !s.unsafe.empty() && s.unsafe.front().commit_lsn <= safe_lsn &&
                s.unsafe.front().committed_us <= old_enough) {
@@ -320,7 +319,9 @@ void Drain::trim(int64_t now_us) {
             continue;
         // MINID removes the entries below it: everything up to and with upto.
         StreamId below{upto->ms, upto->seq + 1};
+        working_ = static_cast<int>(i);
         redis_->command({"XTRIM", s.name, "MINID", below.to_string()});
+        working_ = -1;
         s.trimmed_to = *upto;
         status::set_trimmed(s.slot, upto->to_string().c_str());
     }
@@ -340,6 +341,7 @@ void Drain::refresh_backlog(Stream& s, int64_t now_us) {
 }
 
 long Drain::run_once() {
+    working_ = -1;
     int64_t now = now_us();
     sync_config(now);
     long wait_ms = kIdleWaitMs;
@@ -371,16 +373,18 @@ long Drain::run_once() {
                 throttled = true;
                 break;
             }
-            current_ = static_cast<int>(i);
+            current_ = working_ = static_cast<int>(i);
             worked |= drain_stream(s, allowed) > 0;
             current_ = -1;
             refresh_backlog(s, now_us());
+            working_ = -1;
         }
         trim(now_us());
     } catch (const RedisError& e) {
         // A replica since a failover (READONLY) or a restarting Redis
         // (LOADING) is an unavailable master: found again, with backoff.
         if (master_unavailable(e)) {
+            working_ = -1;  // Redis as a whole, not the stream
             lose_redis(e, now_us());
             return kIdleWaitMs;
         }
@@ -394,7 +398,14 @@ long Drain::run_once() {
     return std::max<long>(1, wait_ms);
 }
 
+const char* Drain::working_stream() const noexcept {
+    if (working_ < 0 || working_ >= static_cast<int>(streams_.size()))
+        return nullptr;
+    return streams_[static_cast<size_t>(working_)].name.c_str();
+}
+
 void Drain::failed(const char* sqlstate, const char* message) noexcept {
+    working_ = -1;
     try {
         database_ready_ = false;  // the extension may be gone; look again
         database_check_at_us_ = 0;

@@ -35,6 +35,11 @@ public:
     // Marks the worker stopped in drain_status (at exit). Never throws.
     void stopped() noexcept;
 
+    // The stream the worker is working on, for the context of its messages
+    // (left set when an error escapes, until failed() or the next turn), or
+    // nullptr. Never throws.
+    const char* working_stream() const noexcept;
+
 private:
     // A commit of the stream's progress up to last, ending at commit_lsn.
     struct CommitPoint {
@@ -134,6 +139,7 @@ private:
     bool database_ready_ = false;
     int64_t database_check_at_us_ = 0;
     int current_ = -1;  // the stream being applied, for failed()
+    int working_ = -1;  // the stream worked on, for working_stream()
 };
 
 

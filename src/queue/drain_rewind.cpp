@@ -111,7 +111,7 @@ void Drain::report_gaps(Stream& s, const StreamId& committed, const StreamInfo& 
     status::set_error(s.slot, detail.c_str());
     s.show_running = false;  // the problem stays shown until entries flow again
     pg::call([&] {
-        ereport(WARNING, (errmsg("multiquery drain: %s", message.c_str()),
+        ereport(WARNING, (errmsg("%s", message.c_str()),
                           errdetail_internal("%s", detail.c_str()),
                           errhint("A stream recreated or trimmed by hand: reset its row in "
                                   "multiquery.drain_progress once you know what was applied.")));
@@ -187,7 +187,7 @@ int64_t Drain::report_removed_unread(Stream& s, const StreamInfo& info) {
     s.show_running = false;  // the problem stays shown until entries flow again
     pg::call([&] {
         ereport(WARNING,
-                (errmsg("multiquery drain: stream entries removed unread"),
+                (errmsg("stream entries removed unread"),
                  errdetail_internal("%s", detail.c_str()),
                  errhint("Entries the drain has not applied are lost when a stream is capped "
                          "by its producers or by hand; leave trimming to the drain "

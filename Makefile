@@ -16,8 +16,96 @@ MODULE_big = multiquery
 MQ_SRC := $(if $(VPATH),$(VPATH),.)
 mq_relative = $(patsubst $(MQ_SRC)/%,%,$(1))
 
-# Each concern lives in its own folder under src/; the module is all of them.
-OBJS = $(call mq_relative,$(patsubst %.cpp,%.o,$(sort $(wildcard $(MQ_SRC)/src/*.cpp $(MQ_SRC)/src/*/*.cpp))))
+# Each concern lives in its own folder under src/; the module is these files,
+# named one by one so that nothing lands in the library by being in a folder.
+# CMakeLists.txt lists the same src/core/ files for the unit tests.
+OBJS = \
+	src/module.o \
+	src/version.o \
+	src/removed_functions.o \
+	src/core/answer_latency.o \
+	src/core/backoff.o \
+	src/core/cache_trim.o \
+	src/core/comma_list.o \
+	src/core/conninfo.o \
+	src/core/drain_state.o \
+	src/core/freshness.o \
+	src/core/iso_timestamp.o \
+	src/core/json_row_values.o \
+	src/core/json_text.o \
+	src/core/jsonb_image.o \
+	src/core/latency_histogram.o \
+	src/core/minute_ring.o \
+	src/core/prepared_statements.o \
+	src/core/queue_backoff.o \
+	src/core/queue_batch.o \
+	src/core/queue_copy.o \
+	src/core/queue_copy_binary.o \
+	src/core/queue_entry.o \
+	src/core/queue_json.o \
+	src/core/queue_stream_id.o \
+	src/core/queue_streams.o \
+	src/core/queue_throttle.o \
+	src/core/race_failure.o \
+	src/core/redis_address.o \
+	src/core/repeat_filter.o \
+	src/core/resp.o \
+	src/core/secret_file.o \
+	src/core/sql_quote.o \
+	src/core/sqlstate.o \
+	src/core/table_list.o \
+	src/pg/guard.o \
+	src/pg/text_array.o \
+	src/race/cancel.o \
+	src/race/cancel_key.o \
+	src/race/connection.o \
+	src/race/connection_functions.o \
+	src/race/engine.o \
+	src/race/engine_hedge.o \
+	src/race/engine_pipeline.o \
+	src/race/engine_probe.o \
+	src/race/engine_wait.o \
+	src/race/late_cancel.o \
+	src/race/libpq_options.o \
+	src/race/nesting.o \
+	src/race/race_query.o \
+	src/race/result_sink.o \
+	src/race/settings.o \
+	src/race/stats_shmem.o \
+	src/race/stats_views.o \
+	src/race/target.o \
+	src/queue/apply.o \
+	src/queue/copy_load.o \
+	src/queue/drain.o \
+	src/queue/drain_rewind.o \
+	src/queue/enqueue.o \
+	src/queue/init.o \
+	src/queue/progress.o \
+	src/queue/redis.o \
+	src/queue/redis_master.o \
+	src/queue/redis_wait.o \
+	src/queue/row_group.o \
+	src/queue/settings.o \
+	src/queue/spi_run.o \
+	src/queue/status.o \
+	src/queue/target.o \
+	src/queue/worker.o \
+	src/fdw/analyze.o \
+	src/fdw/deparse.o \
+	src/fdw/estimate.o \
+	src/fdw/explain.o \
+	src/fdw/handler.o \
+	src/fdw/import_schema.o \
+	src/fdw/paths.o \
+	src/fdw/plan.o \
+	src/fdw/race_groups.o \
+	src/fdw/race_read.o \
+	src/fdw/scan.o \
+	src/fdw/shippable.o \
+	src/fdw/transmission.o \
+	src/fdw/upper.o \
+	src/fdw/validator.o \
+	src/fdw/write_refusal.o
 
 # The install script is assembled from one part per concern (extension/NN_*.sql),
 # so that each concern keeps its SQL next to the others without one huge file.

@@ -34,17 +34,19 @@ mq_as_run_user() {
     fi
 }
 
-# Installs the tests' own extension (test/extension/: hooks into the
-# library that the shipped extension does not have) next to the real one.
+# Builds and installs the tests' own extension (test/extension/: hooks into
+# the library that the shipped extension does not have, in a library of
+# their own) next to the real one, which mq_build_and_install built first.
 mq_install_test_extension() {
-    local target
-    target="$("$PG_CONFIG" --sharedir)/extension"
-    if [ -w "$target" ]; then
-        install -m 644 "$MQ_ROOT"/test/extension/multiquery_test* "$target/"
+    make -C "$MQ_ROOT/test/extension" -s PG_CONFIG="$PG_CONFIG"
+    local pkglibdir
+    pkglibdir=$("$PG_CONFIG" --pkglibdir)
+    if [ -w "$pkglibdir" ]; then
+        make -C "$MQ_ROOT/test/extension" -s install PG_CONFIG="$PG_CONFIG"
     elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
-        sudo install -m 644 "$MQ_ROOT"/test/extension/multiquery_test* "$target/"
+        sudo make -C "$MQ_ROOT/test/extension" -s install PG_CONFIG="$PG_CONFIG"
     else
-        mq_die "cannot write $target to install the test extension; run this as root"
+        mq_die "cannot write $pkglibdir to install the test extension; run this as root"
     fi
 }
 

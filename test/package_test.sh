@@ -36,6 +36,12 @@ for file in /usr/lib/postgresql/15/lib/multiquery.so /usr/share/postgresql/15/ex
     dpkg -S "$file" >/dev/null 2>&1 || mq_die "the package does not own $file"
 done
 check "it owns the library, the control file and the monitoring examples"
+# The tests' own extension and its library (test/extension/) stay out.
+! dpkg -L postgresql-15-multiquery | grep -q multiquery_test ||
+    mq_die "the package ships the test extension: $(dpkg -L postgresql-15-multiquery | grep multiquery_test | tr '\n' ' ')"
+! nm -D --defined-only /usr/lib/postgresql/15/lib/multiquery.so | grep -q 'multiquery_test' ||
+    mq_die "the packaged library exports test functions"
+check "it ships no test extension and its library no test functions"
 
 # A throwaway server with the packaged files: the extension installs and
 # agrees with the library on the version.

@@ -1,5 +1,9 @@
-// The one place C++ code includes PostgreSQL's server headers: they are C and
-// need C linkage, and a few of their macros need taming in C++.
+// postgres.h for C++. Every file that uses the server includes this header
+// (itself, or through pg/guard.hpp) before the other server headers it needs,
+// which it then includes itself inside extern "C": postgres.h must come first,
+// the headers are C and need C linkage, and a few of postgres.h's macros need
+// taming in C++. (race/cancel_key.cpp is libpq's frontend side and includes
+// no server header.)
 #pragma once
 
 extern "C" {

@@ -397,14 +397,14 @@ void write_dead_letter(const std::string& stream, std::string_view entry_id,
             if (plan == nullptr) {
                 SPIPlanPtr made = SPI_prepare(sql.c_str(), n, types);
                 if (made == nullptr || SPI_keepplan(made) != 0)
-                    elog(ERROR, "multiquery drain: could not plan the dead letter insert (%d)",
+                    elog(ERROR, "could not plan the dead letter insert (%d)",
                          SPI_result);
                 plan = made;
             }
             rc = SPI_execute_plan(plan, values, nulls, false, 0);
         }
         if (rc != SPI_OK_INSERT)
-            elog(ERROR, "multiquery drain: unexpected SPI result %d for a dead letter", rc);
+            elog(ERROR, "unexpected SPI result %d for a dead letter", rc);
     });
 }
 

@@ -31,7 +31,6 @@ constexpr int64_t kBacklogRefreshUs = 1000000;
 constexpr int64_t kTrimIntervalUs = 200000;
 // How often the standbys' replay lag is read for drain_replica_lag_limit.
 constexpr int64_t kLagCheckIntervalUs = 100000;
-constexpr const char* kPausedState = "paused: replica lag";
 // The bytes of entries one read may hold, at least: with 1000 entries of up
 // to multiquery.drain_max_entry_size a reply could otherwise take a
 // gigabyte. Twice the largest entry, when that is more, so that a reply
@@ -95,7 +94,7 @@ void Drain::sync_config(int64_t now_us) {
     status::detach_others(worker_, keep.data(), static_cast<int>(keep.size()));
 }
 
-void Drain::set_all_states(const char* state) {
+void Drain::set_all_states(DrainState state) {
     for (Stream& s : streams_)
         status::set_state(s.slot, state);
 }
@@ -112,14 +111,13 @@ void Drain::lose_redis(const RedisError& error, int64_t now_us) {
     forget_redis();
     for (Stream& s : streams_)
         status::set_error(s.slot, error.what());
-    set_all_states("redis unreachable");
+    set_all_states(DrainState::kRedisUnreachable);
     int64_t delay = redis_backoff_.next_delay_ms();
     redis_retry_at_us_ = now_us + delay * 1000;
     if (redis_backoff_.grew())
         log_message(redis_backoff_.failures() == 1 ? WARNING : LOG,
                     ERRCODE_CONNECTION_FAILURE,
-                    "multiquery drain worker " + std::to_string(worker_) +
-                        " cannot use Redis, retrying in " + std::to_string(delay) + " ms",
+                    "cannot use Redis, retrying in " + std::to_string(delay) + " ms",
                     error.what());
 }
 
@@ -148,8 +146,7 @@ bool Drain::ensure_redis(int64_t now_us, long* wait_ms) {
         return false;
     }
     if (redis_backoff_.failures() > 0)
-        log_message(LOG, ERRCODE_SUCCESSFUL_COMPLETION,
-                    "multiquery drain worker " + std::to_string(worker_) + " reached Redis again");
+        log_message(LOG, ERRCODE_SUCCESSFUL_COMPLETION, "reached Redis again");
     redis_backoff_.reset();
     // Shown as running once a stream's first read succeeds: a Redis that
     // accepts connections may still refuse commands (LOADING).
@@ -172,9 +169,9 @@ bool Drain::database_ready(int64_t now_us) {
         CommitTransactionCommand();
     });
     if (standby)
-        set_all_states("waiting: server is a standby");
+        set_all_states(DrainState::kWaitingStandby);
     else if (!installed)
-        set_all_states("waiting: extension not created in multiquery.drain_database");
+        set_all_states(DrainState::kWaitingExtension);
     database_ready_ = !standby && installed;
     return database_ready_;
 }
@@ -240,7 +237,7 @@ int64_t Drain::drain_stream(Stream& s, int64_t count) {
     }
     const std::vector<StreamEntry>& entries = batch.entries;
     if (s.show_running) {
-        status::set_state(s.slot, "running");
+        status::set_state(s.slot, DrainState::kRunning);
         s.show_running = false;
     }
     if (entries.empty())
@@ -269,7 +266,7 @@ int64_t Drain::drain_stream(Stream& s, int64_t count) {
     bucket_.charge(result.rows, now_us());
     status::add_applied(s.slot, result.applied, result.rows, result.skipped, result.dead_letters,
                         result.last_id.c_str());
-    status::set_state(s.slot, "running");
+    status::set_state(s.slot, DrainState::kRunning);
     s.backoff.reset();
     return static_cast<int64_t>(entries.size());
 }
@@ -297,7 +294,7 @@ bool Drain::replicas_behind(int64_t now_us) {
     bool was_behind = replicas_behind_;
     replicas_behind_ = replica_lag_bytes() > limit_bytes;
     if (was_behind && !replicas_behind_)
-        set_all_states("running");
+        set_all_states(DrainState::kRunning);
     return replicas_behind_;
 }
 
@@ -311,7 +308,8 @@ void Drain::trim(int64_t now_us) {
         return;
     uint64_t safe_lsn = replication_safe_lsn();
     int64_t old_enough = now_us - static_cast<int64_t>(drain_trim_delay_ms) * 1000;
-    for (Stream& s : streams_) {
+    for (size_t i = 0; i < streams_.size(); ++i) {
+        Stream& s = streams_[i];
         std::optional<StreamId> upto;
         while (s.group_ready && !s.unsafe.empty() && s.unsafe.front().commit_lsn <= safe_lsn &&
                s.unsafe.front().committed_us <= old_enough) {
@@ -322,7 +320,9 @@ void Drain::trim(int64_t now_us) {
             continue;
         // MINID removes the entries below it: everything up to and with upto.
         StreamId below{upto->ms, upto->seq + 1};
+        working_ = static_cast<int>(i);
         redis_->command({"XTRIM", s.name, "MINID", below.to_string()});
+        working_ = -1;
         s.trimmed_to = *upto;
         status::set_trimmed(s.slot, upto->to_string().c_str());
     }
@@ -342,6 +342,7 @@ void Drain::refresh_backlog(Stream& s, int64_t now_us) {
 }
 
 long Drain::run_once() {
+    working_ = -1;
     int64_t now = now_us();
     sync_config(now);
     long wait_ms = kIdleWaitMs;
@@ -356,7 +357,7 @@ long Drain::run_once() {
     redis_->set_read_limits(read_limits());
     // The heavy writer yields to replay: the standbys' reads stay fast.
     if (replicas_behind(now)) {
-        set_all_states(kPausedState);
+        set_all_states(DrainState::kPausedReplicaLag);
         return kLagCheckIntervalUs / 1000;
     }
 
@@ -373,16 +374,18 @@ long Drain::run_once() {
                 throttled = true;
                 break;
             }
-            current_ = static_cast<int>(i);
+            current_ = working_ = static_cast<int>(i);
             worked |= drain_stream(s, allowed) > 0;
             current_ = -1;
             refresh_backlog(s, now_us());
+            working_ = -1;
         }
         trim(now_us());
     } catch (const RedisError& e) {
         // A replica since a failover (READONLY) or a restarting Redis
         // (LOADING) is an unavailable master: found again, with backoff.
         if (master_unavailable(e)) {
+            working_ = -1;  // Redis as a whole, not the stream
             lose_redis(e, now_us());
             return kIdleWaitMs;
         }
@@ -396,7 +399,14 @@ long Drain::run_once() {
     return std::max<long>(1, wait_ms);
 }
 
+const char* Drain::working_stream() const noexcept {
+    if (working_ < 0 || working_ >= static_cast<int>(streams_.size()))
+        return nullptr;
+    return streams_[static_cast<size_t>(working_)].name.c_str();
+}
+
 void Drain::failed(const char* sqlstate, const char* message) noexcept {
+    working_ = -1;
     try {
         database_ready_ = false;  // the extension may be gone; look again
         database_check_at_us_ = 0;
@@ -421,8 +431,7 @@ void Drain::failed(const char* sqlstate, const char* message) noexcept {
         int64_t delay = s.backoff.next_delay_ms();
         s.retry_at_us = now + delay * 1000;
         status::set_error(s.slot, message);
-        std::string state = std::string("retrying after error ") + sqlstate;
-        status::set_state(s.slot, state.c_str());
+        status::set_state(s.slot, DrainState::kRetryingAfterError, sqlstate);
     } catch (...) {
         // Nothing to do: the status is only informative.
     }
@@ -430,7 +439,7 @@ void Drain::failed(const char* sqlstate, const char* message) noexcept {
 
 void Drain::stopped() noexcept {
     try {
-        status::set_worker_state(worker_, "stopped", true);
+        status::set_worker_state(worker_, DrainState::kStopped, true);
     } catch (...) {
     }
 }

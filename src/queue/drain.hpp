@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "core/drain_state.hpp"
 #include "core/queue_backoff.hpp"
 #include "core/queue_throttle.hpp"
 #include "core/queue_stream_id.hpp"
@@ -33,6 +34,11 @@ public:
 
     // Marks the worker stopped in drain_status (at exit). Never throws.
     void stopped() noexcept;
+
+    // The stream the worker is working on, for the context of its messages
+    // (left set when an error escapes, until failed() or the next turn), or
+    // nullptr. Never throws.
+    const char* working_stream() const noexcept;
 
 private:
     // A commit of the stream's progress up to last, ending at commit_lsn.
@@ -64,7 +70,7 @@ private:
         // their entries stay in Redis until it is (trim()).
         std::deque<CommitPoint> unsafe;
         StreamId trimmed_to;
-        bool show_running = false;  // the next successful read shows "running"
+        bool show_running = false;  // the next successful read shows kRunning
         int64_t retry_at_us = 0;
         Backoff backoff{500, 30000};
         int64_t stats_at_us = 0;
@@ -120,7 +126,7 @@ private:
     // returns how many (0: none, or not known).
     int64_t report_removed_unread(Stream& stream, const StreamInfo& info);
     void lose_redis(const RedisError& error, int64_t now_us);
-    void set_all_states(const char* state);
+    void set_all_states(DrainState state);
 
     int worker_;
     std::string consumer_;
@@ -139,6 +145,7 @@ private:
     bool database_ready_ = false;
     int64_t database_check_at_us_ = 0;
     int current_ = -1;  // the stream being applied, for failed()
+    int working_ = -1;  // the stream worked on, for working_stream()
 };
 
 

@@ -117,16 +117,16 @@ int64_t Drain::entries_deleted_after(const std::string& stream, const StreamId& 
 
 void Drain::report_gaps(Stream& s, const StreamId& committed, const StreamInfo& info,
                         int64_t given) {
-    std::string problem;
+    DrainState problem;
     if (info.last_generated < committed)
-        problem = "stream behind drain_progress";
+        problem = DrainState::kStreamBehindProgress;
     else if (committed < info.max_deleted && s.trimmed_to < info.max_deleted)
-        problem = "stream trimmed past drain_progress";
-    if (problem.empty())
+        problem = DrainState::kStreamTrimmedPastProgress;
+    else
         return;
     // Entries behind the committed progress were applied: only deleted
     // entries after it are lost unread, counted when Redis can tell how many.
-    int64_t removed = problem == "stream trimmed past drain_progress"
+    int64_t removed = problem == DrainState::kStreamTrimmedPastProgress
                           ? entries_deleted_after(s.name, committed, info, given)
                           : -1;
     // Counted once: the group counts them as given from here on, so that
@@ -138,21 +138,22 @@ void Drain::report_gaps(Stream& s, const StreamId& committed, const StreamInfo& 
     std::string lost = removed < 0    ? "entries"
                        : removed == 1 ? "1 entry"
                                       : std::to_string(removed) + " entries";
+    std::string message = to_string(problem);
     std::string detail =
-        problem == "stream behind drain_progress"
+        problem == DrainState::kStreamBehindProgress
             ? "Redis stream \"" + s.name + "\" ends at " + info.last_generated.to_string() +
                   " but entries up to " + committed.to_string() +
                   " are recorded as applied; entries up to that id are skipped."
             : "Redis stream \"" + s.name + "\" has lost " + lost + " after " +
                   committed.to_string() + ", the last one applied here (deleted up to " +
                   info.max_deleted.to_string() + ").";
-    status::set_state(s.slot, problem.c_str());
+    status::set_state(s.slot, problem);
     status::set_error(s.slot, detail.c_str());
     if (removed > 0)
         status::add_removed_unread(s.slot, removed);
     s.show_running = false;  // the problem stays shown until entries flow again
     pg::call([&] {
-        ereport(WARNING, (errmsg("multiquery drain: %s", problem.c_str()),
+        ereport(WARNING, (errmsg("%s", message.c_str()),
                           errdetail_internal("%s", detail.c_str()),
                           errhint("A stream recreated or trimmed by hand: reset its row in "
                                   "multiquery.drain_progress once you know what was applied.")));
@@ -223,13 +224,13 @@ int64_t Drain::report_removed_unread(Stream& s, const StreamInfo& info) {
                               : " were removed before the drain read them") +
                          " (XTRIM, XADD MAXLEN or MINID, or XDEL); the last entry it read is " +
                          last + ".";
-    status::set_state(s.slot, "stream entries removed unread");
+    status::set_state(s.slot, DrainState::kStreamEntriesRemovedUnread);
     status::set_error(s.slot, detail.c_str());
     status::add_removed_unread(s.slot, removed);
     s.show_running = false;  // the problem stays shown until entries flow again
     pg::call([&] {
         ereport(WARNING,
-                (errmsg("multiquery drain: stream entries removed unread"),
+                (errmsg("stream entries removed unread"),
                  errdetail_internal("%s", detail.c_str()),
                  errhint("Entries the drain has not applied are lost when a stream is capped "
                          "by its producers or by hand; leave trimming to the drain "

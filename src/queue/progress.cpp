@@ -24,13 +24,13 @@ char* single_value(const char* sql, const char* param) {
     SetCurrentStatementStartTimestamp();
     StartTransactionCommand();
     if (SPI_connect() != SPI_OK_CONNECT)
-        elog(ERROR, "multiquery drain: SPI_connect failed");
+        elog(ERROR, "SPI_connect failed");
     PushActiveSnapshot(GetTransactionSnapshot());
     Oid type = TEXTOID;
     Datum arg = param ? CStringGetTextDatum(param) : (Datum)0;
     int rc = SPI_execute_with_args(sql, param ? 1 : 0, &type, &arg, nullptr, true, 1);
     if (rc != SPI_OK_SELECT)
-        elog(ERROR, "multiquery drain: unexpected SPI result %d", rc);
+        elog(ERROR, "unexpected SPI result %d", rc);
     if (SPI_processed == 1) {
         char* found = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
         // Out of SPI's context, which SPI_finish frees.

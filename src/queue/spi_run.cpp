@@ -39,10 +39,10 @@ int64_t run_sql(const std::string& sql, const std::vector<const std::string*>& p
             if (*plan == nullptr) {
                 SPIPlanPtr made = SPI_prepare(sql.c_str(), n, types);
                 if (made == nullptr)
-                    elog(ERROR, "multiquery drain: SPI_prepare failed (%d) for: %s", SPI_result,
+                    elog(ERROR, "SPI_prepare failed (%d) for: %s", SPI_result,
                          sql.c_str());
                 if (SPI_keepplan(made) != 0)
-                    elog(ERROR, "multiquery drain: SPI_keepplan failed for: %s", sql.c_str());
+                    elog(ERROR, "SPI_keepplan failed for: %s", sql.c_str());
                 *plan = made;
             }
             rc = SPI_execute_plan(*plan, values, nulls, false, 0);
@@ -50,7 +50,7 @@ int64_t run_sql(const std::string& sql, const std::vector<const std::string*>& p
             rc = SPI_execute_with_args(sql.c_str(), n, types, values, nulls, false, 0);
         }
         if (expected == kAnySuccess ? rc < 0 : rc != expected)
-            elog(ERROR, "multiquery drain: unexpected SPI result %d for: %s", rc, sql.c_str());
+            elog(ERROR, "unexpected SPI result %d for: %s", rc, sql.c_str());
         processed = static_cast<int64_t>(SPI_processed);
     });
     return processed;

@@ -2,6 +2,7 @@
 #include "queue/status.hpp"
 
 #include <cstring>
+#include <string>
 
 #include "pg/guard.hpp"
 
@@ -24,7 +25,8 @@ struct Slot {
     int worker;
     int pid;
     char stream[256];
-    char state[64];
+    DrainState state;
+    char state_sqlstate[6];  // for kRetryingAfterError
     int64 entries_applied;
     int64 rows_applied;
     int64 entries_skipped;
@@ -135,7 +137,7 @@ int attach(int worker, const char* stream, int pid) {
         }
         if (found >= 0) {
             shared->slots[found].pid = pid;
-            copy(shared->slots[found].state, sizeof(Slot::state), "starting");
+            shared->slots[found].state = DrainState::kStarting;
             shared->slots[found].updated_at = GetCurrentTimestamp();
         }
         LWLockRelease(shared->lock);
@@ -153,18 +155,21 @@ void detach_others(int worker, const char* const* keep, int n) {
     });
 }
 
-void set_worker_state(int worker, const char* state, bool stopped) {
+void set_worker_state(int worker, DrainState state, bool stopped) {
     TimestampTz now = GetCurrentTimestamp();
     with_worker_slots(worker, [&](Slot& s) {
-        copy(s.state, sizeof(s.state), state);
+        s.state = state;
         if (stopped)
             s.pid = 0;
         s.updated_at = now;
     });
 }
 
-void set_state(int slot, const char* state) {
-    with_slot(slot, [&](Slot& s) { copy(s.state, sizeof(s.state), state); });
+void set_state(int slot, DrainState state, const char* sqlstate) {
+    with_slot(slot, [&](Slot& s) {
+        s.state = state;
+        copy(s.state_sqlstate, sizeof(s.state_sqlstate), sqlstate);
+    });
 }
 
 void set_error(int slot, const char* message) {
@@ -217,14 +222,15 @@ using mq::queue::status::kMaxSlots;
 // Adds one row of the view; a frame with no C++ object, so it may ereport.
 // An extension not updated yet declares fewer columns: the row is cut to
 // desc's, the columns being added only at the end.
-void put_row(Tuplestorestate* store, TupleDesc desc, const mq::queue::status::Slot* s) {
+void put_row(Tuplestorestate* store, TupleDesc desc, const mq::queue::status::Slot* s,
+             const char* state) {
     Datum values[16];
     bool nulls[16] = {false};
     values[0] = Int32GetDatum(s->worker);
     values[1] = Int32GetDatum(s->pid);
     nulls[1] = s->pid == 0;
     values[2] = CStringGetTextDatum(s->stream);
-    values[3] = CStringGetTextDatum(s->state);
+    values[3] = CStringGetTextDatum(state);
     values[4] = Int64GetDatum(s->entries_applied);
     values[5] = Int64GetDatum(s->rows_applied);
     values[6] = Int64GetDatum(s->entries_skipped);
@@ -253,20 +259,27 @@ void put_row(Tuplestorestate* store, TupleDesc desc, const mq::queue::status::Sl
 
 // multiquery._drain_status(): the rows of the multiquery.drain_status view.
 MQ_FUNCTION(multiquery_drain_status) {
+    using mq::queue::status::Slot;
+    ReturnSetInfo* rsinfo = nullptr;
+    Slot* copy = nullptr;
     mq::pg::call([&] {
         InitMaterializedSRF(fcinfo, 0);
-        auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+        rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
         if (mq::queue::status::shared == nullptr)
             return;
-        auto* copy = static_cast<mq::queue::status::Slot*>(
-            palloc(sizeof(mq::queue::status::Slot) * kMaxSlots));
+        copy = static_cast<Slot*>(palloc(sizeof(Slot) * kMaxSlots));
         LWLockAcquire(mq::queue::status::shared->lock, LW_SHARED);
-        std::memcpy(copy, mq::queue::status::shared->slots,
-                    sizeof(mq::queue::status::Slot) * kMaxSlots);
+        std::memcpy(copy, mq::queue::status::shared->slots, sizeof(Slot) * kMaxSlots);
         LWLockRelease(mq::queue::status::shared->lock);
-        for (int i = 0; i < kMaxSlots; ++i)
-            if (copy[i].used)
-                put_row(rsinfo->setResult, rsinfo->setDesc, &copy[i]);
     });
+    if (copy == nullptr)
+        return (Datum)0;
+    for (int i = 0; i < kMaxSlots; ++i) {
+        if (!copy[i].used)
+            continue;
+        std::string state = mq::queue::to_string(copy[i].state, copy[i].state_sqlstate);
+        const Slot* row = &copy[i];
+        mq::pg::call([&] { put_row(rsinfo->setResult, rsinfo->setDesc, row, state.c_str()); });
+    }
     return (Datum)0;
 }

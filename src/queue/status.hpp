@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include "core/drain_state.hpp"
+
 namespace mq::queue::status {
 
 // At most this many (worker, stream) rows are shown; more streams still drain.
@@ -18,9 +20,10 @@ int attach(int worker, const char* stream, int pid);
 void detach_others(int worker, const char* const* keep, int n);
 
 // Marks every slot of the worker: new state (and pid 0 when stopping).
-void set_worker_state(int worker, const char* state, bool stopped);
+void set_worker_state(int worker, DrainState state, bool stopped);
 
-void set_state(int slot, const char* state);
+// sqlstate: the error's SQLSTATE, for DrainState::kRetryingAfterError.
+void set_state(int slot, DrainState state, const char* sqlstate = nullptr);
 void set_error(int slot, const char* message);
 void add_applied(int slot, int64_t entries, int64_t rows, int64_t skipped, int64_t dead_letters,
                  const char* last_applied_id);

@@ -43,6 +43,18 @@ long guarded_turn() {
     return wait_ms;
 }
 
+// The worker, and the stream it works on, as the CONTEXT line of every
+// message of a turn (bgw_type reaches the log only through %b in
+// log_line_prefix). Holds no C++ object: errcontext may raise an ERROR.
+void drain_error_context(void* /*arg*/) {
+    int worker = DatumGetInt32(MyBgworkerEntry->bgw_main_arg);
+    const char* stream = drain != nullptr ? drain->working_stream() : nullptr;
+    if (stream != nullptr)
+        errcontext("multiquery drain worker %d, stream \"%s\"", worker, stream);
+    else
+        errcontext("multiquery drain worker %d", worker);
+}
+
 // Marks the worker stopped in drain_status when the process exits.
 void on_exit(int /*code*/, Datum /*arg*/) {
     if (drain != nullptr)
@@ -54,6 +66,7 @@ void on_exit(int /*code*/, Datum /*arg*/) {
 void multiquery_drain_main(Datum arg) {
     sigjmp_buf local_sigjmp_buf;
     MemoryContext turn_context;
+    ErrorContextCallback turn_error_context;
     long wait_ms;
     bool failed_last_turn = false;
 
@@ -105,7 +118,14 @@ void multiquery_drain_main(Datum arg) {
             continue;
         }
         MemoryContextSwitchTo(turn_context);
+        // An ERROR's report has its context by the time it longjmps out of
+        // the turn; the handler above resets the stack.
+        turn_error_context.callback = drain_error_context;
+        turn_error_context.arg = nullptr;
+        turn_error_context.previous = error_context_stack;
+        error_context_stack = &turn_error_context;
         wait_ms = guarded_turn();
+        error_context_stack = turn_error_context.previous;
         MemoryContextSwitchTo(TopMemoryContext);
         MemoryContextReset(turn_context);
         if (wait_ms > 0) {

@@ -1,6 +1,7 @@
 -- multiquery_test: hooks the regression tests call into the multiquery
--- library. Not part of the multiquery extension (it ships no test-only
--- functions); test/run_all.sh installs this one for the tests alone.
+-- library, from a library of their own (test/extension/Makefile). Not part of
+-- the multiquery extension (it ships no test-only functions); test/lib.sh
+-- installs this one for the tests alone.
 \echo Use "CREATE EXTENSION multiquery_test" to load this file. \quit
 
 -- Boundary probes: each raises an error on one side of the C++/PostgreSQL
@@ -8,12 +9,12 @@
 -- intact and the object's destructor ran.
 CREATE FUNCTION multiquery_test.boundary(failure text)
 RETURNS bigint
-AS '$libdir/multiquery', 'multiquery_selftest_boundary'
+AS 'MODULE_PATHNAME', 'multiquery_test_boundary'
 LANGUAGE C STRICT;
 
 CREATE FUNCTION multiquery_test.probes_destroyed()
 RETURNS bigint
-AS '$libdir/multiquery', 'multiquery_selftest_probes_destroyed'
+AS 'MODULE_PATHNAME', 'multiquery_test_probes_destroyed'
 LANGUAGE C STRICT;
 
 -- Report a race outcome (win, cancel, error, hedge) as the race engine
@@ -22,12 +23,12 @@ LANGUAGE C STRICT;
 CREATE FUNCTION multiquery_test.record_race(
     target text, outcome text, latency_ms double precision, error text DEFAULT NULL)
 RETURNS void
-AS '$libdir/multiquery', 'multiquery_selftest_record_race'
+AS 'MODULE_PATHNAME', 'multiquery_test_record_race'
 LANGUAGE C VOLATILE;
 
 CREATE FUNCTION multiquery_test.latency_quantile(target text, p double precision)
 RETURNS bigint
-AS '$libdir/multiquery', 'multiquery_selftest_latency_quantile'
+AS 'MODULE_PATHNAME', 'multiquery_test_latency_quantile'
 LANGUAGE C STRICT VOLATILE;
 
 REVOKE ALL ON FUNCTION multiquery_test.boundary(text) FROM PUBLIC;

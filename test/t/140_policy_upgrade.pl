@@ -24,6 +24,9 @@ $node->safe_psql('fresh', q{CREATE EXTENSION multiquery VERSION '0.2'});
 $node->safe_psql('upgraded', q{CREATE EXTENSION multiquery VERSION '0.1'});
 is($node->safe_psql('upgraded', q{SELECT extversion FROM pg_extension WHERE extname = 'multiquery'}),
 	'0.1', 'version 0.1 can still be installed');
+my (undef, undef, $removed) = $node->psql('upgraded', q{SELECT multiquery._selftest_boundary('none')});
+like($removed, qr/ERROR:  function multiquery._selftest_boundary was removed in multiquery 0.3/,
+	'its test hooks, gone from the library, say so');
 is($node->safe_psql('upgraded', q{SELECT pg_get_function_identity_arguments(
 		'multiquery.race_query'::regproc)}),
 	'targets text[], query text, params text[], timeout_ms integer', 'with its own race_query');

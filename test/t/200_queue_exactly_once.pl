@@ -125,7 +125,11 @@ my $log = slurp_file($node->logfile);
 my $complaints = () = $log =~ /cannot use Redis, retrying in \d+ ms\n[^\n]*DETAIL:  /g;
 cmp_ok($complaints, '>=', 1, 'the outage was logged');
 cmp_ok($complaints, '<=', 30, "the outage was logged at a sane rate ($complaints lines)");
-ok($log =~ /reached Redis again/, 'the recovery was logged');
+my $named = () = $log =~
+  /(?:WARNING|LOG):  cannot use Redis, retrying in \d+ ms\n[^\n]*DETAIL:  [^\n]*\n[^\n]*CONTEXT:  multiquery drain worker 0\n/g;
+is($named, $complaints, 'each complaint names the worker in its CONTEXT line');
+ok($log =~ /LOG:  reached Redis again\n[^\n]*CONTEXT:  multiquery drain worker 0\n/,
+	'the recovery was logged, naming the worker');
 
 $node->stop;
 $redis->stop;

@@ -111,6 +111,7 @@ is($primary->safe_psql('postgres', 'SELECT who FROM whoami'), 'drainer',
 	'the insert ran as the drain role');
 # A drain_role that does not exist: the batch waits, with the error in
 # drain_status, and nothing is lost; it lands once the role exists.
+my $log_at = -s $primary->logfile;
 $primary->safe_psql('postgres', q{
 	ALTER SYSTEM SET multiquery.drain_role = 'missing_drainer';
 	SELECT pg_reload_conf();
@@ -120,6 +121,10 @@ ok($primary->poll_query_until('postgres', q{
 		SELECT bool_or(last_error LIKE 'role "missing_drainer" named by multiquery.drain_role does not exist%')
 		FROM multiquery.drain_status}),
 	'drain_status names the missing drain role');
+ok($primary->wait_for_log(
+		qr/ERROR:  role "missing_drainer" named by multiquery.drain_role does not exist\n(?:[^\n]*HINT:  [^\n]*\n)?[^\n]*CONTEXT:  multiquery drain worker 0, stream "life"\n/,
+		$log_at),
+	'the ERROR in the log names the worker and the stream');
 is($primary->safe_psql('postgres', 'SELECT count(*) FROM allowed WHERE n = 2'), '0',
 	'and the entry waits');
 $primary->safe_psql('postgres', q{

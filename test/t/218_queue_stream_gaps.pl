@@ -40,8 +40,11 @@ ok($node->poll_query_until('postgres', 'SELECT count(*) = 1 FROM t WHERE n = 4')
 	'the entry after the gap is applied');
 is($node->safe_psql('postgres', 'SELECT string_agg(n::text, \',\' ORDER BY n) FROM t'), '1,4',
 	'and only it: the deleted entries are gone');
-ok($node->wait_for_log(qr/WARNING:  multiquery drain: stream trimmed past drain_progress/, $log_at),
+ok($node->wait_for_log(qr/WARNING:  stream trimmed past drain_progress\n/, $log_at),
 	'a WARNING names the gap');
+like(slurp_file($node->logfile, $log_at),
+	qr/WARNING:  stream trimmed past drain_progress\n(?:[^\n]*(?:DETAIL|HINT):  [^\n]*\n)*[^\n]*CONTEXT:  multiquery drain worker 0, stream "gap"\n/,
+	'its CONTEXT line names the worker and the stream');
 like(slurp_file($node->logfile, $log_at),
 	qr/DETAIL:  Redis stream "gap" has lost 2 entries after 1-1, the last one applied here/,
 	'with the stream, how many, and the last entry applied');
@@ -52,7 +55,7 @@ sleep 2;    # two more of the worker's checks of the stream's counts
 is($node->safe_psql('postgres',
 		q{SELECT entries_removed_unread FROM multiquery.drain_status WHERE stream = 'gap'}),
 	'2', 'once: the worker\'s count of the entries the group was given does not find them again');
-is(() = slurp_file($node->logfile, $log_at) =~ /WARNING:  multiquery drain: stream (?:trimmed past drain_progress|entries removed unread)/g,
+is(() = slurp_file($node->logfile, $log_at) =~ /WARNING:  stream (?:trimmed past drain_progress|entries removed unread)/g,
 	1, 'and they are reported once');
 
 done_testing();

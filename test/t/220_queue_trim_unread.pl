@@ -27,7 +27,7 @@ sub add { $redis->cli('XADD', 'cap', "1-$_", 'table', 'public.t', 'row', qq({"n"
 sub rows { return $node->safe_psql('postgres', q{SELECT string_agg(n::text, ',' ORDER BY n) FROM t}); }
 sub removal_warnings {
 	my ($from) = @_;
-	my @found = slurp_file($node->logfile, $from) =~ /WARNING:  multiquery drain: stream entries removed unread/g;
+	my @found = slurp_file($node->logfile, $from) =~ /WARNING:  stream entries removed unread\n/g;
 	return scalar @found;
 }
 # The server is stopped, the entries numbered in @$added are added, $meanwhile (if any)
@@ -63,8 +63,11 @@ $redis->cli('XTRIM', 'cap', 'MAXLEN', '4');
 kill 'CONT', $pid;
 ok($node->poll_query_until('postgres', 'SELECT count(*) = 9 FROM t'), 'the entries left are applied');
 is(rows(), '1,2,3,4,5,12,13,14,15', 'and only they');
-ok($node->wait_for_log(qr/WARNING:  multiquery drain: stream entries removed unread/, $log_at),
+ok($node->wait_for_log(qr/WARNING:  stream entries removed unread\n/, $log_at),
 	'a WARNING says entries were removed before the drain read them');
+like(slurp_file($node->logfile, $log_at),
+	qr/WARNING:  stream entries removed unread\n(?:[^\n]*(?:DETAIL|HINT):  [^\n]*\n)*[^\n]*CONTEXT:  multiquery drain worker 0, stream "cap"\n/,
+	'its CONTEXT line names the worker and the stream');
 like(slurp_file($node->logfile, $log_at),
 	qr/DETAIL:  6 entries of Redis stream "cap" were removed before the drain read them[^\n]*; the last entry it read is 1-15\./,
 	'with how many, the stream, and where the drain is');

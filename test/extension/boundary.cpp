@@ -12,7 +12,7 @@ extern "C" {
 
 namespace {
 
-int64 probes_destroyed = 0;  // per backend; read by _selftest_probes_destroyed()
+int64 probes_destroyed = 0;  // per backend; read by multiquery_test.probes_destroyed()
 
 // A C++ object whose destructor must run however the function is left.
 class Probe {
@@ -25,8 +25,8 @@ public:
 
 }  // namespace
 
-// multiquery._selftest_boundary(failure text): fails the named way while a Probe lives.
-MQ_FUNCTION(multiquery_selftest_boundary) {
+// multiquery_test.boundary(failure text): fails the named way while a Probe lives.
+MQ_FUNCTION(multiquery_test_boundary) {
     char* failure = mq::pg::call([&] { return text_to_cstring(PG_GETARG_TEXT_PP(0)); });
     Probe probe;
     std::string kind(failure);
@@ -47,7 +47,7 @@ MQ_FUNCTION(multiquery_selftest_boundary) {
                     {}, "Use one of cpp_exception, mq_error, pg_error, none.");
 }
 
-// multiquery._selftest_probes_destroyed(): how many probes this backend destroyed.
-MQ_FUNCTION(multiquery_selftest_probes_destroyed) {
+// multiquery_test.probes_destroyed(): how many probes this backend destroyed.
+MQ_FUNCTION(multiquery_test_probes_destroyed) {
     return Int64GetDatum(probes_destroyed);
 }

@@ -122,7 +122,7 @@ bool Race::active(const Runner& runner) const {
 
 void Race::enter(Runner* runner) {
     TargetSlot* slot = runner->slot;
-    switch (slot->state) {
+    switch (slot->state()) {
         case ConnectionState::kNone:
             connect(runner);
             break;
@@ -146,7 +146,11 @@ void Race::enter(Runner* runner) {
             slot->start_draining(now_ms() + cancel_timeout_ms);
             runner->phase = Phase::kDraining;
             break;
+        case ConnectionState::kLeftToFinish:
+        case ConnectionState::kCancelSent:
         case ConnectionState::kDraining:
+        case ConnectionState::kRollingBack:
+        case ConnectionState::kDrained:
             runner->phase = Phase::kDraining;
             break;
     }
@@ -182,7 +186,7 @@ void Race::advance(Runner* runner) {
 void Race::advance_connect(Runner* runner) {
     TargetSlot* slot = runner->slot;
     uint32_t wanted =
-        slot->connect_poll == PGRES_POLLING_READING ? WL_SOCKET_READABLE : WL_SOCKET_WRITEABLE;
+        slot->connect_poll() == PGRES_POLLING_READING ? WL_SOCKET_READABLE : WL_SOCKET_WRITEABLE;
     // libpq may be polled only once the socket is ready for what it asked. A
     // connection left half-made by an earlier race has not been waited on in
     // this one yet: ask the socket directly, so that a long-failed attempt
@@ -190,14 +194,14 @@ void Race::advance_connect(Runner* runner) {
     if (!(runner->ready & wanted) && socket_ready(slot->conn, wanted))
         runner->ready |= wanted;
     if (runner->ready & wanted) {
-        slot->connect_poll = PQconnectPoll(slot->conn);
-        if (slot->connect_poll == PGRES_POLLING_FAILED) {
+        PostgresPollingStatusType polled = slot->poll_connect();
+        if (polled == PGRES_POLLING_FAILED) {
             std::string reason = error_text(slot->conn);
             slot->close();
             fail(runner, TargetFailure::Kind::kConnection, reason);
             return;
         }
-        if (slot->connect_poll == PGRES_POLLING_OK) {
+        if (polled == PGRES_POLLING_OK) {
             if (slot->password_required && !PQconnectionUsedPassword(slot->conn)) {
                 slot->close();
                 throw Error(mq::sqlstate::kSreProhibitedSqlStatementAttempted,
@@ -207,12 +211,11 @@ void Race::advance_connect(Runner* runner) {
                                 "targets that do.",
                             "The target server's authentication method must be changed.");
             }
-            slot->state = ConnectionState::kIdle;
             send_query(runner);
             return;
         }
     }
-    if (now_ms() - slot->connect_started_ms >= connect_timeout_ms) {
+    if (now_ms() - slot->connect_started_ms() >= connect_timeout_ms) {
         slot->close();
         fail(runner, TargetFailure::Kind::kConnection,
              "could not connect within multiquery.connect_timeout (" +
@@ -229,23 +232,23 @@ void Race::advance_drain(Runner* runner) {
         return;
     }
     // A loser an earlier race left to finish, still running past its grace.
-    if (slot->drain == TargetSlot::DrainStep::kResults && slot->cancel_at_us != 0 &&
-        now_us() >= slot->cancel_at_us && !cancel_late_loser(runner))
+    int64_t cancel_due = slot->cancel_due_us();
+    if (cancel_due != 0 && now_us() >= cancel_due && !cancel_late_loser(runner))
         return;
     // A cancel request the server has not finished with may still signal
     // the backend, and would cancel the next query sent here: wait for the
     // server to close the request's socket (a signal that finds the backend
     // idle is dropped).
     bool settled = slot->cancel_settled();
-    if (slot->drain == TargetSlot::DrainStep::kDone && settled) {
+    if (slot->state() == ConnectionState::kDrained && settled) {
         slot->check_after_query();
-        if (slot->state == ConnectionState::kIdle)
+        if (slot->state() == ConnectionState::kIdle)
             send_query(runner);
         else
             connect(runner);
         return;
     }
-    if (now_ms() >= slot->drain_deadline_ms) {
+    if (now_ms() >= slot->drain_deadline_ms()) {
         slot->close();
         // What an earlier statement left running (a cancel that reached its
         // backend before the query did is ignored by the server) is no fault
@@ -257,7 +260,7 @@ void Race::advance_drain(Runner* runner) {
             return;
         }
         fail(runner, TargetFailure::Kind::kConnection,
-             slot->drain == TargetSlot::DrainStep::kDone
+             slot->state() == ConnectionState::kDrained
                  ? "its cancel request was not handled within multiquery.cancel_timeout (" +
                        std::to_string(cancel_timeout_ms) + " ms)"
                  : "its cancelled query did not end within multiquery.cancel_timeout (" +
@@ -279,7 +282,7 @@ bool Race::cancel_late_loser(Runner* runner) {
         connect(runner);
         return false;
     }
-    slot->start_draining(now_ms() + cancel_timeout_ms, sockets[0]);
+    slot->cancel_sent(sockets[0], now_ms() + cancel_timeout_ms);
     return true;
 }
 
@@ -378,26 +381,23 @@ void Race::wind_down(bool report_errors) {
         std::vector<Runner*> running;
         std::vector<PGconn*> connections;
         for (Runner& runner : runners_) {
-            if (runner.phase == Phase::kWaiting || runner.slot->state != ConnectionState::kBusy ||
+            if (runner.phase == Phase::kWaiting || runner.slot->state() != ConnectionState::kBusy ||
                 runner.phase == Phase::kWon)
                 continue;
             // A loser whose whole answer has already arrived needs no cancel:
             // sparing one spares its server a forked cancel handler.
             TargetSlot* slot = runner.slot;
-            slot->drain = TargetSlot::DrainStep::kResults;
-            if (slot->drain_arrived_results() && slot->drain == TargetSlot::DrainStep::kDone) {
+            if (slot->drain_arrived_results() && slot->state() == ConnectionState::kDrained) {
                 slot->latency.record(now_at - runner.sent_us);
                 slot->check_after_query();
                 continue;
             }
-            if (slot->drain == TargetSlot::DrainStep::kRollback) {
-                // Its query is over (it failed); only its block's ROLLBACK runs.
-                slot->start_draining(now_at / 1000 + cancel_timeout_ms);
+            // Its query is over (it failed); only its block's ROLLBACK runs.
+            if (slot->state() == ConnectionState::kRollingBack)
                 continue;
-            }
             int64_t cancel_at = runner.sent_us + slot->latency.grace_us(grace_bound_us);
             if (grace_bound_us > 0 && now_at < cancel_at) {
-                slot->start_draining(cancel_at / 1000 + cancel_timeout_ms, -1, cancel_at);
+                slot->leave_to_finish(cancel_at, cancel_at / 1000 + cancel_timeout_ms);
                 continue;
             }
             running.push_back(&runner);
@@ -413,7 +413,7 @@ void Race::wind_down(bool report_errors) {
             TargetSlot* slot = running[i]->slot;
             running[i]->cancelled = sockets[i] >= 0;
             if (sockets[i] >= 0)
-                slot->start_draining(now + cancel_timeout_ms, sockets[i]);
+                slot->cancel_sent(sockets[i], now + cancel_timeout_ms);
             else
                 slot->close();
         }
@@ -423,9 +423,8 @@ void Race::wind_down(bool report_errors) {
         // (aborted)" until then).
         for (Runner& runner : runners_) {
             TargetSlot* slot = runner.slot;
-            if (runner.phase != Phase::kWaiting && slot->state == ConnectionState::kDraining &&
-                slot->drain == TargetSlot::DrainStep::kResults && slot->conn != nullptr &&
-                !slot->drain_arrived_results())
+            if (runner.phase != Phase::kWaiting && slot->reading_results() &&
+                slot->conn != nullptr && !slot->drain_arrived_results())
                 slot->close();
         }
         for (Runner& runner : runners_) {

@@ -167,7 +167,7 @@ void Race::send_query(Runner* runner) {
         connection_failed(runner, error_text(conn));
         return;
     }
-    slot->state = ConnectionState::kBusy;
+    slot->query_sent();
     runner->phase = Phase::kSending;
     runner->sent_us = now_us();
 }
@@ -310,7 +310,7 @@ void Race::finish_pipeline(Runner* runner) {
     slot->statements.settle(!slot->pipeline_error);
     if (!runner->pipeline.has_query) {
         // A lagging standby caught up again: now the real query, probe and all.
-        if (slot->state == ConnectionState::kIdle)
+        if (slot->state() == ConnectionState::kIdle)
             send_query(runner);
         else
             connect(runner);

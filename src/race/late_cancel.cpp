@@ -192,7 +192,12 @@ void arm_late_cancels() noexcept {
                 return;
             }
             if (slot->state() == ConnectionState::kDrained) {
-                slot->check_after_query();  // it answered: nothing to cancel
+                // It answered: nothing to cancel. A request already sent may
+                // still signal its backend: until the server has closed its
+                // socket the connection stays drained, and the next race
+                // waits for that as after any cancel.
+                if (slot->cancel_settled())
+                    slot->check_after_query();
                 return;
             }
             if (!slot->reading_results())

@@ -113,8 +113,7 @@ void Race::run() {
 }
 
 bool Race::active(const Runner& runner) const {
-    if (runner.phase == Phase::kWaiting || runner.phase == Phase::kFailed ||
-        runner.phase == Phase::kWon)
+    if (runner.phase == Phase::kHeld || runner.ended())
         return false;
     // While one target streams its rows, the others wait unread.
     return leader_ == nullptr || leader_ == &runner;
@@ -127,7 +126,7 @@ void Race::enter(Runner* runner) {
             connect(runner);
             break;
         case ConnectionState::kConnecting:
-            runner->phase = Phase::kConnecting;  // made by an earlier race; goes on
+            runner->phase = Phase::kReadying;  // made by an earlier race; goes on
             break;
         case ConnectionState::kIdle:
             // A role that lost superuser since the connection was made must
@@ -144,14 +143,14 @@ void Race::enter(Runner* runner) {
         case ConnectionState::kBusy:
             // Left running by a race that could not cancel it: treat as cancelled.
             slot->start_draining(now_ms() + cancel_timeout_ms);
-            runner->phase = Phase::kDraining;
+            runner->phase = Phase::kReadying;
             break;
         case ConnectionState::kLeftToFinish:
         case ConnectionState::kCancelSent:
         case ConnectionState::kDraining:
         case ConnectionState::kRollingBack:
         case ConnectionState::kDrained:
-            runner->phase = Phase::kDraining;
+            runner->phase = Phase::kReadying;
             break;
     }
 }
@@ -162,16 +161,16 @@ void Race::connect(Runner* runner) {
         fail(runner, TargetFailure::Kind::kConnection, one_line(error));
         return;
     }
-    runner->phase = Phase::kConnecting;
+    runner->phase = Phase::kReadying;
 }
 
 void Race::advance(Runner* runner) {
     switch (runner->phase) {
-        case Phase::kConnecting:
-            advance_connect(runner);
-            break;
-        case Phase::kDraining:
-            advance_drain(runner);
+        case Phase::kReadying:
+            if (runner->slot->state() == ConnectionState::kConnecting)
+                advance_connect(runner);
+            else
+                advance_drain(runner);
             break;
         case Phase::kSending:
         case Phase::kReceiving:
@@ -316,10 +315,7 @@ void Race::advance_query(Runner* runner) {
 }
 
 void Race::connection_failed(Runner* runner, const std::string& reason) {
-    if (leader_ == runner) {
-        sink_->clear();
-        leader_ = nullptr;
-    }
+    stop_leading(runner);
     runner->slot->close();
     // A cached connection may have died while it sat idle (its server
     // restarted, its backend was terminated): that is no fault of the target,
@@ -332,29 +328,49 @@ void Race::connection_failed(Runner* runner, const std::string& reason) {
     fail(runner, TargetFailure::Kind::kConnection, reason);
 }
 
+void Race::end_runner(Runner* runner, Phase ending, const std::string& error,
+                      const TargetFailure* blame) {
+    if (runner->ended())
+        return;
+    runner->phase = ending;
+    runner->finished_us = now_us();
+    runner->error = error;
+    TargetSlot* slot = runner->slot;
+    if (ending == Phase::kWon) {
+        slot->latency.record(runner->finished_us - runner->sent_us);
+        slot->backoff.record_success();
+        slot->late_cancels_in_row = 0;
+        winner_ = runner;
+        return;
+    }
+    if (blame == nullptr)
+        return;
+    // Staleness is no fault of the connection (a stale standby is judged
+    // afresh by the next race's probe), nor is the race's own deadline.
+    if (blame->kind != TargetFailure::Kind::kStale && blame->kind != TargetFailure::Kind::kTimeout)
+        slot->backoff.record_failure(now_ms());
+    failures_.push_back(*blame);
+}
+
 void Race::fail(Runner* runner, TargetFailure::Kind kind, const std::string& reason,
                 const std::string& sqlstate) {
-    runner->phase = Phase::kFailed;
-    runner->finished_us = now_us();
-    runner->error = reason;
-    // Staleness is no fault of the connection: a stale standby is judged
-    // afresh by the next race's probe, not backed off.
-    if (kind != TargetFailure::Kind::kStale)
-        runner->slot->backoff.record_failure(now_ms());
-    failures_.push_back({runner->spec->name, kind, sqlstate, reason});
+    TargetFailure failure{runner->spec->name, kind, sqlstate, reason};
+    end_runner(runner, Phase::kFailed, reason, &failure);
+}
+
+void Race::stop_leading(Runner* runner) {
+    if (leader_ != runner)
+        return;
+    sink_->clear();
+    leader_ = nullptr;
 }
 
 void Race::raise_all_failed(bool timed_out) {
     if (timed_out)
         for (Runner& runner : runners_)
-            if (active(runner) || (runner.phase != Phase::kWaiting && runner.phase != Phase::kFailed &&
-                                   runner.phase != Phase::kWon)) {
-                runner.phase = Phase::kFailed;
-                runner.finished_us = now_us();
-                runner.error = "no answer within " + std::to_string(request_.timeout_ms) + " ms";
-                failures_.push_back(
-                    {runner.spec->name, TargetFailure::Kind::kTimeout, {}, runner.error});
-            }
+            if (runner.phase != Phase::kHeld && !runner.ended())
+                fail(&runner, TargetFailure::Kind::kTimeout,
+                     "no answer within " + std::to_string(request_.timeout_ms) + " ms");
     RaceFailureReport report = summarize_race_failure(failures_, request_.subject);
     throw Error(report.sqlstate, report.message, report.detail,
                 timed_out ? "Raise timeout_ms or multiquery.race_timeout, or check the targets."
@@ -381,7 +397,7 @@ void Race::wind_down(bool report_errors) {
         std::vector<Runner*> running;
         std::vector<PGconn*> connections;
         for (Runner& runner : runners_) {
-            if (runner.phase == Phase::kWaiting || runner.slot->state() != ConnectionState::kBusy ||
+            if (runner.phase == Phase::kHeld || runner.slot->state() != ConnectionState::kBusy ||
                 runner.phase == Phase::kWon)
                 continue;
             // A loser whose whole answer has already arrived needs no cancel:
@@ -411,11 +427,12 @@ void Race::wind_down(bool report_errors) {
         int64_t now = now_ms();
         for (size_t i = 0; i < running.size(); ++i) {
             TargetSlot* slot = running[i]->slot;
-            running[i]->cancelled = sockets[i] >= 0;
-            if (sockets[i] >= 0)
+            if (sockets[i] >= 0) {
                 slot->cancel_sent(sockets[i], now + cancel_timeout_ms);
-            else
+                end_runner(running[i], Phase::kCancelled);
+            } else {
                 slot->close();
+            }
         }
         // A query that failed left its read-only block aborted: read what
         // has arrived, so that its ROLLBACK goes out now rather than at this
@@ -423,22 +440,22 @@ void Race::wind_down(bool report_errors) {
         // (aborted)" until then).
         for (Runner& runner : runners_) {
             TargetSlot* slot = runner.slot;
-            if (runner.phase != Phase::kWaiting && slot->reading_results() &&
+            if (runner.phase != Phase::kHeld && slot->reading_results() &&
                 slot->conn != nullptr && !slot->drain_arrived_results())
                 slot->close();
         }
         for (Runner& runner : runners_) {
-            if (runner.phase == Phase::kWaiting)
+            if (runner.phase == Phase::kHeld)
                 continue;
-            // A target sent a cancel request counts as cancelled, any other
-            // that did not win or fail as lost (an abandoned race's target
-            // still connecting, a loser left to finish).
-            Outcome outcome = runner.phase == Phase::kWon      ? Outcome::kWin
-                              : runner.phase == Phase::kFailed ? Outcome::kError
-                              : runner.cancelled               ? Outcome::kCancelled
-                                                               : Outcome::kLost;
-            int64_t finished = runner.finished_us != 0 ? runner.finished_us : now_us();
-            record_outcome(runner.spec->name.c_str(), outcome, finished - started_us_,
+            // A target sent a cancel request ended as cancelled above; any
+            // other that did not win or fail is lost (an abandoned race's
+            // target still connecting, a loser left to finish).
+            end_runner(&runner, Phase::kLost);
+            Outcome outcome = runner.phase == Phase::kWon       ? Outcome::kWin
+                              : runner.phase == Phase::kFailed    ? Outcome::kError
+                              : runner.phase == Phase::kCancelled ? Outcome::kCancelled
+                                                                  : Outcome::kLost;
+            record_outcome(runner.spec->name.c_str(), outcome, runner.finished_us - started_us_,
                            runner.error.empty() ? nullptr : runner.error.c_str());
         }
     } catch (...) {

@@ -109,11 +109,12 @@ void Race::wait_for_events() {
             continue;
         TargetSlot* slot = runner.slot;
         uint32_t events = WL_SOCKET_READABLE;
-        if (runner.phase == Phase::kConnecting) {
+        bool connecting = slot->state() == ConnectionState::kConnecting;
+        if (runner.phase == Phase::kReadying && connecting) {
             events = slot->connect_poll() == PGRES_POLLING_READING ? WL_SOCKET_READABLE
                                                                    : WL_SOCKET_WRITEABLE;
             wake_by(slot->connect_started_ms() + connect_timeout_ms);
-        } else if (runner.phase == Phase::kDraining) {
+        } else if (runner.phase == Phase::kReadying) {
             wake_by(slot->drain_deadline_ms());
             // What is left to drain has already been read off the socket (a
             // query re-sent after its statement failed): no event will come.
@@ -134,7 +135,7 @@ void Race::wait_for_events() {
         wanted.push_back({socket, 0, events});
         // The server closes a cancel request's socket once it has signalled
         // the backend; the drain waits for that too.
-        if (runner.phase == Phase::kDraining && slot->cancel_socket() >= 0) {
+        if (runner.phase == Phase::kReadying && !connecting && slot->cancel_socket() >= 0) {
             owners.push_back(&runner);
             wanted.push_back({slot->cancel_socket(), 0, WL_SOCKET_READABLE});
         }

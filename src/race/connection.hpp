@@ -51,7 +51,8 @@ enum class ConnectionState : uint8_t {
 inline constexpr int kStalledAfterLateCancels = 3;
 
 // One target's cached state: its connection and its circuit breaker.
-struct TargetSlot {
+class TargetSlot {
+public:
     TargetSlot() : backoff(0, 0) {}
     TargetSlot(const TargetSlot&) = delete;
     TargetSlot& operator=(const TargetSlot&) = delete;

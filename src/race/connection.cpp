@@ -83,9 +83,9 @@ bool TargetSlot::start_connect(const TargetSpec& spec, std::string* error) {
     }
     // Before anything is queued to send, so that switching never flushes.
     PQsetnonblocking(conn, 1);
-    state = ConnectionState::kConnecting;
-    connect_poll = PGRES_POLLING_WRITING;
-    connect_started_ms = now_ms();
+    state_ = ConnectionState::kConnecting;
+    connect_poll_ = PGRES_POLLING_WRITING;
+    connect_started_ms_ = now_ms();
     password_required = spec.password_required;
     server_hash = spec.server_hash;
     mapping_hash = spec.mapping_hash;
@@ -93,38 +93,79 @@ bool TargetSlot::start_connect(const TargetSpec& spec, std::string* error) {
     return true;
 }
 
+PostgresPollingStatusType TargetSlot::poll_connect() {
+    connect_poll_ = PQconnectPoll(conn);
+    if (connect_poll_ == PGRES_POLLING_OK)
+        state_ = ConnectionState::kIdle;
+    return connect_poll_;
+}
+
+void TargetSlot::query_sent() {
+    state_ = ConnectionState::kBusy;
+}
+
 void TargetSlot::close() {
     // A new session will have none of this one's statements.
     statements.clear();
     pipeline_error = false;
-    close_cancel_socket(cancel_socket);
-    cancel_socket = -1;
-    cancel_at_us = 0;
+    close_cancel_socket(cancel_socket_);
+    cancel_socket_ = -1;
+    cancel_at_us_ = 0;
     if (conn != nullptr) {
         // Non-blocking: the Terminate message is queued, never waited for.
         PQfinish(conn);
         ReleaseExternalFD();
         conn = nullptr;
     }
-    state = ConnectionState::kNone;
+    state_ = ConnectionState::kNone;
 }
 
-void TargetSlot::start_draining(int64_t deadline_ms, int socket, int64_t cancel_at) {
-    if (socket != cancel_socket)
-        close_cancel_socket(cancel_socket);
-    cancel_socket = socket;
-    cancel_at_us = cancel_at;
-    state = ConnectionState::kDraining;
-    drain_deadline_ms = deadline_ms;
-    drain = DrainStep::kResults;
+void TargetSlot::enter_drain(ConnectionState state, int64_t deadline_ms) {
+    close_cancel_socket(cancel_socket_);
+    cancel_socket_ = -1;
+    cancel_at_us_ = 0;
+    state_ = state;
+    drain_deadline_ms_ = deadline_ms;
+}
+
+void TargetSlot::start_draining(int64_t deadline_ms) {
+    enter_drain(ConnectionState::kDraining, deadline_ms);
+}
+
+void TargetSlot::leave_to_finish(int64_t cancel_at_us, int64_t deadline_ms) {
+    enter_drain(ConnectionState::kLeftToFinish, deadline_ms);
+    cancel_at_us_ = cancel_at_us;
+}
+
+void TargetSlot::cancel_sent(int socket, int64_t deadline_ms) {
+    if (socket == cancel_socket_)
+        cancel_socket_ = -1;  // the same request: kept, not closed
+    enter_drain(ConnectionState::kCancelSent, deadline_ms);
+    cancel_socket_ = socket;
+}
+
+bool TargetSlot::take_late_cancel(int socket, int64_t deadline_ms) {
+    bool was_left_to_finish = state_ == ConnectionState::kLeftToFinish;
+    // The latest request replaces the one before: the server closed that
+    // one's socket before the latest went.
+    close_cancel_socket(cancel_socket_);
+    cancel_socket_ = socket;
+    cancel_at_us_ = 0;
+    drain_deadline_ms_ = deadline_ms;
+    if (reading_results())
+        state_ = ConnectionState::kCancelSent;
+    return was_left_to_finish;
 }
 
 bool TargetSlot::cancel_settled() {
-    if (cancel_socket >= 0 && cancel_delivered(cancel_socket)) {
-        close_cancel_socket(cancel_socket);
-        cancel_socket = -1;
+    if (cancel_socket_ >= 0 && cancel_delivered(cancel_socket_)) {
+        close_cancel_socket(cancel_socket_);
+        cancel_socket_ = -1;
+        // Its query's results may still be coming: drained as any other's.
+        if (state_ == ConnectionState::kCancelSent)
+            state_ = ConnectionState::kDraining;
     }
-    return cancel_socket < 0;
+    return cancel_socket_ < 0;
 }
 
 bool TargetSlot::idle_connection_alive() {
@@ -140,7 +181,9 @@ bool TargetSlot::drain_arrived_results() {
     if (PQflush(conn) < 0 || PQconsumeInput(conn) == 0)
         return false;
     int pipeline_ends = 0;
-    while (drain != DrainStep::kDone && !PQisBusy(conn)) {
+    while ((state_ == ConnectionState::kBusy || reading_results() ||
+            state_ == ConnectionState::kRollingBack) &&
+           !PQisBusy(conn)) {
         PGresult* result = PQgetResult(conn);
         ExecStatusType status = result == nullptr ? PGRES_EMPTY_QUERY : PQresultStatus(result);
         if (status == PGRES_FATAL_ERROR || status == PGRES_PIPELINE_ABORTED)
@@ -159,23 +202,25 @@ bool TargetSlot::drain_arrived_results() {
         }
         // The query ended (on its own or cancelled): nothing left to cancel.
         // A loser that ends before its cancel is due answered in time.
-        if (cancel_at_us != 0)
+        if (state_ == ConnectionState::kLeftToFinish)
             late_cancels_in_row = 0;
-        cancel_at_us = 0;
+        cancel_at_us_ = 0;
         // A failed query leaves its read-only block aborted (its ROLLBACK
         // was skipped with it): end the block before the connection is reused.
-        if (PQtransactionStatus(conn) == PQTRANS_INERROR && drain == DrainStep::kResults) {
+        // A cancel request still held stays held: it may yet reach the backend.
+        if (PQtransactionStatus(conn) == PQTRANS_INERROR &&
+            state_ != ConnectionState::kRollingBack) {
             if (PQsendQuery(conn, "ROLLBACK") == 0)
                 return false;
-            drain = DrainStep::kRollback;
+            state_ = ConnectionState::kRollingBack;
             // A round trip of its own: the time since the query's end
             // (maybe long, with no race in between) is not held against it.
-            drain_deadline_ms = now_ms() + cancel_timeout_ms;
+            drain_deadline_ms_ = now_ms() + cancel_timeout_ms;
             if (PQflush(conn) < 0)
                 return false;
             continue;
         }
-        drain = DrainStep::kDone;
+        state_ = ConnectionState::kDrained;
         // The Parses this pipeline sent whose outcome nobody saw: they ran
         // if nothing in it failed.
         statements.settle(!pipeline_error);
@@ -194,7 +239,12 @@ void TargetSlot::note_late_cancel(int64_t now_ms) {
 }
 
 void TargetSlot::check_after_query() {
-    state = ConnectionState::kIdle;
+    // An idle connection holds no cancel request: one not seen through by
+    // now is let go (the query it was for has ended).
+    close_cancel_socket(cancel_socket_);
+    cancel_socket_ = -1;
+    cancel_at_us_ = 0;
+    state_ = ConnectionState::kIdle;
     if (PQstatus(conn) != CONNECTION_OK || PQtransactionStatus(conn) != PQTRANS_IDLE) {
         close();
         return;
@@ -296,10 +346,9 @@ void close_all_connections() {
         settle_late_cancels();
         std::vector<PGconn*> running;
         std::vector<const TargetSlot*> running_slots;
-        // A loser left to finish (draining, no cancel sent yet) may still run.
+        // A race's query, or a loser left to finish, may still run.
         for (auto& [key, slot] : *slots)
-            if (slot->state == ConnectionState::kBusy ||
-                (slot->state == ConnectionState::kDraining && slot->cancel_at_us != 0)) {
+            if (slot->may_run_uncancelled()) {
                 running.push_back(slot->conn);
                 running_slots.push_back(slot.get());
             }

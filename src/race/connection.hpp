@@ -25,13 +25,25 @@
 namespace mq::race {
 
 
-enum class ConnectionState {
-    kNone,        // no connection
-    kConnecting,  // PQconnectPoll in progress
-    kIdle,        // ready for a query
-    kBusy,        // a race's query is running on it
-    kDraining,    // its query ended or was cancelled: its results are to be read, and
-                  // its cancel request (if any) confirmed, before it takes another
+// Where a target's connection is. Only TargetSlot's own methods change it,
+// and its cancel bookkeeping goes with it: a cancel is due at a time only
+// while kLeftToFinish, and a cancel request's socket is held only in
+// kCancelSent, kRollingBack and kDrained (in kCancelSent always). A held
+// request may still signal the backend: the connection takes no new query
+// before the server has closed its socket (cancel_settled).
+enum class ConnectionState : uint8_t {
+    kNone,          // no connection
+    kConnecting,    // PQconnectPoll in progress
+    kIdle,          // ready for a query
+    kBusy,          // a race's query is running on it
+    kLeftToFinish,  // a loser spared its cancel within its grace: its results
+                    // are read, and it is cancelled if still running at cancel_due_us
+    kCancelSent,    // its query was cancelled: its results are read, and the
+                    // request's socket is held until the server closes it
+    kDraining,      // its query is over for us, no cancel out: its results are read
+    kRollingBack,   // its query failed inside the read-only block: the ROLLBACK runs
+    kDrained,       // all read: fit for the next query once its cancel (if any)
+                    // settles and check_after_query passes it
 };
 
 // How many losers in a row a target may need cancelled before it is backed
@@ -39,26 +51,70 @@ enum class ConnectionState {
 inline constexpr int kStalledAfterLateCancels = 3;
 
 // One target's cached state: its connection and its circuit breaker.
-struct TargetSlot {
+class TargetSlot {
+public:
     TargetSlot() : backoff(0, 0) {}
     TargetSlot(const TargetSlot&) = delete;
     TargetSlot& operator=(const TargetSlot&) = delete;
     ~TargetSlot() { close(); }
 
-    // Starts connecting with spec's parameters; false (with *error) if libpq or
-    // the file descriptor limit refused. Never blocks.
+    ConnectionState state() const { return state_; }
+    // Draining what a query left: reading its results or its ROLLBACK, or
+    // waiting for its cancel request to settle.
+    bool draining() const {
+        return state_ >= ConnectionState::kLeftToFinish && state_ <= ConnectionState::kDrained;
+    }
+    // Draining and still reading the query's own results.
+    bool reading_results() const {
+        return state_ == ConnectionState::kLeftToFinish ||
+               state_ == ConnectionState::kCancelSent || state_ == ConnectionState::kDraining;
+    }
+    // Its query may still be running with no cancel sent: a race's, or a
+    // loser left to finish.
+    bool may_run_uncancelled() const {
+        return state_ == ConnectionState::kBusy || state_ == ConnectionState::kLeftToFinish;
+    }
+    // When a loser left to finish is to be cancelled (now_us); 0 when no
+    // cancel is due.
+    int64_t cancel_due_us() const {
+        return state_ == ConnectionState::kLeftToFinish ? cancel_at_us_ : 0;
+    }
+    // The socket of a cancel request sent and not yet seen through, or -1.
+    int cancel_socket() const { return cancel_socket_; }
+    // What PQconnectPoll last asked for: wait for this before calling it again.
+    PostgresPollingStatusType connect_poll() const { return connect_poll_; }
+    int64_t connect_started_ms() const { return connect_started_ms_; }
+    // By when a draining connection must be drained, or be replaced.
+    int64_t drain_deadline_ms() const { return drain_deadline_ms_; }
+
+    // Starts connecting with spec's parameters (kConnecting); false (with
+    // *error) if libpq or the file descriptor limit refused. Never blocks.
     bool start_connect(const TargetSpec& spec, std::string* error);
-    // Closes the connection and its cancel socket, if any. Never blocks.
+    // Polls a connection being made; PGRES_POLLING_OK leaves it kIdle.
+    PostgresPollingStatusType poll_connect();
+    // An idle connection was sent a race's pipeline: kBusy.
+    void query_sent();
+    // Closes the connection and its cancel socket, if any (kNone). Never blocks.
     void close();
-    // Moves a connection whose query is not over for us to kDraining, until
-    // deadline_ms; cancel_socket (owned from now on) is where its cancel
-    // request went, or -1 when none was sent; cancel_at_us, when not 0, is
-    // when to cancel a query left to finish if it is still running then.
-    void start_draining(int64_t deadline_ms, int cancel_socket = -1, int64_t cancel_at_us = 0);
-    // Reads whatever results of the connection's query have already arrived,
-    // without blocking, then rolls back a read-only block the query's failure
-    // left aborted; drain is kDone once both are over. False when the
-    // connection broke (the caller closes it).
+    // A connection whose query is not over for us is drained with no cancel
+    // (kDraining) until deadline_ms. A cancel request still held is let go.
+    void start_draining(int64_t deadline_ms);
+    // A busy loser spared its cancel (kLeftToFinish): cancelled at cancel_at_us
+    // if it is still running then; drained until deadline_ms.
+    void leave_to_finish(int64_t cancel_at_us, int64_t deadline_ms);
+    // A busy connection, or a loser left to finish, was sent a cancel
+    // request whose socket is cancel_socket (owned from now on): kCancelSent,
+    // drained until deadline_ms.
+    void cancel_sent(int cancel_socket, int64_t deadline_ms);
+    // A request sent between races (late_cancel.cpp) is now the one to see
+    // through (owned from now on), in place of any held before; drained
+    // until deadline_ms. True when the connection was a loser left to
+    // finish: its cancel came past its grace.
+    bool take_late_cancel(int cancel_socket, int64_t deadline_ms);
+    // Reads whatever results of the connection's query (kBusy or draining)
+    // have already arrived, without blocking, then rolls back a read-only
+    // block the query's failure left aborted (kRollingBack); kDrained once
+    // both are over. False when the connection broke (the caller closes it).
     bool drain_arrived_results();
     // True once no cancel request of this connection's can still reach its
     // server's backend: none was sent, or the server has closed its socket
@@ -67,31 +123,15 @@ struct TargetSlot {
     // True when an idle connection is still usable: reads what the server may
     // have sent while it sat idle (a termination notice) without blocking.
     bool idle_connection_alive();
-    // Checks a connection whose query just ended is fit for reuse: outside any
-    // transaction and still read-only; closes it otherwise.
+    // Checks a connection whose query just ended (kBusy or kDrained) is fit
+    // for reuse: kIdle when it is outside any transaction and still
+    // read-only, closed otherwise.
     void check_after_query();
     // A loser of this target was cancelled past its grace (at now_ms).
     void note_late_cancel(int64_t now_ms);
 
     std::string name;
     PGconn* conn = nullptr;
-    ConnectionState state = ConnectionState::kNone;
-    // What PQconnectPoll last asked for: wait for this before calling it again.
-    PostgresPollingStatusType connect_poll = PGRES_POLLING_WRITING;
-    int64_t connect_started_ms = 0;
-    int64_t drain_deadline_ms = 0;
-    // While draining, what is left before the connection is idle again: the
-    // results of its query (kResults), then, when the query failed, the
-    // ROLLBACK of the read-only block it aborted (kRollback). Its cancel
-    // request, if any, is seen through apart (cancel_settled).
-    enum class DrainStep : uint8_t { kResults, kRollback, kDone };
-    DrainStep drain = DrainStep::kResults;
-    // The socket of a cancel request sent and not yet confirmed, or -1. A
-    // signal still in flight would cancel the next query on this connection.
-    int cancel_socket = -1;
-    // While draining a loser that was not cancelled (multiquery.race_cancel_grace):
-    // when (now_us) to cancel it if its answer is not all in by then; 0 = none due.
-    int64_t cancel_at_us = 0;
     // The named statements prepared on this session (multiquery.race_prepared_statements);
     // a reconnect starts with none.
     PreparedStatements statements;
@@ -123,6 +163,19 @@ struct TargetSlot {
     // finished with it (now_ms), for the LRU order and the idle timeout.
     int pins = 0;
     int64_t last_used_ms = 0;
+
+private:
+    // Lets go of a cancel request still held and moves to a draining state.
+    void enter_drain(ConnectionState state, int64_t deadline_ms);
+
+    ConnectionState state_ = ConnectionState::kNone;
+    PostgresPollingStatusType connect_poll_ = PGRES_POLLING_WRITING;
+    int64_t connect_started_ms_ = 0;
+    int64_t drain_deadline_ms_ = 0;
+    // Meaningful only in the states ConnectionState's comment names: -1
+    // and 0 in every other.
+    int cancel_socket_ = -1;
+    int64_t cancel_at_us_ = 0;
 };
 
 // The lifetime of one race, for the cache: its targets' slots are pinned

@@ -28,7 +28,11 @@ const char* state_name(mq::race::ConnectionState state) {
             return "idle";
         case mq::race::ConnectionState::kBusy:
             return "busy";
+        case mq::race::ConnectionState::kLeftToFinish:
+        case mq::race::ConnectionState::kCancelSent:
         case mq::race::ConnectionState::kDraining:
+        case mq::race::ConnectionState::kRollingBack:
+        case mq::race::ConnectionState::kDrained:
             return "draining";
         case mq::race::ConnectionState::kNone:
             break;
@@ -96,7 +100,7 @@ MQ_FUNCTION(multiquery_race_connections) {
         bool connected = PQstatus(slot->conn) == CONNECTION_OK;
         const char* host = PQhost(slot->conn);
         const char* port = PQport(slot->conn);
-        rows.push_back({slot->name, state_name(slot->state),
+        rows.push_back({slot->name, state_name(slot->state()),
                         host != nullptr ? host : "", slot->pins > 0,
                         now_ms - slot->last_used_ms, connected ? PQbackendPID(slot->conn) : 0,
                         port != nullptr ? std::atoi(port) : 0});

@@ -113,8 +113,7 @@ void Race::run() {
 }
 
 bool Race::active(const Runner& runner) const {
-    if (runner.phase == Phase::kWaiting || runner.phase == Phase::kFailed ||
-        runner.phase == Phase::kWon)
+    if (runner.phase == Phase::kHeld || runner.ended())
         return false;
     // While one target streams its rows, the others wait unread.
     return leader_ == nullptr || leader_ == &runner;
@@ -122,12 +121,12 @@ bool Race::active(const Runner& runner) const {
 
 void Race::enter(Runner* runner) {
     TargetSlot* slot = runner->slot;
-    switch (slot->state) {
+    switch (slot->state()) {
         case ConnectionState::kNone:
             connect(runner);
             break;
         case ConnectionState::kConnecting:
-            runner->phase = Phase::kConnecting;  // made by an earlier race; goes on
+            runner->phase = Phase::kReadying;  // made by an earlier race; goes on
             break;
         case ConnectionState::kIdle:
             // A role that lost superuser since the connection was made must
@@ -144,10 +143,14 @@ void Race::enter(Runner* runner) {
         case ConnectionState::kBusy:
             // Left running by a race that could not cancel it: treat as cancelled.
             slot->start_draining(now_ms() + cancel_timeout_ms);
-            runner->phase = Phase::kDraining;
+            runner->phase = Phase::kReadying;
             break;
+        case ConnectionState::kLeftToFinish:
+        case ConnectionState::kCancelSent:
         case ConnectionState::kDraining:
-            runner->phase = Phase::kDraining;
+        case ConnectionState::kRollingBack:
+        case ConnectionState::kDrained:
+            runner->phase = Phase::kReadying;
             break;
     }
 }
@@ -158,16 +161,16 @@ void Race::connect(Runner* runner) {
         fail(runner, TargetFailure::Kind::kConnection, one_line(error));
         return;
     }
-    runner->phase = Phase::kConnecting;
+    runner->phase = Phase::kReadying;
 }
 
 void Race::advance(Runner* runner) {
     switch (runner->phase) {
-        case Phase::kConnecting:
-            advance_connect(runner);
-            break;
-        case Phase::kDraining:
-            advance_drain(runner);
+        case Phase::kReadying:
+            if (runner->slot->state() == ConnectionState::kConnecting)
+                advance_connect(runner);
+            else
+                advance_drain(runner);
             break;
         case Phase::kSending:
         case Phase::kReceiving:
@@ -182,7 +185,7 @@ void Race::advance(Runner* runner) {
 void Race::advance_connect(Runner* runner) {
     TargetSlot* slot = runner->slot;
     uint32_t wanted =
-        slot->connect_poll == PGRES_POLLING_READING ? WL_SOCKET_READABLE : WL_SOCKET_WRITEABLE;
+        slot->connect_poll() == PGRES_POLLING_READING ? WL_SOCKET_READABLE : WL_SOCKET_WRITEABLE;
     // libpq may be polled only once the socket is ready for what it asked. A
     // connection left half-made by an earlier race has not been waited on in
     // this one yet: ask the socket directly, so that a long-failed attempt
@@ -190,14 +193,14 @@ void Race::advance_connect(Runner* runner) {
     if (!(runner->ready & wanted) && socket_ready(slot->conn, wanted))
         runner->ready |= wanted;
     if (runner->ready & wanted) {
-        slot->connect_poll = PQconnectPoll(slot->conn);
-        if (slot->connect_poll == PGRES_POLLING_FAILED) {
+        PostgresPollingStatusType polled = slot->poll_connect();
+        if (polled == PGRES_POLLING_FAILED) {
             std::string reason = error_text(slot->conn);
             slot->close();
             fail(runner, TargetFailure::Kind::kConnection, reason);
             return;
         }
-        if (slot->connect_poll == PGRES_POLLING_OK) {
+        if (polled == PGRES_POLLING_OK) {
             if (slot->password_required && !PQconnectionUsedPassword(slot->conn)) {
                 slot->close();
                 throw Error(mq::sqlstate::kSreProhibitedSqlStatementAttempted,
@@ -207,12 +210,11 @@ void Race::advance_connect(Runner* runner) {
                                 "targets that do.",
                             "The target server's authentication method must be changed.");
             }
-            slot->state = ConnectionState::kIdle;
             send_query(runner);
             return;
         }
     }
-    if (now_ms() - slot->connect_started_ms >= connect_timeout_ms) {
+    if (now_ms() - slot->connect_started_ms() >= connect_timeout_ms) {
         slot->close();
         fail(runner, TargetFailure::Kind::kConnection,
              "could not connect within multiquery.connect_timeout (" +
@@ -229,23 +231,23 @@ void Race::advance_drain(Runner* runner) {
         return;
     }
     // A loser an earlier race left to finish, still running past its grace.
-    if (slot->drain == TargetSlot::DrainStep::kResults && slot->cancel_at_us != 0 &&
-        now_us() >= slot->cancel_at_us && !cancel_late_loser(runner))
+    int64_t cancel_due = slot->cancel_due_us();
+    if (cancel_due != 0 && now_us() >= cancel_due && !cancel_late_loser(runner))
         return;
     // A cancel request the server has not finished with may still signal
     // the backend, and would cancel the next query sent here: wait for the
     // server to close the request's socket (a signal that finds the backend
     // idle is dropped).
     bool settled = slot->cancel_settled();
-    if (slot->drain == TargetSlot::DrainStep::kDone && settled) {
+    if (slot->state() == ConnectionState::kDrained && settled) {
         slot->check_after_query();
-        if (slot->state == ConnectionState::kIdle)
+        if (slot->state() == ConnectionState::kIdle)
             send_query(runner);
         else
             connect(runner);
         return;
     }
-    if (now_ms() >= slot->drain_deadline_ms) {
+    if (now_ms() >= slot->drain_deadline_ms()) {
         slot->close();
         // What an earlier statement left running (a cancel that reached its
         // backend before the query did is ignored by the server) is no fault
@@ -257,7 +259,7 @@ void Race::advance_drain(Runner* runner) {
             return;
         }
         fail(runner, TargetFailure::Kind::kConnection,
-             slot->drain == TargetSlot::DrainStep::kDone
+             slot->state() == ConnectionState::kDrained
                  ? "its cancel request was not handled within multiquery.cancel_timeout (" +
                        std::to_string(cancel_timeout_ms) + " ms)"
                  : "its cancelled query did not end within multiquery.cancel_timeout (" +
@@ -279,7 +281,7 @@ bool Race::cancel_late_loser(Runner* runner) {
         connect(runner);
         return false;
     }
-    slot->start_draining(now_ms() + cancel_timeout_ms, sockets[0]);
+    slot->cancel_sent(sockets[0], now_ms() + cancel_timeout_ms);
     return true;
 }
 
@@ -313,10 +315,7 @@ void Race::advance_query(Runner* runner) {
 }
 
 void Race::connection_failed(Runner* runner, const std::string& reason) {
-    if (leader_ == runner) {
-        sink_->clear();
-        leader_ = nullptr;
-    }
+    stop_leading(runner);
     runner->slot->close();
     // A cached connection may have died while it sat idle (its server
     // restarted, its backend was terminated): that is no fault of the target,
@@ -329,29 +328,49 @@ void Race::connection_failed(Runner* runner, const std::string& reason) {
     fail(runner, TargetFailure::Kind::kConnection, reason);
 }
 
+void Race::end_runner(Runner* runner, Phase ending, const std::string& error,
+                      const TargetFailure* blame) {
+    if (runner->ended())
+        return;
+    runner->phase = ending;
+    runner->finished_us = now_us();
+    runner->error = error;
+    TargetSlot* slot = runner->slot;
+    if (ending == Phase::kWon) {
+        slot->latency.record(runner->finished_us - runner->sent_us);
+        slot->backoff.record_success();
+        slot->late_cancels_in_row = 0;
+        winner_ = runner;
+        return;
+    }
+    if (blame == nullptr)
+        return;
+    // Staleness is no fault of the connection (a stale standby is judged
+    // afresh by the next race's probe), nor is the race's own deadline.
+    if (blame->kind != TargetFailure::Kind::kStale && blame->kind != TargetFailure::Kind::kTimeout)
+        slot->backoff.record_failure(now_ms());
+    failures_.push_back(*blame);
+}
+
 void Race::fail(Runner* runner, TargetFailure::Kind kind, const std::string& reason,
                 const std::string& sqlstate) {
-    runner->phase = Phase::kFailed;
-    runner->finished_us = now_us();
-    runner->error = reason;
-    // Staleness is no fault of the connection: a stale standby is judged
-    // afresh by the next race's probe, not backed off.
-    if (kind != TargetFailure::Kind::kStale)
-        runner->slot->backoff.record_failure(now_ms());
-    failures_.push_back({runner->spec->name, kind, sqlstate, reason});
+    TargetFailure failure{runner->spec->name, kind, sqlstate, reason};
+    end_runner(runner, Phase::kFailed, reason, &failure);
+}
+
+void Race::stop_leading(Runner* runner) {
+    if (leader_ != runner)
+        return;
+    sink_->clear();
+    leader_ = nullptr;
 }
 
 void Race::raise_all_failed(bool timed_out) {
     if (timed_out)
         for (Runner& runner : runners_)
-            if (active(runner) || (runner.phase != Phase::kWaiting && runner.phase != Phase::kFailed &&
-                                   runner.phase != Phase::kWon)) {
-                runner.phase = Phase::kFailed;
-                runner.finished_us = now_us();
-                runner.error = "no answer within " + std::to_string(request_.timeout_ms) + " ms";
-                failures_.push_back(
-                    {runner.spec->name, TargetFailure::Kind::kTimeout, {}, runner.error});
-            }
+            if (runner.phase != Phase::kHeld && !runner.ended())
+                fail(&runner, TargetFailure::Kind::kTimeout,
+                     "no answer within " + std::to_string(request_.timeout_ms) + " ms");
     RaceFailureReport report = summarize_race_failure(failures_, request_.subject);
     throw Error(report.sqlstate, report.message, report.detail,
                 timed_out ? "Raise timeout_ms or multiquery.race_timeout, or check the targets."
@@ -378,26 +397,23 @@ void Race::wind_down(bool report_errors) {
         std::vector<Runner*> running;
         std::vector<PGconn*> connections;
         for (Runner& runner : runners_) {
-            if (runner.phase == Phase::kWaiting || runner.slot->state != ConnectionState::kBusy ||
+            if (runner.phase == Phase::kHeld || runner.slot->state() != ConnectionState::kBusy ||
                 runner.phase == Phase::kWon)
                 continue;
             // A loser whose whole answer has already arrived needs no cancel:
             // sparing one spares its server a forked cancel handler.
             TargetSlot* slot = runner.slot;
-            slot->drain = TargetSlot::DrainStep::kResults;
-            if (slot->drain_arrived_results() && slot->drain == TargetSlot::DrainStep::kDone) {
+            if (slot->drain_arrived_results() && slot->state() == ConnectionState::kDrained) {
                 slot->latency.record(now_at - runner.sent_us);
                 slot->check_after_query();
                 continue;
             }
-            if (slot->drain == TargetSlot::DrainStep::kRollback) {
-                // Its query is over (it failed); only its block's ROLLBACK runs.
-                slot->start_draining(now_at / 1000 + cancel_timeout_ms);
+            // Its query is over (it failed); only its block's ROLLBACK runs.
+            if (slot->state() == ConnectionState::kRollingBack)
                 continue;
-            }
             int64_t cancel_at = runner.sent_us + slot->latency.grace_us(grace_bound_us);
             if (grace_bound_us > 0 && now_at < cancel_at) {
-                slot->start_draining(cancel_at / 1000 + cancel_timeout_ms, -1, cancel_at);
+                slot->leave_to_finish(cancel_at, cancel_at / 1000 + cancel_timeout_ms);
                 continue;
             }
             running.push_back(&runner);
@@ -411,11 +427,12 @@ void Race::wind_down(bool report_errors) {
         int64_t now = now_ms();
         for (size_t i = 0; i < running.size(); ++i) {
             TargetSlot* slot = running[i]->slot;
-            running[i]->cancelled = sockets[i] >= 0;
-            if (sockets[i] >= 0)
-                slot->start_draining(now + cancel_timeout_ms, sockets[i]);
-            else
+            if (sockets[i] >= 0) {
+                slot->cancel_sent(sockets[i], now + cancel_timeout_ms);
+                end_runner(running[i], Phase::kCancelled);
+            } else {
                 slot->close();
+            }
         }
         // A query that failed left its read-only block aborted: read what
         // has arrived, so that its ROLLBACK goes out now rather than at this
@@ -423,23 +440,22 @@ void Race::wind_down(bool report_errors) {
         // (aborted)" until then).
         for (Runner& runner : runners_) {
             TargetSlot* slot = runner.slot;
-            if (runner.phase != Phase::kWaiting && slot->state == ConnectionState::kDraining &&
-                slot->drain == TargetSlot::DrainStep::kResults && slot->conn != nullptr &&
-                !slot->drain_arrived_results())
+            if (runner.phase != Phase::kHeld && slot->reading_results() &&
+                slot->conn != nullptr && !slot->drain_arrived_results())
                 slot->close();
         }
         for (Runner& runner : runners_) {
-            if (runner.phase == Phase::kWaiting)
+            if (runner.phase == Phase::kHeld)
                 continue;
-            // A target sent a cancel request counts as cancelled, any other
-            // that did not win or fail as lost (an abandoned race's target
-            // still connecting, a loser left to finish).
-            Outcome outcome = runner.phase == Phase::kWon      ? Outcome::kWin
-                              : runner.phase == Phase::kFailed ? Outcome::kError
-                              : runner.cancelled               ? Outcome::kCancelled
-                                                               : Outcome::kLost;
-            int64_t finished = runner.finished_us != 0 ? runner.finished_us : now_us();
-            record_outcome(runner.spec->name.c_str(), outcome, finished - started_us_,
+            // A target sent a cancel request ended as cancelled above; any
+            // other that did not win or fail is lost (an abandoned race's
+            // target still connecting, a loser left to finish).
+            end_runner(&runner, Phase::kLost);
+            Outcome outcome = runner.phase == Phase::kWon       ? Outcome::kWin
+                              : runner.phase == Phase::kFailed    ? Outcome::kError
+                              : runner.phase == Phase::kCancelled ? Outcome::kCancelled
+                                                                  : Outcome::kLost;
+            record_outcome(runner.spec->name.c_str(), outcome, runner.finished_us - started_us_,
                            runner.error.empty() ? nullptr : runner.error.c_str());
         }
     } catch (...) {

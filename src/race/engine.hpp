@@ -61,20 +61,21 @@ public:
     void run();
 
 private:
-    // Where a target is in this race; its connection's own state (idle,
-    // busy, draining) is TargetSlot's. Transitions:
-    //   kWaiting    not entered: held for the hedge, or skipped while backed off
-    //   kConnecting -> kSending once connected (-> kFailed)
-    //   kDraining   its connection still reads what an earlier query left (a
-    //               loser of an earlier race, a cancelled query, or this race's
-    //               query whose prepared statement went stale), rolls back
-    //               the block that query aborted, and sees its cancel request
-    //               through -> kSending (-> kConnecting if it broke)
+    // Where a target is in this race. How its connection gets ready (made,
+    // or drained of what an earlier query left) is its slot's
+    // ConnectionState, not repeated here. Transitions:
+    //   kHeld       not entered: held for the hedge, or skipped while backed off
+    //   kReadying   its connection is being made, or drained of what an
+    //               earlier query left (a loser of an earlier race, a cancelled
+    //               query, or this race's query whose prepared statement went
+    //               stale) -> kSending (-> kFailed)
     //   kSending    its pipeline is being flushed -> kReceiving
     //   kReceiving  its results are read against the pipeline -> kWon, kFailed,
-    //               or kDraining to re-send a query whose statement went stale
-    //   kWon, kFailed  final
-    enum class Phase { kWaiting, kConnecting, kDraining, kSending, kReceiving, kWon, kFailed };
+    //               or kReadying to re-send a query whose statement went stale
+    //   kWon, kFailed, kCancelled, kLost  ended, only ever by end_runner;
+    //               cancelled (sent a cancel) and lost (left running, or
+    //               still connecting) happen only as the race winds down
+    enum class Phase { kHeld, kReadying, kSending, kReceiving, kWon, kFailed, kCancelled, kLost };
 
     // What goes out to a target, all in one pipeline (one round trip); its
     // results come back in the same order and are read against this list.
@@ -121,18 +122,19 @@ private:
     struct Runner {
         const TargetSpec* spec;
         TargetSlot* slot;
-        Phase phase = Phase::kWaiting;
+        Phase phase = Phase::kHeld;
         Origin origin = Origin::kNew;
         Pipeline pipeline;     // what went out on its connection
         size_t at = 0;         // the item of pipeline whose results come next
         uint32_t ready = 0;        // socket events seen by the last wait
         int64_t sent_us = 0;       // when its (last) pipeline went out
-        bool cancelled = false;    // the race's end sent it a cancel request
         // Its prepared statement failed in a way a fresh one cures (its cached
         // plan changed result type, or it vanished): re-sent once.
         bool statement_retried = false;
-        int64_t finished_us = 0;  // when it won or failed
+        int64_t finished_us = 0;  // when it ended
         std::string error;
+        // The endings come last in Phase.
+        bool ended() const { return phase >= Phase::kWon; }
     };
 
     // The freshness probe's SQL (engine_probe.cpp).
@@ -172,8 +174,19 @@ private:
     void maybe_hedge();
     int resolve_hedge_delay(const Runner& first) const;
     void connect(Runner* runner);
+    // Every ending of a runner, once: ending is kWon, kFailed, kCancelled or
+    // kLost. A win records the target's latency and clears its back-off. A
+    // failure with blame is the target's: it goes into the report of a race
+    // every target failed, and backs the target off unless it is staleness
+    // (judged afresh by the next probe) or the race's own timeout. A failure
+    // without blame is the query's own (the race raises it): no target's.
+    void end_runner(Runner* runner, Phase ending, const std::string& error = {},
+                    const TargetFailure* blame = nullptr);
+    // The runner fails, the target blamed (end_runner).
     void fail(Runner* runner, TargetFailure::Kind kind, const std::string& reason,
               const std::string& sqlstate = {});
+    // A runner whose rows were streaming stops leading: its rows are dropped.
+    void stop_leading(Runner* runner);
     void connection_failed(Runner* runner, const std::string& reason);
     [[noreturn]] void raise_all_failed(bool timed_out);
     void wait_for_events();

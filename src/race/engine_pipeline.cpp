@@ -167,7 +167,7 @@ void Race::send_query(Runner* runner) {
         connection_failed(runner, error_text(conn));
         return;
     }
-    slot->state = ConnectionState::kBusy;
+    slot->query_sent();
     runner->phase = Phase::kSending;
     runner->sent_us = now_us();
 }
@@ -192,14 +192,11 @@ bool Race::retry_statement(Runner* runner, const std::string& sqlstate) {
     runner->statement_retried = true;
     TargetSlot* slot = runner->slot;
     slot->statements.forget(request_.query, static_cast<int>(param_values_.size()));
-    if (leader_ == runner) {
-        sink_->clear();
-        leader_ = nullptr;
-    }
+    stop_leading(runner);
     // The rest of the pipeline (and the ROLLBACK of its aborted block) is
     // read by the drain, which then sends the query again (advance_drain).
     slot->start_draining(now_ms() + cancel_timeout_ms);
-    runner->phase = Phase::kDraining;
+    runner->phase = Phase::kReadying;
     return true;
 }
 
@@ -310,7 +307,7 @@ void Race::finish_pipeline(Runner* runner) {
     slot->statements.settle(!slot->pipeline_error);
     if (!runner->pipeline.has_query) {
         // A lagging standby caught up again: now the real query, probe and all.
-        if (slot->state == ConnectionState::kIdle)
+        if (slot->state() == ConnectionState::kIdle)
             send_query(runner);
         else
             connect(runner);
@@ -318,12 +315,7 @@ void Race::finish_pipeline(Runner* runner) {
     }
     // Every other outcome of the query (no rows, an error) left the
     // receiving phase when its result was read: the rows are all in.
-    runner->phase = Phase::kWon;
-    runner->finished_us = now_us();
-    slot->latency.record(runner->finished_us - runner->sent_us);
-    slot->backoff.record_success();
-    slot->late_cancels_in_row = 0;
-    winner_ = runner;
+    end_runner(runner, Phase::kWon);
 }
 
 void Race::handle_result(Runner* runner, PGresult* raw) {
@@ -344,8 +336,7 @@ void Race::handle_result(Runner* runner, PGresult* raw) {
             // ROLLBACK undoes, so the connection is not reused.
             std::string command = PQcmdStatus(raw);
             slot->close();
-            runner->phase = Phase::kFailed;
-            runner->error = "the query returned no rows";
+            end_runner(runner, Phase::kFailed, "the query returned no rows");
             throw Error(mq::sqlstate::kFeatureNotSupported,
                         "race_query needs a query that returns rows",
                         "Race target \"" + runner->spec->name + "\" ran a " + command +
@@ -354,8 +345,7 @@ void Race::handle_result(Runner* runner, PGresult* raw) {
         }
         case PGRES_EMPTY_QUERY:
             slot->close();
-            runner->phase = Phase::kFailed;
-            runner->error = "empty query";
+            end_runner(runner, Phase::kFailed, "empty query");
             throw Error(mq::sqlstate::kSyntaxError, "race_query's query is empty");
         case PGRES_FATAL_ERROR: {
             std::string sqlstate = field(raw, PG_DIAG_SQLSTATE);
@@ -369,8 +359,9 @@ void Race::handle_result(Runner* runner, PGresult* raw) {
             // read later, and its aborted block rolled back, by the drain.
             slot->start_draining(now_ms() + cancel_timeout_ms);
             if (classify_remote_error(sqlstate, survived) == FailureKind::kDeterministic) {
-                runner->phase = Phase::kFailed;
-                runner->error = message;
+                // The query's own error, the same on every target: the race
+                // raises it, and no target is blamed.
+                end_runner(runner, Phase::kFailed, message);
                 std::string hint = field(raw, PG_DIAG_MESSAGE_HINT);
                 if (hint.empty())
                     hint = remote_error_hint(sqlstate, survived);
@@ -387,10 +378,7 @@ void Race::handle_result(Runner* runner, PGresult* raw) {
                 error.add_context(where);
                 throw error;
             }
-            if (leader_ == runner) {
-                sink_->clear();
-                leader_ = nullptr;
-            }
+            stop_leading(runner);
             fail(runner, TargetFailure::Kind::kRemote, message + " (SQLSTATE " + sqlstate + ")",
                  sqlstate);
             return;
@@ -400,8 +388,7 @@ void Race::handle_result(Runner* runner, PGresult* raw) {
         case PGRES_COPY_BOTH:
             // libpq cannot leave COPY without finishing it: drop the connection.
             slot->close();
-            runner->phase = Phase::kFailed;
-            runner->error = "COPY";
+            end_runner(runner, Phase::kFailed, "COPY");
             throw Error(mq::sqlstate::kFeatureNotSupported, "race_query does not run COPY",
                         "Race target \"" + runner->spec->name + "\" started a COPY.");
         default:

@@ -109,19 +109,20 @@ void Race::wait_for_events() {
             continue;
         TargetSlot* slot = runner.slot;
         uint32_t events = WL_SOCKET_READABLE;
-        if (runner.phase == Phase::kConnecting) {
-            events = slot->connect_poll == PGRES_POLLING_READING ? WL_SOCKET_READABLE
-                                                                 : WL_SOCKET_WRITEABLE;
-            wake_by(slot->connect_started_ms + connect_timeout_ms);
-        } else if (runner.phase == Phase::kDraining) {
-            wake_by(slot->drain_deadline_ms);
+        bool connecting = slot->state() == ConnectionState::kConnecting;
+        if (runner.phase == Phase::kReadying && connecting) {
+            events = slot->connect_poll() == PGRES_POLLING_READING ? WL_SOCKET_READABLE
+                                                                   : WL_SOCKET_WRITEABLE;
+            wake_by(slot->connect_started_ms() + connect_timeout_ms);
+        } else if (runner.phase == Phase::kReadying) {
+            wake_by(slot->drain_deadline_ms());
             // What is left to drain has already been read off the socket (a
             // query re-sent after its statement failed): no event will come.
-            if (slot->drain != TargetSlot::DrainStep::kDone && slot->conn != nullptr &&
+            if (slot->state() != ConnectionState::kDrained && slot->conn != nullptr &&
                 !PQisBusy(slot->conn))
                 wake_by(now);
-            if (slot->cancel_at_us != 0)
-                wake_by(slot->cancel_at_us / 1000 + 1);  // its grace is over: cancel it
+            if (slot->cancel_due_us() != 0)
+                wake_by(slot->cancel_due_us() / 1000 + 1);  // its grace is over: cancel it
         } else if (runner.phase == Phase::kSending) {
             events |= WL_SOCKET_WRITEABLE;
         }
@@ -134,9 +135,9 @@ void Race::wait_for_events() {
         wanted.push_back({socket, 0, events});
         // The server closes a cancel request's socket once it has signalled
         // the backend; the drain waits for that too.
-        if (runner.phase == Phase::kDraining && slot->cancel_socket >= 0) {
+        if (runner.phase == Phase::kReadying && !connecting && slot->cancel_socket() >= 0) {
             owners.push_back(&runner);
-            wanted.push_back({slot->cancel_socket, 0, WL_SOCKET_READABLE});
+            wanted.push_back({slot->cancel_socket(), 0, WL_SOCKET_READABLE});
         }
     }
     long timeout = wake_at == 0 ? -1 : std::max<int64_t>(0, wake_at - now);

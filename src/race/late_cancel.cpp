@@ -178,30 +178,29 @@ void arm_late_cancels() noexcept {
         for_each_slot([&](const std::string&, TargetSlot* slot) {
             // A pinned slot belongs to a race still running (race_query in a
             // query that races too): that race drains it, and settles first.
-            if (count == kMaxArmed || slot->pins > 0 || slot->conn == nullptr ||
-                slot->state != ConnectionState::kDraining ||
-                slot->drain != TargetSlot::DrainStep::kResults)
-                return;
-            // Left to finish (a cancel due at cancel_at_us), or cancelled
+            // Left to finish (a cancel due at its grace's end), or cancelled
             // already (the request may have come too early): watched alike.
-            bool cancelled = slot->cancel_socket >= 0;
-            if (!cancelled && slot->cancel_at_us == 0)
+            ConnectionState state = slot->state();
+            bool cancelled = state == ConnectionState::kCancelSent;
+            if (count == kMaxArmed || slot->pins > 0 || slot->conn == nullptr ||
+                (state != ConnectionState::kLeftToFinish && !cancelled))
                 return;
+            int64_t cancel_due_us = slot->cancel_due_us();
             // Read what has arrived, so that the handler sees only what comes next.
             if (!slot->drain_arrived_results()) {
                 slot->close();
                 return;
             }
-            if (slot->drain == TargetSlot::DrainStep::kDone) {
-                // It answered: nothing to cancel. A cancelled one stays
-                // draining until the server has closed its request's socket
-                // (the next race sees to it): idle, it could take a query
-                // the request's signal would then cancel.
-                if (!cancelled)
+            if (slot->state() == ConnectionState::kDrained) {
+                // It answered: nothing to cancel. A request already sent may
+                // still signal its backend: until the server has closed its
+                // socket the connection stays drained, and the next race
+                // waits for that as after any cancel.
+                if (slot->cancel_settled())
                     slot->check_after_query();
                 return;
             }
-            if (slot->drain != TargetSlot::DrainStep::kResults)
+            if (!slot->reading_results())
                 return;  // its query is over (only its block's ROLLBACK runs)
             CancelKey key;
             if (!read_cancel_key(slot->conn, &key) || !AcquireExternalFD())
@@ -217,11 +216,11 @@ void arm_late_cancels() noexcept {
             entry.packet[3] = htonl(static_cast<uint32_t>(key.backend_key));
             entry.fd = -1;
             entry.sends = 0;
-            entry.earlier_fd = slot->cancel_socket;
+            entry.earlier_fd = slot->cancel_socket();
             entry.tries = cancelled ? 1 : 0;
             entry.answered = false;
             entry.next_send_us =
-                cancelled ? now_us() + 1000LL * kResendDelaysMs[0] : slot->cancel_at_us;
+                cancelled ? now_us() + 1000LL * kResendDelaysMs[0] : cancel_due_us;
             entry.until_us = entry.next_send_us + 1000LL * kResendWindowMs;
         });
         if (count == 0)
@@ -252,21 +251,18 @@ void settle_late_cancels() {
         Armed& entry = armed[i];
         TargetSlot* owner = nullptr;
         for_each_slot([&](const std::string&, TargetSlot* slot) {
-            if (slot->conn == entry.conn && slot->state == ConnectionState::kDraining)
+            if (slot->conn == entry.conn && slot->draining())
                 owner = slot;
         });
         if (entry.fd >= 0 && owner != nullptr) {
             // As after any cancel: no new query before the server closes
             // the latest request's socket (it closed the earlier one's).
-            if (owner->cancel_socket >= 0)
-                close_cancel_socket(owner->cancel_socket);
-            owner->cancel_socket = entry.fd;
-            owner->drain_deadline_ms = now_ms() + cancel_timeout_ms;
+            bool was_left_to_finish =
+                owner->take_late_cancel(entry.fd, now_ms() + cancel_timeout_ms);
             for (int sent = 0; sent < entry.sends; ++sent)
                 record_late_cancel(owner->name.c_str());
-            if (owner->cancel_at_us != 0)
+            if (was_left_to_finish)
                 owner->note_late_cancel(now_ms());
-            owner->cancel_at_us = 0;
         } else if (entry.fd >= 0) {
             close_cancel_socket(entry.fd);  // releases the reserved file slot
         } else {

@@ -78,31 +78,39 @@ bool is_multiquery_wrapper(Oid wrapper) {
     return strcmp(name, "multiquery") == 0;
 }
 
+// Reads the catalog row of oid as the current command left it (the
+// syscache shows a change only once the command is over): calls read with
+// it, inside pg::call, or not at all when there is none.
+template <typename Read>
+void read_own_row(Oid catalog, Oid index, AttrNumber oid_column, Oid oid, Read&& read) {
+    pg::call([&] {
+        Relation rel = table_open(catalog, AccessShareLock);
+        ScanKeyData key;
+        ScanKeyInit(&key, oid_column, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(oid));
+        SysScanDesc scan = systable_beginscan(rel, index, true, SnapshotSelf, 1, &key);
+        HeapTuple tuple = systable_getnext(scan);
+        if (HeapTupleIsValid(tuple))
+            read(tuple, RelationGetDescr(rel));
+        systable_endscan(scan);
+        table_close(rel, AccessShareLock);
+    });
+}
+
 bool read_server(Oid oid, Server* server) {
     char* name = nullptr;
     Oid wrapper = InvalidOid;
     const char* targets = nullptr;
-    pg::call([&] {
-        Relation rel = table_open(ForeignServerRelationId, AccessShareLock);
-        ScanKeyData key;
-        ScanKeyInit(&key, Anum_pg_foreign_server_oid, BTEqualStrategyNumber, F_OIDEQ,
-                    ObjectIdGetDatum(oid));
-        SysScanDesc scan =
-            systable_beginscan(rel, ForeignServerOidIndexId, true, SnapshotSelf, 1, &key);
-        HeapTuple tuple = systable_getnext(scan);
-        if (HeapTupleIsValid(tuple)) {
-            auto* form = reinterpret_cast<Form_pg_foreign_server>(GETSTRUCT(tuple));
-            name = pstrdup(NameStr(form->srvname));
-            wrapper = form->srvfdw;
-            bool isnull;
-            Datum options = heap_getattr(tuple, Anum_pg_foreign_server_srvoptions,
-                                         RelationGetDescr(rel), &isnull);
-            if (!isnull)
-                targets = targets_option(untransformRelOptions(options));
-        }
-        systable_endscan(scan);
-        table_close(rel, AccessShareLock);
-    });
+    read_own_row(ForeignServerRelationId, ForeignServerOidIndexId, Anum_pg_foreign_server_oid, oid,
+                 [&](HeapTuple tuple, TupleDesc desc) {
+                     auto* form = reinterpret_cast<Form_pg_foreign_server>(GETSTRUCT(tuple));
+                     name = pstrdup(NameStr(form->srvname));
+                     wrapper = form->srvfdw;
+                     bool isnull;
+                     Datum options =
+                         heap_getattr(tuple, Anum_pg_foreign_server_srvoptions, desc, &isnull);
+                     if (!isnull)
+                         targets = targets_option(untransformRelOptions(options));
+                 });
     if (name == nullptr)
         return false;
     server->oid = oid;
@@ -271,19 +279,10 @@ void server_defined(Oid oid) {
 
 void user_mapping_created(Oid mapping) {
     Oid server = InvalidOid;
-    pg::call([&] {
-        Relation rel = table_open(UserMappingRelationId, AccessShareLock);
-        ScanKeyData key;
-        ScanKeyInit(&key, Anum_pg_user_mapping_oid, BTEqualStrategyNumber, F_OIDEQ,
-                    ObjectIdGetDatum(mapping));
-        SysScanDesc scan =
-            systable_beginscan(rel, UserMappingOidIndexId, true, SnapshotSelf, 1, &key);
-        HeapTuple tuple = systable_getnext(scan);
-        if (HeapTupleIsValid(tuple))
-            server = reinterpret_cast<Form_pg_user_mapping>(GETSTRUCT(tuple))->umserver;
-        systable_endscan(scan);
-        table_close(rel, AccessShareLock);
-    });
+    read_own_row(UserMappingRelationId, UserMappingOidIndexId, Anum_pg_user_mapping_oid, mapping,
+                 [&](HeapTuple tuple, TupleDesc) {
+                     server = reinterpret_cast<Form_pg_user_mapping>(GETSTRUCT(tuple))->umserver;
+                 });
     std::string group;
     if (!OidIsValid(server))
         return;

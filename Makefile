@@ -129,7 +129,7 @@ PG_CONFIG ?= pg_config
 PG_CPPFLAGS = -I$(srcdir)/src -I$(shell $(PG_CONFIG) --includedir) -DMQ_VERSION='"$(EXTVERSION)"'
 # -MMD -MP: each object's header dependencies, read back below, so that a
 # changed header (a struct's layout) rebuilds every object that includes it.
-PG_CXXFLAGS = -std=c++17 -fPIC -fvisibility-inlines-hidden -Wno-register -Wno-missing-field-initializers -MMD -MP
+PG_CXXFLAGS = -std=c++17 -fPIC -fvisibility-inlines-hidden -Wno-register -Wno-missing-field-initializers -MMD -MP $(MQ_CXXFLAGS)
 SHLIB_LINK = -lpq -lhiredis -lstdc++
 
 # No LLVM bitcode for JIT inlining: it needs clang for C++ and buys nothing here.

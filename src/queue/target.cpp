@@ -83,9 +83,15 @@ int binary_kind(Oid type) {
         case TEXTOID:
         case VARCHAROID: return static_cast<int>(BinaryKind::kText);
         // The jsonb image is what jsonb_in makes in a UTF-8 database.
+        // (bench/jsonb_images.sh builds the library a second time with
+        // MQ_JSONB_VIA_RECV, to time the server's own jsonb input instead.)
         case JSONBOID:
+#ifdef MQ_JSONB_VIA_RECV
+            return static_cast<int>(BinaryKind::kJsonb);
+#else
             return static_cast<int>(GetDatabaseEncoding() == PG_UTF8 ? BinaryKind::kJsonbImage
                                                                      : BinaryKind::kJsonb);
+#endif
         case TIMESTAMPTZOID: return static_cast<int>(BinaryKind::kTimestamptz);
         default: return -1;
     }

@@ -221,6 +221,15 @@ bool JsonLexer::skip_checked_container() {
     return fail("unexpected end of JSON", n);
 }
 
+bool JsonLexer::past_key(JsonToken* token) {
+    if (*token != JsonToken::kString)
+        return fail("expected a string as object key", start_);
+    if (next() != JsonToken::kColon)
+        return fail("expected \":\" after an object key", start_);
+    *token = next();
+    return true;
+}
+
 bool JsonLexer::skip_container(JsonToken token) {
     // One bit a level opened here: set for an object. The levels are at
     // most max_depth_, itself at most kMaxJsonDepth plus the one the
@@ -250,13 +259,8 @@ bool JsonLexer::skip_container(JsonToken token) {
                 token = next();
                 if (token == (object ? JsonToken::kObjectEnd : JsonToken::kArrayEnd))
                     break;  // empty
-                if (object) {
-                    if (token != JsonToken::kString)
-                        return fail("expected a string as object key", start_);
-                    if (next() != JsonToken::kColon)
-                        return fail("expected \":\" after an object key", start_);
-                    token = next();
-                }
+                if (object && !past_key(&token))
+                    return false;
                 continue;
             }
             case JsonToken::kInvalid: return false;
@@ -271,13 +275,8 @@ bool JsonLexer::skip_container(JsonToken token) {
             token = next();
             if (token == JsonToken::kComma) {
                 token = next();
-                if (object) {
-                    if (token != JsonToken::kString)
-                        return fail("expected a string as object key", start_);
-                    if (next() != JsonToken::kColon)
-                        return fail("expected \":\" after an object key", start_);
-                    token = next();
-                }
+                if (object && !past_key(&token))
+                    return false;
                 break;
             }
             if (token != (object ? JsonToken::kObjectEnd : JsonToken::kArrayEnd))

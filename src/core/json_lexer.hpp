@@ -185,6 +185,9 @@ private:
     JsonToken next_word();    // true, false, null or an invalid token
     JsonToken next_number();
     bool skip_container(JsonToken first);
+    // Past an object member's key (*token) and colon, *token the next token.
+    bool past_key(JsonToken* token);
+    inline bool skip(bool checked, size_t* start);
     bool skip_checked_container();
     JsonToken next_string();
     void skip_space() {
@@ -316,21 +319,7 @@ JsonToken JsonLexer::next() {
     }
 }
 
-bool JsonLexer::skip_value(size_t* start) {
-    JsonToken token = next();
-    if (start)
-        *start = start_;
-    switch (token) {
-        case JsonToken::kString:
-        case JsonToken::kNumber:
-        case JsonToken::kTrue:
-        case JsonToken::kFalse:
-        case JsonToken::kNull: return true;
-        default: return skip_container(token);
-    }
-}
-
-bool JsonLexer::skip_checked_value(size_t* start) {
+bool JsonLexer::skip(bool checked, size_t* start) {
     JsonToken token = next();
     if (start)
         *start = start_;
@@ -341,9 +330,16 @@ bool JsonLexer::skip_checked_value(size_t* start) {
         case JsonToken::kFalse:
         case JsonToken::kNull: return true;
         case JsonToken::kObjectStart:
-        case JsonToken::kArrayStart: return skip_checked_container();
+        case JsonToken::kArrayStart:
+            if (checked)
+                return skip_checked_container();
+            [[fallthrough]];
         default: return skip_container(token);
     }
 }
+
+bool JsonLexer::skip_value(size_t* start) { return skip(false, start); }
+
+bool JsonLexer::skip_checked_value(size_t* start) { return skip(true, start); }
 
 }  // namespace mq::queue

@@ -187,7 +187,7 @@ private:
     bool skip_container(JsonToken first);
     // Past an object member's key (*token) and colon, *token the next token.
     bool past_key(JsonToken* token);
-    inline bool skip(bool checked, size_t* start);
+    __attribute__((always_inline)) inline bool skip(bool checked, size_t* start);
     bool skip_checked_container();
     JsonToken next_string();
     void skip_space() {

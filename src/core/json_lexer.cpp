@@ -142,14 +142,7 @@ std::string JsonLexer::error_message() const {
     return std::string(message_) + " at byte " + std::to_string(error_at_);
 }
 
-JsonToken JsonLexer::next_string() {
-    // Most strings are one plain run.
-    size_t end = json_detail::plain_run_end(text_, pos_ + 1);
-    if (end < text_.size() && text_[end] == '"') {
-        pos_ = end + 1;
-        escaped_ = false;
-        return JsonToken::kString;
-    }
+JsonToken JsonLexer::next_escaped_string() {
     JsonNoContent none;
     JsonError error = lex_json_string(text_, &pos_, dialect_, none, &escaped_);
     return error == JsonError::kNone ? JsonToken::kString : invalid(error, pos_);
@@ -187,14 +180,6 @@ void JsonLexer::append_string(std::string* out) const {
     size_t at = start_;
     JsonAppendContent sink{out};
     lex_json_string(text_, &at, dialect_, sink);  // (checked when it was read)
-}
-
-std::string_view JsonLexer::string_content(std::string* scratch) const {
-    if (!escaped_)
-        return text_.substr(start_ + 1, pos_ - start_ - 2);
-    scratch->clear();
-    append_string(scratch);
-    return *scratch;
 }
 
 bool JsonLexer::skip_checked_container() {

@@ -81,6 +81,43 @@ struct JsonAppendContent {
     }
 };
 
+namespace json_detail {
+
+// Where a string's plain run starting at text[at] ends: at its quote,
+// backslash, or byte below 0x20 (or the end of the text). Eight bytes at a
+// time: of a word's bytes, the first that is one of those is the lowest
+// flagged by the usual word tricks (a flag's borrow only reaches the bytes
+// after it), so no byte of a word is looked at twice.
+inline size_t plain_run_end(std::string_view text, size_t at) {
+    constexpr uint64_t kLow = 0x0101010101010101ULL;
+    constexpr uint64_t kHigh = 0x8080808080808080ULL;
+    const char* p = text.data();
+    const size_t n = text.size();
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (at + 8 <= n) {
+        uint64_t word;
+        std::memcpy(&word, p + at, sizeof word);
+        uint64_t quote = word ^ (kLow * '"');
+        uint64_t backslash = word ^ (kLow * '\\');
+        uint64_t stop = (((quote - kLow) & ~quote) | ((backslash - kLow) & ~backslash) |
+                         ((word - kLow * 0x20) & ~word)) &
+                        kHigh;
+        if (stop != 0)
+            return at + static_cast<size_t>(__builtin_ctzll(stop)) / 8;
+        at += 8;
+    }
+#endif
+    while (at < n) {
+        unsigned char c = static_cast<unsigned char>(p[at]);
+        if (c == '"' || c == '\\' || c < 0x20)
+            break;
+        ++at;
+    }
+    return at;
+}
+
+}  // namespace json_detail
+
 // Reads four hex digits at text[at]; false when there are not four.
 inline bool json_hex4(std::string_view text, size_t at, uint32_t* value) {
     if (at > text.size() || text.size() - at < 4)
@@ -159,7 +196,13 @@ public:
     void append_string(std::string* out) const;
     // The same as a view: of the text itself when the string has no escape,
     // else of *scratch, which receives it.
-    std::string_view string_content(std::string* scratch) const;
+    std::string_view string_content(std::string* scratch) const {
+        if (!escaped_)
+            return text_.substr(start_ + 1, pos_ - start_ - 2);
+        scratch->clear();
+        append_string(scratch);
+        return *scratch;
+    }
     // Reads one whole value (any nesting) and checks its grammar: the next
     // token must start it. Nothing is kept of it but where it starts
     // (*start, may be null); it ends at pos().
@@ -189,7 +232,17 @@ private:
     bool past_key(JsonToken* token);
     __attribute__((always_inline)) inline bool skip(bool checked, size_t* start);
     bool skip_checked_container();
-    JsonToken next_string();
+    JsonToken next_string() {
+        // Most strings are one plain run.
+        size_t end = json_detail::plain_run_end(text_, pos_ + 1);
+        if (end < text_.size() && text_[end] == '"') {
+            pos_ = end + 1;
+            escaped_ = false;
+            return JsonToken::kString;
+        }
+        return next_escaped_string();
+    }
+    JsonToken next_escaped_string();
     void skip_space() {
         // (Every byte past a space is none.)
         while (pos_ < text_.size() && static_cast<unsigned char>(text_[pos_]) <= ' ' &&
@@ -210,42 +263,6 @@ private:
     const char* message_ = "";
 };
 
-namespace json_detail {
-
-// Where a string's plain run starting at text[at] ends: at its quote,
-// backslash, or byte below 0x20 (or the end of the text). Eight bytes at a
-// time: of a word's bytes, the first that is one of those is the lowest
-// flagged by the usual word tricks (a flag's borrow only reaches the bytes
-// after it), so no byte of a word is looked at twice.
-inline size_t plain_run_end(std::string_view text, size_t at) {
-    constexpr uint64_t kLow = 0x0101010101010101ULL;
-    constexpr uint64_t kHigh = 0x8080808080808080ULL;
-    const char* p = text.data();
-    const size_t n = text.size();
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    while (at + 8 <= n) {
-        uint64_t word;
-        std::memcpy(&word, p + at, sizeof word);
-        uint64_t quote = word ^ (kLow * '"');
-        uint64_t backslash = word ^ (kLow * '\\');
-        uint64_t stop = (((quote - kLow) & ~quote) | ((backslash - kLow) & ~backslash) |
-                         ((word - kLow * 0x20) & ~word)) &
-                        kHigh;
-        if (stop != 0)
-            return at + static_cast<size_t>(__builtin_ctzll(stop)) / 8;
-        at += 8;
-    }
-#endif
-    while (at < n) {
-        unsigned char c = static_cast<unsigned char>(p[at]);
-        if (c == '"' || c == '\\' || c < 0x20)
-            break;
-        ++at;
-    }
-    return at;
-}
-
-}  // namespace json_detail
 
 template <typename Sink>
 JsonError lex_json_string(std::string_view text, size_t* pos, JsonDialect dialect, Sink& sink,

@@ -3,100 +3,9 @@
 
 #include <algorithm>
 
-#include "core/json_text.hpp"
+#include "core/json_lexer.hpp"
 
 namespace mq::queue {
-namespace {
-
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-// The input was checked by scan_json_rows: the walk below only finds the
-// ends of things, and refuses (returns false) anything it does not expect.
-class Walker {
-public:
-    explicit Walker(std::string_view text) : text_(text) {}
-
-    void skip_space() {
-        while (pos_ < text_.size() && is_space(text_[pos_]))
-            ++pos_;
-    }
-    char peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
-    bool eat(char c) {
-        if (peek() != c)
-            return false;
-        ++pos_;
-        return true;
-    }
-    size_t pos() const { return pos_; }
-    std::string_view slice(size_t from) const { return text_.substr(from, pos_ - from); }
-
-    // Past a string whose opening quote is at pos_.
-    bool skip_string() {
-        ++pos_;
-        while (pos_ < text_.size()) {
-            char c = text_[pos_++];
-            if (c == '\\')
-                ++pos_;
-            else if (c == '"')
-                return pos_ <= text_.size();
-        }
-        return false;
-    }
-
-    // Past a nested object or array starting at pos_.
-    bool skip_container() {
-        int depth = 0;
-        while (pos_ < text_.size()) {
-            char c = text_[pos_];
-            if (c == '"') {
-                if (!skip_string())
-                    return false;
-                continue;
-            }
-            ++pos_;
-            if (c == '{' || c == '[')
-                ++depth;
-            else if ((c == '}' || c == ']') && --depth == 0)
-                return true;
-        }
-        return false;
-    }
-
-    bool skip_value(JsonKind* kind) {
-        char c = peek();
-        *kind = json_kind_of(c);
-        if (c == '"')
-            return skip_string();
-        if (c == '{' || c == '[')
-            return skip_container();
-        if (!(c == 'n' || c == 't' || c == 'f' || c == '-' || (c >= '0' && c <= '9')))
-            return false;
-        while (pos_ < text_.size() && !is_space(text_[pos_]) && text_[pos_] != ',' &&
-               text_[pos_] != '}' && text_[pos_] != ']')
-            ++pos_;
-        return true;
-    }
-
-private:
-    std::string_view text_;
-    size_t pos_ = 0;
-};
-
-// The key token unescaped (in place when it has no escape).
-bool key_text(std::string_view token, std::string* scratch, std::string_view* key) {
-    std::string_view body = token.substr(1, token.size() - 2);
-    if (body.find('\\') == std::string_view::npos) {
-        *key = body;
-        return true;
-    }
-    scratch->clear();
-    if (!put_json_string_raw(token, scratch))
-        return false;
-    *key = *scratch;
-    return true;
-}
-
-}  // namespace
 
 RowValues::RowValues(size_t columns) : values_(inline_) {
     if (columns > kInline) {
@@ -107,28 +16,21 @@ RowValues::RowValues(size_t columns) : values_(inline_) {
 
 bool find_row_values(std::string_view row, const std::vector<std::string>& columns,
                      JsonValue* values, CopyRowHint* hint) {
-    Walker w(row);
-    w.skip_space();
-    if (!w.eat('{'))
+    JsonLexer lexer(row);
+    if (lexer.next() != JsonToken::kObjectStart)
         return false;
+    JsonToken token = lexer.next();
+    if (token == JsonToken::kObjectEnd)
+        return true;
     std::string scratch;
     for (size_t member = 0;; ++member) {
-        w.skip_space();
-        if (w.eat('}'))
-            return true;
-        size_t key_start = w.pos();
-        if (w.peek() != '"' || !w.skip_string())
+        if (token != JsonToken::kString)
             return false;
-        std::string_view key;
-        if (!key_text(w.slice(key_start), &scratch, &key))
+        std::string_view key = lexer.string_content(&scratch);
+        if (lexer.next() != JsonToken::kColon)
             return false;
-        w.skip_space();
-        if (!w.eat(':'))
-            return false;
-        w.skip_space();
-        size_t value_start = w.pos();
-        JsonKind kind;
-        if (!w.skip_value(&kind))
+        size_t value_start = 0;
+        if (!lexer.skip_checked_value(&value_start))
             return false;
         size_t column;
         if (hint && member < hint->columns.size() && hint->columns[member] < columns.size() &&
@@ -146,13 +48,14 @@ bool find_row_values(std::string_view row, const std::vector<std::string>& colum
                 hint->columns[member] = column;
             }
         }
-        values[column] = {w.slice(value_start), kind, true};
-        w.skip_space();
-        if (w.eat(','))
+        values[column] = {row.substr(value_start, lexer.pos() - value_start),
+                          json_kind_of(row[value_start]), true};
+        token = lexer.next();
+        if (token == JsonToken::kComma) {
+            token = lexer.next();
             continue;
-        if (w.eat('}'))
-            return true;
-        return false;
+        }
+        return token == JsonToken::kObjectEnd;
     }
 }
 

@@ -59,8 +59,8 @@ private:
 // Sets values[i] to the row's value for columns[i] (sorted and unique, as
 // JsonRow::keys); a key given twice keeps its last value, as jsonb does.
 // False when the row is not one JSON object or has a key outside columns.
-// The row was checked by scan_json_rows: this walk only finds the ends of
-// things, and refuses what it does not expect.
+// The row was checked by scan_json_rows: nested arrays and objects are only
+// passed by their brackets here.
 bool find_row_values(std::string_view row, const std::vector<std::string>& columns,
                      JsonValue* values, CopyRowHint* hint);
 

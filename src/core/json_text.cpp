@@ -5,23 +5,10 @@
 #include <cstring>
 
 #include "core/escape.hpp"
+#include "core/json_lexer.hpp"
 
 namespace mq::queue {
 namespace {
-
-bool read_hex4(std::string_view s, size_t at, uint32_t* out) {
-    if (at + 4 > s.size())
-        return false;
-    uint32_t v = 0;
-    for (size_t i = at; i < at + 4; ++i) {
-        int h = hex_value(s[i]);
-        if (h < 0)
-            return false;
-        v = v * 16 + static_cast<uint32_t>(h);
-    }
-    *out = v;
-    return true;
-}
 
 // Length of the well-formed UTF-8 sequence at s[i] (a byte >= 0x80), or 0.
 size_t utf8_length(std::string_view s, size_t i) {
@@ -73,13 +60,12 @@ inline void put_byte(char c, std::string* out) {
 
 // Appends the run of bytes at s[*i] that go out as they are in either form,
 // at once: most values are nothing else. Tabs, newlines and other control
-// bytes are below 0x20, never in the run; nor is a backslash, nor a quote
-// unless quote_is_plain (in a JSON string's body, a quote cannot be).
-inline void put_plain_run(std::string_view s, size_t* i, bool quote_is_plain, std::string* out) {
+// bytes are below 0x20, never in the run; nor is a backslash.
+inline void put_plain_run(std::string_view s, size_t* i, std::string* out) {
     size_t end = *i;
     while (end < s.size()) {
         unsigned char c = static_cast<unsigned char>(s[end]);
-        if (c < 0x20 || c >= 0x80 || c == '\\' || (c == '"' && !quote_is_plain))
+        if (c < 0x20 || c >= 0x80 || c == '\\')
             break;
         ++end;
     }
@@ -91,7 +77,7 @@ inline void put_plain_run(std::string_view s, size_t* i, bool quote_is_plain, st
 template <bool kCopyText>
 bool put_text(std::string_view s, std::string* out) {
     for (size_t i = 0; i < s.size();) {
-        put_plain_run(s, &i, true, out);
+        put_plain_run(s, &i, out);
         if (i >= s.size())
             break;
         unsigned char c = static_cast<unsigned char>(s[i]);
@@ -108,86 +94,6 @@ bool put_text(std::string_view s, std::string* out) {
     }
     return true;
 }
-
-// The unescaped content of the JSON string token s (with its quotes).
-template <bool kCopyText>
-bool put_string(std::string_view s, std::string* out) {
-    std::string_view body = s.substr(1, s.size() - 2);
-    for (size_t i = 0; i < body.size();) {
-        put_plain_run(body, &i, false, out);
-        if (i >= body.size())
-            break;
-        unsigned char c = static_cast<unsigned char>(body[i]);
-        if (c >= 0x80) {
-            size_t n = utf8_length(body, i);
-            if (n == 0)
-                return false;
-            out->append(body.data() + i, n);
-            i += n;
-            continue;
-        }
-        if (c != '\\') {
-            put_byte<kCopyText>(body[i], out);
-            ++i;
-            continue;
-        }
-        if (i + 1 >= body.size())
-            return false;
-        char e = body[i + 1];
-        i += 2;
-        switch (e) {
-            case '"': out->push_back('"'); break;
-            case '\\': put_byte<kCopyText>('\\', out); break;
-            case '/': out->push_back('/'); break;
-            case 'b': out->push_back('\b'); break;
-            case 'f': out->push_back('\f'); break;
-            case 'n': put_byte<kCopyText>('\n', out); break;
-            case 'r': put_byte<kCopyText>('\r', out); break;
-            case 't': put_byte<kCopyText>('\t', out); break;
-            case 'u': {
-                uint32_t cp;
-                if (!read_hex4(body, i, &cp))
-                    return false;
-                i += 4;
-                if (cp >= 0xDC00 && cp <= 0xDFFF)
-                    return false;  // a low surrogate alone
-                if (cp >= 0xD800 && cp <= 0xDBFF) {
-                    uint32_t low;
-                    if (i + 6 > body.size() || body[i] != '\\' || body[i + 1] != 'u' ||
-                        !read_hex4(body, i + 2, &low) || low < 0xDC00 || low > 0xDFFF)
-                        return false;  // a high surrogate alone
-                    i += 6;
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-                }
-                if (cp == 0)
-                    return false;  // text cannot hold it; jsonb refuses it
-                if (cp < 0x80)
-                    put_byte<kCopyText>(static_cast<char>(cp), out);
-                else
-                    mq::append_utf8(cp, out);
-                break;
-            }
-            default: return false;
-        }
-    }
-    return true;
-}
-
-}  // namespace
-
-bool put_json_string(std::string_view token, std::string* out) {
-    return put_string<true>(token, out);
-}
-
-bool put_json_string_raw(std::string_view token, std::string* out) {
-    return put_string<false>(token, out);
-}
-
-bool put_copy_text(std::string_view text, std::string* out) {
-    return put_text<true>(text, out);
-}
-
-namespace {
 
 // UTF-8 throughout, and with no NUL byte when kNoNul. Runs of ASCII go
 // eight bytes at a time: nearly every entry is ASCII, and this check reads
@@ -225,7 +131,53 @@ bool check_utf8(std::string_view text) {
     return true;
 }
 
+// Receives a JSON string's content (json_lexer.hpp) as a value: its own
+// bytes checked for UTF-8 (a run has no byte COPY text escapes: none is
+// below 0x20 or a backslash), its escapes' characters escaped for COPY text
+// when kCopyText.
+template <bool kCopyText>
+struct StringValue {
+    std::string* out;
+    bool plain(std::string_view run) {
+        if (!check_utf8<false>(run))
+            return false;
+        out->append(run.data(), run.size());
+        return true;
+    }
+    bool code_point(uint32_t cp) {
+        if (cp < 0x80)
+            put_byte<kCopyText>(static_cast<char>(cp), out);
+        else
+            mq::append_utf8(cp, out);
+        return true;
+    }
+};
+
+// The unescaped content of the JSON string token s (with its quotes), as
+// jsonb_in reads it (so never \u0000, which text cannot hold).
+template <bool kCopyText>
+bool put_string(std::string_view s, std::string* out) {
+    if (s.empty() || s[0] != '"')
+        return false;
+    size_t end = 0;
+    StringValue<kCopyText> value{out};
+    return lex_json_string(s, &end, JsonDialect::kJsonb, value) == JsonError::kNone &&
+           end == s.size();
+}
+
 }  // namespace
+
+bool put_json_string(std::string_view token, std::string* out) {
+    return put_string<true>(token, out);
+}
+
+bool put_json_string_raw(std::string_view token, std::string* out) {
+    return put_string<false>(token, out);
+}
+
+bool put_copy_text(std::string_view text, std::string* out) {
+    return put_text<true>(text, out);
+}
 
 bool valid_utf8(std::string_view text) {
     return check_utf8<false>(text);

@@ -12,7 +12,7 @@
 #include <cstring>
 #include <vector>
 
-#include "core/escape.hpp"
+#include "core/json_lexer.hpp"
 #include "core/json_text.hpp"
 
 namespace mq::queue {
@@ -81,19 +81,15 @@ uint32_t varlena_header(uint32_t size) { return kBigEndian ? size : size << 2; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 // A JSON number as numeric_in stores it: set_var_from_str's decimal digits
-// and weights, then make_result's stripped, short or long form. Appends the
+// and weights, then make_result's stripped, short or long form. text is a
+// number token as the lexer read it (json_number_end): the grammar is
+// checked there, so only the encoder's own bounds are here. Appends the
 // numeric datum (with its 4-byte varlena header) to pool.
 bool encode_number(std::string_view text, std::string* pool) {
     size_t i = 0, n = text.size();
-    bool negative = false;
-    if (i < n && text[i] == '-') {
-        negative = true;
+    bool negative = i < n && text[i] == '-';
+    if (negative)
         ++i;
-    }
-    // The JSON grammar first (PostgreSQL's lexer checks it before
-    // numeric_in sees the token): 0 or a digit string without a leading 0.
-    if (i == n || !is_digit(text[i]))
-        return false;
     // The decimal digits, kDecDigits zeros ahead and kDecDigits - 1 after.
     char dec[kDecDigits + kMaxNumberDigits + kDecDigits];
     size_t used = kDecDigits;
@@ -105,21 +101,11 @@ bool encode_number(std::string_view text, std::string* pool) {
         dec[used++] = static_cast<char>(c - '0');
         return true;
     };
-    if (text[i] == '0') {
-        take_digit(text[i++]);
-        ++dweight;
-        if (i < n && is_digit(text[i]))
+    for (; i < n && is_digit(text[i]); ++i, ++dweight)
+        if (!take_digit(text[i]))
             return false;
-    } else {
-        for (; i < n && is_digit(text[i]); ++i, ++dweight)
-            if (!take_digit(text[i]))
-                return false;
-    }
     if (i < n && text[i] == '.') {
-        ++i;
-        if (i == n || !is_digit(text[i]))
-            return false;
-        for (; i < n && is_digit(text[i]); ++i, ++dscale)
+        for (++i; i < n && is_digit(text[i]); ++i, ++dscale)
             if (!take_digit(text[i]))
                 return false;
     }
@@ -128,8 +114,6 @@ bool encode_number(std::string_view text, std::string* pool) {
         bool exponent_negative = false;
         if (i < n && (text[i] == '+' || text[i] == '-'))
             exponent_negative = text[i++] == '-';
-        if (i == n || !is_digit(text[i]))
-            return false;
         long exponent = 0;
         for (; i < n && is_digit(text[i]); ++i) {
             exponent = exponent * 10 + (text[i] - '0');
@@ -143,8 +127,8 @@ bool encode_number(std::string_view text, std::string* pool) {
         if (dscale < 0)
             dscale = 0;
     }
-    if (i != n)
-        return false;
+    if (used == kDecDigits || i != n)
+        return false;  // (not a number token: never from the lexer)
     int ddigits = static_cast<int>(used) - kDecDigits;
     std::memset(dec + used, 0, kDecDigits - 1);
 
@@ -200,14 +184,12 @@ public:
     bool encode(std::string_view json, std::string* out);
 
 private:
-    // Parsing.
-    void skip_space();
-    bool parse_value(int depth, Item* item);
+    // Parsing: each takes the value whose first token the lexer just read.
+    bool parse_value(JsonToken token, Item* item);
     bool parse_string(Item* item);
-    bool parse_literal(std::string_view word, Type type, Item* item);
     bool parse_number(Item* item);
-    bool parse_array(int depth, Item* item);
-    bool parse_object(int depth, Item* item);
+    bool parse_array(Item* item);
+    bool parse_object(Item* item);
     std::string_view text_of(const Item& item) const {
         return item.in_pool ? std::string_view(pool_).substr(item.at, item.size)
                             : input_.substr(item.at, item.size);
@@ -222,7 +204,7 @@ private:
     bool put_container(const Item& item, bool raw_scalar, uint32_t* length);
 
     std::string_view input_;
-    size_t pos_ = 0;
+    JsonLexer lexer_{{}};
     std::string pool_;            // unescaped strings and numeric datums
     std::vector<Item> children_;  // every container's children, side by side
     std::vector<Item> pending_;   // the children of containers still open
@@ -231,58 +213,22 @@ private:
     size_t used_ = 0;
 };
 
-void Encoder::skip_space() {
-    while (pos_ < input_.size()) {
-        char c = input_[pos_];
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-            return;
-        ++pos_;
+bool Encoder::parse_value(JsonToken token, Item* item) {
+    switch (token) {
+        case JsonToken::kString: return parse_string(item);
+        case JsonToken::kNumber: return parse_number(item);
+        case JsonToken::kObjectStart: return parse_object(item);
+        case JsonToken::kArrayStart: return parse_array(item);
+        case JsonToken::kTrue: *item = Item{Type::kTrue, false, 0, 0}; return true;
+        case JsonToken::kFalse: *item = Item{Type::kFalse, false, 0, 0}; return true;
+        case JsonToken::kNull: *item = Item{Type::kNull, false, 0, 0}; return true;
+        default: return false;
     }
-}
-
-bool Encoder::parse_value(int depth, Item* item) {
-    skip_space();
-    if (pos_ == input_.size())
-        return false;
-    switch (input_[pos_]) {
-        case '"': return parse_string(item);
-        case '{': return parse_object(depth + 1, item);
-        case '[': return parse_array(depth + 1, item);
-        case 't': return parse_literal("true", Type::kTrue, item);
-        case 'f': return parse_literal("false", Type::kFalse, item);
-        case 'n': return parse_literal("null", Type::kNull, item);
-        default: return parse_number(item);
-    }
-}
-
-// PostgreSQL's lexer reads a literal as a run of word characters.
-bool is_word_char(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_' ||
-           static_cast<unsigned char>(c) >= 0x80;
-}
-
-bool Encoder::parse_literal(std::string_view word, Type type, Item* item) {
-    if (input_.substr(pos_, word.size()) != word)
-        return false;
-    pos_ += word.size();
-    if (pos_ < input_.size() && is_word_char(input_[pos_]))
-        return false;
-    *item = Item{type, false, 0, 0};
-    return true;
 }
 
 bool Encoder::parse_number(Item* item) {
-    size_t start = pos_;
-    while (pos_ < input_.size()) {
-        char c = input_[pos_];
-        if (!is_digit(c) && c != '-' && c != '+' && c != '.' && c != 'e' && c != 'E')
-            break;
-        ++pos_;
-    }
-    if (pos_ < input_.size() && is_word_char(input_[pos_]))
-        return false;
     size_t at = pool_.size();
-    if (!encode_number(input_.substr(start, pos_ - start), &pool_)) {
+    if (!encode_number(lexer_.token(), &pool_)) {
         pool_.resize(at);
         return false;
     }
@@ -291,114 +237,36 @@ bool Encoder::parse_number(Item* item) {
     return true;
 }
 
-// json_lex_string: the escapes JSON has, \u with UTF-16 surrogate pairs
-// joined; no control character, \u0000 or lone surrogate.
+// Most strings have no escape: they stay where they are in the input.
 bool Encoder::parse_string(Item* item) {
-    size_t start = ++pos_;  // past the quote
-    // Most strings have no escape: they stay where they are.
-    while (pos_ < input_.size()) {
-        unsigned char c = static_cast<unsigned char>(input_[pos_]);
-        if (c == '"') {
-            *item = Item{Type::kString, false, static_cast<uint32_t>(start),
-                         static_cast<uint32_t>(pos_ - start)};
-            ++pos_;
-            return true;
-        }
-        if (c < 0x20)
-            return false;
-        if (c == '\\')
-            break;
-        ++pos_;
+    std::string_view token = lexer_.token();
+    if (!lexer_.escaped()) {
+        *item = Item{Type::kString, false, static_cast<uint32_t>(lexer_.token_start() + 1),
+                     static_cast<uint32_t>(token.size() - 2)};
+        return true;
     }
-    if (pos_ == input_.size())
-        return false;
     size_t at = pool_.size();
-    pool_.append(input_.substr(start, pos_ - start));
-    long high_surrogate = -1;
-    while (pos_ < input_.size()) {
-        unsigned char c = static_cast<unsigned char>(input_[pos_]);
-        if (c == '"') {
-            if (high_surrogate != -1)
-                return false;
-            *item = Item{Type::kString, true, static_cast<uint32_t>(at),
-                         static_cast<uint32_t>(pool_.size() - at)};
-            ++pos_;
-            return true;
-        }
-        if (c < 0x20)
-            return false;
-        if (c != '\\') {
-            if (high_surrogate != -1)
-                return false;
-            pool_.push_back(static_cast<char>(c));
-            ++pos_;
-            continue;
-        }
-        if (++pos_ == input_.size())
-            return false;
-        char escape = input_[pos_++];
-        if (escape != 'u') {
-            if (high_surrogate != -1)
-                return false;
-            int plain = json_escaped_byte(escape);
-            if (plain < 0)
-                return false;
-            pool_.push_back(static_cast<char>(plain));
-            continue;
-        }
-        if (input_.size() - pos_ < 4)
-            return false;
-        uint32_t code = 0;
-        for (int k = 0; k < 4; ++k) {
-            int digit = hex_value(input_[pos_++]);
-            if (digit < 0)
-                return false;
-            code = code * 16 + static_cast<uint32_t>(digit);
-        }
-        if (code >= 0xD800 && code <= 0xDBFF) {
-            if (high_surrogate != -1)
-                return false;
-            high_surrogate = code;
-            continue;
-        }
-        if (code >= 0xDC00 && code <= 0xDFFF) {
-            if (high_surrogate == -1)
-                return false;
-            code = 0x10000 + ((static_cast<uint32_t>(high_surrogate) & 0x3FF) << 10) +
-                   (code & 0x3FF);
-            high_surrogate = -1;
-        } else if (high_surrogate != -1) {
-            return false;
-        }
-        if (code == 0)
-            return false;
-        append_utf8(code, &pool_);
-    }
-    return false;
+    lexer_.append_string(&pool_);
+    *item = Item{Type::kString, true, static_cast<uint32_t>(at),
+                 static_cast<uint32_t>(pool_.size() - at)};
+    return true;
 }
 
-bool Encoder::parse_array(int depth, Item* item) {
-    if (depth > kMaxDepth)
-        return false;
-    ++pos_;  // [
+bool Encoder::parse_array(Item* item) {
     size_t first = pending_.size();
-    skip_space();
-    if (pos_ < input_.size() && input_[pos_] == ']') {
-        ++pos_;
-    } else {
+    JsonToken token = lexer_.next();
+    if (token != JsonToken::kArrayEnd) {
         for (;;) {
             Item element;
-            if (!parse_value(depth, &element))
+            if (!parse_value(token, &element))
                 return false;
             pending_.push_back(element);
-            skip_space();
-            if (pos_ == input_.size())
-                return false;
-            char c = input_[pos_++];
-            if (c == ']')
+            token = lexer_.next();
+            if (token == JsonToken::kArrayEnd)
                 break;
-            if (c != ',')
+            if (token != JsonToken::kComma)
                 return false;
+            token = lexer_.next();
         }
     }
     size_t count = pending_.size() - first;
@@ -409,35 +277,24 @@ bool Encoder::parse_array(int depth, Item* item) {
     return count <= kOffLenMask;
 }
 
-bool Encoder::parse_object(int depth, Item* item) {
-    if (depth > kMaxDepth)
-        return false;
-    ++pos_;  // {
+bool Encoder::parse_object(Item* item) {
     size_t first = pending_.size();
-    skip_space();
-    if (pos_ < input_.size() && input_[pos_] == '}') {
-        ++pos_;
-    } else {
+    JsonToken token = lexer_.next();
+    if (token != JsonToken::kObjectEnd) {
         for (;;) {
-            skip_space();
             Item key, value;
-            if (pos_ == input_.size() || input_[pos_] != '"' || !parse_string(&key))
+            if (token != JsonToken::kString || !parse_string(&key))
                 return false;
-            skip_space();
-            if (pos_ == input_.size() || input_[pos_++] != ':')
-                return false;
-            if (!parse_value(depth, &value))
+            if (lexer_.next() != JsonToken::kColon || !parse_value(lexer_.next(), &value))
                 return false;
             pending_.push_back(key);
             pending_.push_back(value);
-            skip_space();
-            if (pos_ == input_.size())
-                return false;
-            char c = input_[pos_++];
-            if (c == '}')
+            token = lexer_.next();
+            if (token == JsonToken::kObjectEnd)
                 break;
-            if (c != ',')
+            if (token != JsonToken::kComma)
                 return false;
+            token = lexer_.next();
         }
     }
     // uniqueifyJsonbObject: pairs sorted by key, shorter keys first, then
@@ -565,15 +422,12 @@ bool Encoder::encode(std::string_view json, std::string* out) {
     if (json.size() > kOffLenMask || !valid_utf8(json))
         return false;
     input_ = json;
-    pos_ = 0;
+    lexer_ = JsonLexer(json, JsonDialect::kJsonb, kMaxDepth);
     pool_.clear();
     children_.clear();
     pending_.clear();
     Item root;
-    if (!parse_value(0, &root))
-        return false;
-    skip_space();
-    if (pos_ != input_.size())
+    if (!parse_value(lexer_.next(), &root) || !lexer_.at_end())
         return false;
     used_ = 0;
     uint32_t length;

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/json_lexer.hpp"
 #include "core/json_row_values.hpp"
 
 namespace mq::queue {
@@ -85,18 +86,11 @@ struct JsonRow {
     uint8_t member_count = 0;
 };
 
-// Arrays and objects nested deeper than this are refused. jsonb_in accepts
-// about 14,500 nested arrays and 13,000 objects under the default
-// max_stack_depth (2MB): this is above both, so that the drain never refuses
-// what the column would take (what it refuses fails the insert and becomes a
-// dead letter with the server's own error), and its recursion, about 100
-// bytes a level, stays within 2MB of stack.
-inline constexpr int kMaxJsonDepth = 16384;
-
 // Scans text as one JSON object (many = false) or an array of objects
 // (many = true), appending the objects to *rows, their keys interned in
-// *key_sets. Strict RFC 8259, plus the one restriction jsonb adds (no
-// \u0000). Returns false with *error set.
+// *key_sets. What jsonb_in takes (json_lexer.hpp), nested at most
+// kMaxJsonDepth levels, the row object counting as one. Returns false with
+// *error set.
 bool scan_json_rows(std::string_view text, bool many, KeySets* key_sets,
                     std::vector<JsonRow>* rows, std::string* error);
 

@@ -31,6 +31,7 @@ OBJS = \
 	src/core/drain_state.o \
 	src/core/freshness.o \
 	src/core/iso_timestamp.o \
+	src/core/json_lexer.o \
 	src/core/json_row_values.o \
 	src/core/json_text.o \
 	src/core/jsonb_image.o \

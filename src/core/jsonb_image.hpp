@@ -2,11 +2,14 @@
 // (utils/jsonb.h's container format, numbers as numeric), built here for the
 // drain's binary COPY. jsonb_recv would parse the text again with
 // PostgreSQL's JSON parser, build a tree, sort every object's keys and then
-// serialize it: a fifth of the drain's time for a table with one small jsonb
-// column. PostgreSQL-free.
+// serialize it: the drain took 15% longer that way (bench/jsonb_images.sh,
+// 1M events with one jsonb object each; BENCHMARKS.md), which is why the
+// images, and copy_load.cpp's receive function for them, are worth their
+// dependence on PostgreSQL 15's layout. PostgreSQL-free.
 //
 // The image must be byte for byte what jsonb_in makes of the same text, since
-// it is stored as it is. So this encoder takes only what it is sure of and
+// it is stored as it is (test 219 compares 1,500 random values; make fuzz a
+// million). So this encoder takes only what it is sure of and
 // refuses the rest (false), which then goes to jsonb_recv as text, where
 // PostgreSQL judges it and raises its own errors: text that is not JSON or
 // not UTF-8, \u0000 and lone surrogates, numbers with more than a thousand

@@ -33,6 +33,19 @@ const char* number_name(char kind) {
 
 }  // namespace
 
+void append_command(const std::vector<std::string>& args, std::string* out) {
+    out->push_back('*');
+    out->append(std::to_string(args.size()));
+    out->append("\r\n");
+    for (const std::string& arg : args) {
+        out->push_back('$');
+        out->append(std::to_string(arg.size()));
+        out->append("\r\n");
+        out->append(arg);
+        out->append("\r\n");
+    }
+}
+
 bool parse_integer(std::string_view text, long long* value) {
     const char* end = text.data() + text.size();
     auto [stop, error] = std::from_chars(text.data(), end, *value);

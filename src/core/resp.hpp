@@ -1,4 +1,5 @@
-// Redis replies (RESP2) read without hiredis's reply objects.
+// Redis's protocol (RESP2): commands written, replies read, without hiredis's
+// reply objects.
 //
 // hiredis builds a tree of redisReply, with an allocation or two per string:
 // about fourteen per entry of an XREADGROUP reply, before we copied each
@@ -200,6 +201,10 @@ private:
     std::vector<Node> nodes_;  // the reply's nodes so far (see Reply)
     std::string error_;        // set once a reply was malformed
 };
+
+// Appends a command as RESP2 sends it: an array of bulk strings, each
+// argument binary-safe.
+void append_command(const std::vector<std::string>& args, std::string* out);
 
 // Parses an integer as RESP writes it: an optional '-', then digits.
 bool parse_integer(std::string_view text, long long* value);

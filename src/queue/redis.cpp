@@ -156,31 +156,28 @@ void RedisClient::write_command(const std::vector<std::string>& args, long long 
         throw RedisError(mq::sqlstate::kConnectionFailure,
                          "the connection to Redis at " + where(config_) + " was lost",
                          true);
-    std::vector<const char*> argv;
-    std::vector<size_t> lengths;
-    argv.reserve(args.size());
-    lengths.reserve(args.size());
-    for (const auto& arg : args) {
-        argv.push_back(arg.data());
-        lengths.push_back(arg.size());
-    }
+    std::string command;
+    resp::append_command(args, &command);
     // From here until the whole command is written, an exception (a
     // timeout, the waiter's interrupt) leaves the connection broken: Redis
     // may have part of it, and the next command would follow that part.
     broken_ = true;
-    if (redisAppendCommandArgv(context_, static_cast<int>(args.size()), argv.data(),
-                               lengths.data()) != REDIS_OK)
-        lose(context_->err ? context_->errstr : "out of memory");
-    for (int done = 0; !done;) {
-        if (redisBufferWrite(context_, &done) != REDIS_OK)
-            lose(context_->errstr);
-        if (done)
-            break;
+    for (size_t written = 0; written < command.size();) {
+        ssize_t sent = ::send(context_->fd, command.data() + written, command.size() - written,
+                              MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (sent > 0) {
+            written += static_cast<size_t>(sent);
+            continue;
+        }
+        int error = errno;
+        if (sent < 0 && error != EAGAIN && error != EWOULDBLOCK && error != EINTR)
+            lose(std::strerror(error));
         long long left = deadline - now_ms();
         if (left <= 0)
             lose("no answer within " + std::to_string(config_.timeout_ms) + " ms");
         waiter_.wait(context_->fd, true, static_cast<long>(left));
     }
+    std::fill(command.begin(), command.end(), '\0');  // it may hold a password (AUTH)
     broken_ = false;
 }
 

@@ -1,7 +1,9 @@
 // A small Redis client, shaped for the write queue: connect, authenticate,
-// run one command, read stream entries from replies. hiredis connects and
-// writes commands; replies are read with core/resp, which keeps a reply's
-// bytes in one buffer instead of a tree of objects.
+// run one command, read stream entries from replies. hiredis only makes the
+// connection; the client speaks the protocol itself (core/resp): it writes
+// commands, and reads replies as they arrive into one buffer, instead of
+// hiredis's tree of objects, so that it can stream past a value too large
+// to hold (resp::ReadLimits).
 // Plain C++ with no PostgreSQL header: it throws, it never longjmps.
 //
 // The socket is non-blocking: whenever the client must wait for Redis it asks

@@ -394,3 +394,14 @@ TEST(Resp, RefusesACutStringWithoutItsCrlf) {
     parser.feed("$3000\r\n" + std::string(3000, 'z') + "xx");
     EXPECT_THROW(parser.next(), ProtocolError);
 }
+
+// A command is an array of binary-safe bulk strings, and reads back as one.
+TEST(Resp, WritesACommandAsAnArrayOfBulkStrings) {
+    std::string out;
+    mq::resp::append_command({"XADD", "s", "*", std::string("a\r\n\0b", 5), ""}, &out);
+    using namespace std::string_literals;
+    EXPECT_EQ(out, "*5\r\n$4\r\nXADD\r\n$1\r\ns\r\n$1\r\n*\r\n$5\r\na\r\n\0b\r\n$0\r\n\r\n"s);
+    ReplyParser parser;
+    parser.feed(out);
+    EXPECT_EQ(dump(*parser.next()), "[$XADD,$s,$*,$a\\13\\10\\0b,$]");
+}

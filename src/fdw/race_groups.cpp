@@ -96,6 +96,15 @@ void read_own_row(Oid catalog, Oid index, AttrNumber oid_column, Oid oid, Read&&
     });
 }
 
+// A List of OIDs (palloc'd in a pg::call) as a vector.
+std::vector<Oid> oid_vector(List* oids) {
+    std::vector<Oid> result;
+    ListCell* cell;
+    foreach (cell, oids)
+        result.push_back(lfirst_oid(cell));
+    return result;
+}
+
 bool read_server(Oid oid, Server* server) {
     char* name = nullptr;
     Oid wrapper = InvalidOid;
@@ -150,11 +159,7 @@ std::vector<Oid> other_servers(Oid except) {
         systable_endscan(scan);
         table_close(rel, AccessShareLock);
     });
-    std::vector<Oid> result;
-    ListCell* cell;
-    foreach (cell, oids)
-        result.push_back(lfirst_oid(cell));
-    return result;
+    return oid_vector(oids);
 }
 
 // The servers that depend on server: the race groups that named it.
@@ -178,11 +183,7 @@ std::vector<Oid> dependent_servers(Oid server) {
         systable_endscan(scan);
         table_close(rel, AccessShareLock);
     });
-    std::vector<Oid> result;
-    ListCell* cell;
-    foreach (cell, oids)
-        result.push_back(lfirst_oid(cell));
-    return result;
+    return oid_vector(oids);
 }
 
 int user_mapping_count(Oid server) {

@@ -77,6 +77,7 @@ OBJS = \
 	src/race/target.o \
 	src/queue/apply.o \
 	src/queue/copy_load.o \
+	src/queue/dead_letter.o \
 	src/queue/drain.o \
 	src/queue/drain_rewind.o \
 	src/queue/enqueue.o \

@@ -12,6 +12,7 @@
 #include "core/sqlstate.hpp"
 #include "pg/guard.hpp"
 #include "queue/copy_load.hpp"
+#include "queue/dead_letter.hpp"
 #include "queue/row_group.hpp"
 #include "queue/settings.hpp"
 #include "queue/spi_run.hpp"
@@ -62,35 +63,6 @@ Oid drain_role_oid() {
                         "role \"" + name + "\" named by multiquery.drain_role does not exist",
                         {}, "Create the role or change multiquery.drain_role and reload.");
     return role;
-}
-
-// Valid in the server encoding and free of NUL bytes (text cannot hold them).
-// In a UTF-8 database, the check is core/json_text.hpp's, which decides as
-// pg_verifymbstr does without a call into PostgreSQL per field (1.5% of a
-// drain); any other encoding is PostgreSQL's to judge.
-bool valid_text(std::string_view value) {
-    if (GetDatabaseEncoding() == PG_UTF8)
-        return valid_utf8_text(value);
-    bool ok = false;
-    pg::call([&] {
-        ok = std::memchr(value.data(), '\0', value.size()) == nullptr &&
-             pg_verifymbstr(value.data(), static_cast<int>(value.size()), true);
-    });
-    return ok;
-}
-
-// A field value as the dead letter keeps it: itself, or its bytes in hex when
-// it is not valid text.
-std::string storable(std::string_view value) {
-    if (valid_text(value))
-        return std::string(value);
-    static const char* hex = "0123456789abcdef";
-    std::string out = "\\x";
-    for (unsigned char c : value) {
-        out.push_back(hex[c >> 4]);
-        out.push_back(hex[c & 15]);
-    }
-    return out;
 }
 
 // SET CONSTRAINTS ALL IMMEDIATE, as a statement of its own (a new command
@@ -303,153 +275,6 @@ int64_t insert_or_split(const std::vector<Item*>& items, size_t first, size_t la
            insert_or_split(items, middle, last, policy);
 }
 
-// Where a dead letter goes, and what the schema lets it say: a schema
-// before 0.5 has no detail, hint or attempts (the drain also runs against
-// an extension not updated yet), and the detail and hint then follow the
-// message as psql prints them.
-struct LetterSchema {
-    bool full = true;  // detail, hint and attempts columns
-    int attempts = 1;  // how many times the entry's batch was tried, this time included
-};
-
-// The INSERT of a dead letter: $1 stream, $2 entry_id, $3 sqlstate, $4
-// error, $5 payload, then $6 detail, $7 hint, $8 attempts when full, then
-// entry_bytes when cut.
-std::string dead_letter_sql(bool full, bool cut) {
-    std::string columns = "stream, entry_id, sqlstate, error, payload";
-    std::string values = "$1, $2, $3, $4, $5";
-    std::string updates = "sqlstate = excluded.sqlstate, error = excluded.error, "
-                          "payload = excluded.payload, ";
-    int n = 5;
-    auto add = [&](const char* column) {
-        columns += std::string(", ") + column;
-        values += ", $" + std::to_string(++n);
-        updates += std::string(column) + " = excluded." + column + ", ";
-    };
-    if (full) {
-        add("detail");
-        add("hint");
-        add("attempts");
-    }
-    if (cut)
-        add("entry_bytes");
-    return "INSERT INTO multiquery.dead_letters (" + columns + ") VALUES (" + values +
-           ") ON CONFLICT (stream, entry_id) DO UPDATE SET " + updates +
-           "failed_at = pg_catalog.now()";
-}
-
-// Inserts (or, after a reset of the stream's progress, replaces) one dead
-// letter. The payload travels as a text[] parameter: no value is spliced
-// into SQL, and no size limit short of text's own applies (jsonb's would).
-void write_dead_letter(const std::string& stream, std::string_view entry_id,
-                       const EntryProblem& problem, const std::vector<std::string>& payload,
-                       const LetterSchema& schema,
-                       std::optional<int64_t> entry_bytes = std::nullopt) {
-    std::string error = problem.message;
-    if (!schema.full) {
-        if (!problem.detail.empty())
-            error += "\nDETAIL:  " + problem.detail;
-        if (!problem.hint.empty())
-            error += "\nHINT:  " + problem.hint;
-    }
-    const std::string sql = dead_letter_sql(schema.full, entry_bytes.has_value());
-    pg::call([&] {
-        Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * (payload.size() + 1)));
-        for (size_t i = 0; i < payload.size(); ++i)
-            elements[i] = PointerGetDatum(cstring_to_text_with_len(
-                payload[i].data(), static_cast<int>(payload[i].size())));
-        ArrayType* array = construct_array(elements, static_cast<int>(payload.size()), TEXTOID,
-                                           -1, false, TYPALIGN_INT);
-        auto text = [](std::string_view value) {
-            return PointerGetDatum(
-                cstring_to_text_with_len(value.data(), static_cast<int>(value.size())));
-        };
-        Oid types[9] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID};
-        Datum values[9] = {text(stream), text(entry_id), text(problem.sqlstate), text(error),
-                           PointerGetDatum(array)};
-        char nulls[10] = "         ";
-        int n = 5;
-        if (schema.full) {
-            types[n] = TEXTOID;
-            values[n] = problem.detail.empty() ? Datum(0) : text(problem.detail);
-            nulls[n++] = problem.detail.empty() ? 'n' : ' ';
-            types[n] = TEXTOID;
-            values[n] = problem.hint.empty() ? Datum(0) : text(problem.hint);
-            nulls[n++] = problem.hint.empty() ? 'n' : ' ';
-            types[n] = INT4OID;
-            values[n++] = Int32GetDatum(schema.attempts);
-        }
-        if (entry_bytes) {
-            types[n] = INT8OID;
-            values[n++] = Int64GetDatum(*entry_bytes);
-        }
-        nulls[n] = '\0';
-        // Planned once per process and kept, as the drain's other statements
-        // (spi_run.hpp): planned for each dead letter it was 2% of a drain
-        // with one poison entry in a thousand. A cut entry's letter is rare
-        // (an entry over drain_max_entry_size): planned each time.
-        int rc;
-        if (entry_bytes) {
-            rc = SPI_execute_with_args(sql.c_str(), n, types, values, nulls, false, 0);
-        } else {
-            static SPIPlanPtr plans[2] = {nullptr, nullptr};
-            SPIPlanPtr& plan = plans[schema.full ? 1 : 0];
-            if (plan == nullptr) {
-                SPIPlanPtr made = SPI_prepare(sql.c_str(), n, types);
-                if (made == nullptr || SPI_keepplan(made) != 0)
-                    elog(ERROR, "could not plan the dead letter insert (%d)",
-                         SPI_result);
-                plan = made;
-            }
-            rc = SPI_execute_plan(plan, values, nulls, false, 0);
-        }
-        if (rc != SPI_OK_INSERT)
-            elog(ERROR, "unexpected SPI result %d for a dead letter", rc);
-    });
-}
-
-// Whether multiquery.dead_letters has this column: the drain also runs
-// against the schema of an extension not updated yet.
-bool dead_letters_have(const std::string& column) {
-    return run_sql("SELECT FROM pg_catalog.pg_attribute "
-                   "WHERE attrelid = 'multiquery.dead_letters'::pg_catalog.regclass "
-                   "AND attname = $1 AND NOT attisdropped",
-                   {&column}, SPI_OK_SELECT) > 0;
-}
-
-// Parks an entry in multiquery.dead_letters with its raw fields (name,
-// value, ...). Parking can fail too (a payload over text's 1 GB): then the
-// dead letter keeps why, without the payload, rather than hold up the stream.
-void insert_dead_letter(const std::string& stream, const Item& item, const LetterSchema& schema) {
-    std::vector<std::string> payload;
-    payload.reserve(item.raw->fields.size() * 2);
-    for (const auto& [name, value] : item.raw->fields) {
-        payload.push_back(storable(name));
-        payload.push_back(storable(value));
-    }
-    // A cut entry's letter keeps the first bytes of its values and says so
-    // in entry_bytes, which retry_dead_letters() will not re-send. A schema
-    // before 0.5 cannot say so: the letter keeps no payload at all.
-    std::optional<int64_t> entry_bytes;
-    if (item.raw->cut != resp::Cut::kWhole) {
-        if (dead_letters_have("entry_bytes"))
-            entry_bytes = static_cast<int64_t>(item.raw->bytes);
-        else
-            payload.clear();
-    }
-    ErrorData* failure = in_subtransaction([&] {
-        write_dead_letter(stream, item.raw->id, item.problem, payload, schema, entry_bytes);
-    });
-    if (failure == nullptr)
-        return;
-    if (is_server_state_sqlstate(unpack_sql_state(failure->sqlerrcode)))
-        throw pg::PgException(failure);
-    EntryProblem problem = item.problem;
-    problem.message += std::string(" (the payload could not be kept: ") +
-                       (failure->message ? failure->message : "error") + ")";
-    write_dead_letter(stream, item.raw->id, problem, {}, schema);
-}
-
 }  // namespace
 
 bool is_poison_sqlstate(const char* sqlstate) {
@@ -644,7 +469,7 @@ void park_dead_entries(const std::string& stream, const std::vector<Item>& items
         if (item.dead) {
             if (!schema)
                 schema = LetterSchema{dead_letters_have("attempts"), attempt};
-            insert_dead_letter(stream, item, *schema);
+            park_entry(stream, *item.raw, item.problem, *schema);
             ++result->dead_letters;
         } else {
             ++result->applied;

@@ -8,7 +8,7 @@
 # CMakeLists.txt builds only the PostgreSQL-free core and its unit tests.
 
 EXTENSION = multiquery
-EXTVERSION = 0.5
+EXTVERSION = 0.6
 MODULE_big = multiquery
 
 # PGXS sets srcdir only after this file's variables are read; VPATH builds

@@ -103,6 +103,11 @@ std::optional<EntryContent> read_entry(const EntryFields& fields, size_t max_byt
     return content;
 }
 
+EntryProblem unholdable_entry() {
+    return {mq::sqlstate::kProgramLimitExceeded,
+            "entry has more names and values than one read of the drain can hold"};
+}
+
 EntryProblem oversize_entry(size_t bytes, size_t max_bytes) {
     return {mq::sqlstate::kProgramLimitExceeded,
             "entry is " + std::to_string(bytes) + " bytes, more than "

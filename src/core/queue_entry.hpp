@@ -46,6 +46,9 @@ std::optional<EntryContent> read_entry(const EntryFields& fields, size_t max_byt
 
 // The problem of an entry of this many bytes, over max_bytes.
 EntryProblem oversize_entry(size_t bytes, size_t max_bytes);
+// An entry within drain_max_entry_size whose names and values are too many
+// to hold within a read's budget (each costs its bytes and a node).
+EntryProblem unholdable_entry();
 
 // The detail of a dead letter whose error PostgreSQL raised while the entry
 // was tried alone: the error's own detail, with a sentence naming the

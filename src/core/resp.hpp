@@ -45,10 +45,14 @@ constexpr size_t kMaxArrayLength = 1 << 24;
 constexpr size_t kMaxDepth = 16;
 
 // What a reader is willing to hold of a reply. A bulk string longer than
-// hold_bytes, or one that would take the reply's held bytes over
+// hold_bytes, or one that would take what the reply holds over
 // budget_bytes, is cut: its first kCutPrefix bytes are kept, the rest is
-// read and dropped as it arrives. Strings of up to kAlwaysHeld bytes are
-// always held, so that a reply's shape (ids, names, numbers) survives.
+// read and dropped as it arrives. What a reply holds counts its bytes and
+// its values (a Node each), so that a million tiny strings weigh what they
+// cost. Strings of up to kAlwaysHeld bytes are held, so that a reply's shape
+// (ids, names, numbers) survives, until the budget is spent: from then on
+// no value is held at all, and each open array is cut where it stands (see
+// Cut::kOverBudget on an array).
 struct ReadLimits {
     size_t hold_bytes = kMaxBulkLength;
     size_t budget_bytes = static_cast<size_t>(-1);
@@ -56,11 +60,12 @@ struct ReadLimits {
 constexpr size_t kCutPrefix = 256;
 constexpr size_t kAlwaysHeld = 1024;
 
-// Whether a string was held whole, and if not, why.
+// Whether a value was held whole, and if not, why.
 enum class Cut : uint8_t {
-    kWhole,       // every byte is held
-    kTooLong,     // longer than ReadLimits::hold_bytes
-    kOverBudget,  // would have taken the reply over ReadLimits::budget_bytes
+    kWhole,       // every byte (every element) is held
+    kTooLong,     // a string longer than ReadLimits::hold_bytes
+    kOverBudget,  // a string that would have taken the reply over its budget, or an
+                  // array whose later elements came after the budget was spent
 };
 
 // A reply that breaks the protocol: the connection cannot be read further.
@@ -72,8 +77,9 @@ public:
 // One value of a reply, as stored. Reply and Value are how to read it.
 struct Node {
     uint64_t at;      // text: offset in the reply's bytes; array: index of its first element
-    uint32_t size;    // text: bytes held; array: number of elements
-    uint32_t length;  // a bulk string's length as sent (more than size when cut)
+    uint32_t size;    // text: bytes held; array: number of elements held
+    uint32_t length;  // a bulk string's length as sent (more than size when cut);
+                      // a cut array's strings read past, their bytes (at most 4 GB)
     Type type;
     Cut cut;
 };
@@ -92,7 +98,8 @@ public:
     std::string_view text() const;
     // How the text was held: a cut string's text() is its first bytes.
     Cut cut() const { return node_ ? node_->cut : Cut::kWhole; }
-    // The text's length as sent: text().size() unless cut.
+    // The text's length as sent: text().size() unless cut. A cut array's:
+    // the bytes of the strings read past after its cut.
     size_t length() const { return node_ && node_->cut != Cut::kWhole ? node_->length : text().size(); }
     // An integer reply's value; 0 for any other type.
     long long integer() const;
@@ -167,6 +174,8 @@ private:
     struct Open {
         size_t left;   // elements still to come
         size_t first;  // where its elements start in done_
+        Cut cut;       // kOverBudget once its later elements are read past
+        uint64_t skipped_text;  // the bytes of the strings read past in it
     };
 
     // What one parsing step came to.
@@ -178,10 +187,16 @@ private:
 
     Step parse_line();
     Step parse_bulk_body();
+    Step skip_bulk_body();
     void begin_bulk(size_t length);
     bool drop_cut_bytes();
+    void drop_skipped_bytes();
     size_t find_line_end();
+    size_t held() const;
     bool complete(Node node);
+    void place(const Node& node);
+    bool count_skipped();
+    Node close_array();
     Reply take();
     [[noreturn]] void fail(const std::string& why);
 
@@ -194,7 +209,9 @@ private:
     size_t bulk_length_ = 0;  // that string's length as sent
     Cut bulk_cut_ = Cut::kWhole;
     size_t drop_left_ = 0;    // bytes of a cut string still to drop as they come
-    size_t held_ = 0;         // bulk string bytes the reply holds so far
+    size_t skip_level_ = 0;   // open_.size() of the array being read past, or 0
+    size_t skip_from_ = 0;    // where the bytes read past begin (dropped before each wait)
+    uint64_t skipped_text_ = 0;  // the bytes of the strings read past so far
     ReadLimits limits_;
     std::vector<Open> open_;
     std::vector<Node> done_;   // finished values whose array is not finished yet

@@ -418,10 +418,13 @@ Classified classify_entries(const std::string& stream, const std::vector<StreamE
         }
         Item item;
         item.raw = &entry;
-        // A cut entry is over the limit: its fields are only prefixes.
+        // A cut entry is over the limit: its fields are only prefixes. One
+        // cut for the budget alone is judged only when first in its read:
+        // too large to be held by any read.
         if (entry.cut != resp::Cut::kWhole) {
             item.dead = true;
-            item.problem = oversize_entry(entry.bytes, max_bytes);
+            item.problem = entry.bytes > max_bytes ? oversize_entry(entry.bytes, max_bytes)
+                                                   : unholdable_entry();
             classified.items.push_back(std::move(item));
             continue;
         }

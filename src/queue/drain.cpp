@@ -225,13 +225,13 @@ int64_t Drain::drain_stream(Stream& s, int64_t count) {
     // until apply_batch has returned.
     StreamBatch batch = stream_batch(std::move(reply));
     size_t judgeable = judgeable_entries(batch);
-    if (judgeable < batch.entries.size()) {
+    if (must_read_again(batch, judgeable)) {
         // The reply went over its byte budget: the entries after the last
         // one held are read again, from the committed progress, by reads
         // asking for no more than this one held.
         batch.entries.resize(judgeable);
         s.group_ready = false;
-        s.read_cap = static_cast<int64_t>(judgeable);
+        s.read_cap = static_cast<int64_t>(std::max<size_t>(judgeable, 1));
     } else if (s.read_cap > 0 && static_cast<int64_t>(batch.entries.size()) >= count) {
         s.read_cap = s.read_cap * 2 >= drain_batch_size ? 0 : s.read_cap * 2;
     }

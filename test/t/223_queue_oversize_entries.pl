@@ -14,8 +14,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use MultiQuery::Redis;
 use MultiQuery::QueueNode;
-use Time::HiRes qw(usleep);
-use POSIX ();
+use MultiQuery::RssSampler;
 
 my $limit_kb = 64 * 1024;
 my $big_bytes = 300 * 1024 * 1024;
@@ -44,42 +43,7 @@ ok($node->poll_query_until('postgres',
 my $pid = $node->safe_psql('postgres',
 	"SELECT pid FROM pg_stat_activity WHERE backend_type = 'multiquery drain'");
 
-# A process of its own samples the worker's RssAnon until told to stop, and
-# leaves the largest figure it saw in a file.
-my $sampler_dir = PostgreSQL::Test::Utils::tempdir;
-my $peak_file = "$sampler_dir/rss_peak";
-my $stop_file = "$sampler_dir/rss_stop";
-my $sampler = fork();
-die "fork: $!" unless defined $sampler;
-if ($sampler == 0) {
-	my $peak = 0;
-	until (-e $stop_file) {
-		if (open my $fh, '<', "/proc/$pid/status") {
-			while (my $line = <$fh>) {
-				if ($line =~ /^RssAnon:\s+(\d+)\s+kB/) {
-					$peak = $1 if $1 > $peak;
-					last;
-				}
-			}
-			close $fh;
-		}
-		usleep(2_000);
-	}
-	open my $out, '>', $peak_file or die;
-	print $out "$peak\n";
-	close $out;
-	POSIX::_exit(0);    # not exit: the test's END blocks would stop the node
-}
-sub peak_rss_kb {
-	open my $fh, '>', $stop_file or die;
-	close $fh;
-	waitpid($sampler, 0);
-	unlink $stop_file;
-	open my $in, '<', $peak_file or return undef;
-	my $peak = <$in>;
-	chomp $peak;
-	return $peak;
-}
+my $sampler = MultiQuery::RssSampler->start($pid);
 
 # Ordinary entries 1..15 with two 300 MB ones among them (seq 105 and 110),
 # then 40 of 900 kB, each under the 1 MB limit, 36 MB in all.
@@ -109,7 +73,7 @@ $redis->pipe_generated(scalar @commands, sub { $commands[ $_[0] ] });
 # be silent for longer than redis_timeout, which is not what is tested.
 my $log_from = -s $node->logfile;
 ok(drain_all_at_once($node, 'big', $last_id), 'the drain reaches the last entry');
-my $peak = peak_rss_kb();
+my $peak = $sampler->peak_kb;
 diag("the worker's peak RssAnon: $peak kB");
 ok(defined $peak && $peak > 0, 'the sampler read the worker');
 cmp_ok($peak, '<', $limit_kb, "the worker's RssAnon stayed under 64 MB");

@@ -405,3 +405,84 @@ TEST(Resp, WritesACommandAsAnArrayOfBulkStrings) {
     parser.feed(out);
     EXPECT_EQ(dump(*parser.next()), "[$XADD,$s,$*,$a\\13\\10\\0b,$]");
 }
+
+namespace {
+
+// An array of count one-byte strings, as Redis sends it.
+std::string tiny_strings(size_t count) {
+    std::string out = "*" + std::to_string(count) + "\r\n";
+    for (size_t i = 0; i < count; ++i)
+        out += "$1\r\nx\r\n";
+    return out;
+}
+
+}  // namespace
+
+// Short strings are no way around the budget: each costs its bytes and a
+// node, and once the budget is spent the open arrays are cut where they
+// stand; what follows the reply reads as usual.
+TEST(Resp, CutsTheOpenArraysOnceTheBudgetIsSpent) {
+    std::string bytes = "*3\r\n$2\r\nid\r\n" + tiny_strings(100000) + "$4\r\nlast\r\n+OK\r\n";
+    for (size_t piece : {size_t(1), size_t(13), size_t(4096), bytes.size()}) {
+        ReplyParser parser;
+        parser.set_limits({1000, 64 * 1024});
+        std::vector<Reply> replies;
+        for (size_t at = 0; at < bytes.size(); at += piece) {
+            parser.feed(std::string_view(bytes).substr(at, piece));
+            while (auto reply = parser.next())
+                replies.push_back(std::move(*reply));
+        }
+        ASSERT_EQ(replies.size(), 2u) << piece;
+        const Reply& reply = replies[0];
+        EXPECT_EQ(reply[0].text(), "id");
+        Value tiny = reply[1];
+        EXPECT_EQ(tiny.cut(), mq::resp::Cut::kOverBudget);
+        // Held until the budget (bytes and nodes) was spent, then read past.
+        EXPECT_GT(tiny.size(), 1000u) << piece;
+        EXPECT_LT(tiny.size(), 64u * 1024u / sizeof(mq::resp::Node)) << piece;
+        EXPECT_EQ(tiny[0].text(), "x");
+        EXPECT_EQ(tiny.length(), 100000u - tiny.size());  // the bytes read past
+        // The reply's own array is cut too: "last" came after the budget.
+        EXPECT_EQ(reply.value().cut(), mq::resp::Cut::kOverBudget);
+        EXPECT_EQ(reply.size(), 2u);
+        EXPECT_EQ(dump(replies[1]), "+OK");
+    }
+}
+
+// Five million strings stream past a parser whose budget is 1 MB: its
+// buffer stays small and the reply holds no node past the budget.
+TEST(Resp, HoldsNoMoreThanItsBudgetWhileMillionsOfStringsStreamPast) {
+    const size_t count = 5000000;
+    ReplyParser parser;
+    parser.set_limits({1024 * 1024, 1024 * 1024});
+    parser.feed("*2\r\n*" + std::to_string(count) + "\r\n");
+    std::string chunk;
+    for (int i = 0; i < 10000; ++i)
+        chunk += "$1\r\ny\r\n";
+    for (size_t sent = 0; sent < count; sent += 10000) {
+        parser.feed(chunk);
+        ASSERT_FALSE(parser.next());
+        ASSERT_LT(parser.capacity(), 2u * 1024u * 1024u);
+    }
+    parser.feed("*2\r\n$1\r\na\r\n:7\r\n");
+    auto reply = parser.next();
+    ASSERT_TRUE(reply);
+    EXPECT_EQ((*reply)[0].cut(), mq::resp::Cut::kOverBudget);
+    EXPECT_LT((*reply)[0].size() * sizeof(mq::resp::Node), 1024u * 1024u);
+    EXPECT_EQ((*reply)[0].length(), count - (*reply)[0].size());
+    // The array after it began once the budget was spent: not held at all;
+    // the reply's array is cut after its first element.
+    EXPECT_EQ(reply->value().cut(), mq::resp::Cut::kOverBudget);
+    EXPECT_EQ(reply->size(), 1u);
+    EXPECT_TRUE((*reply)[1].is_nil());
+    EXPECT_EQ(reply->value().length(), 1u);
+    EXPECT_LT(parser.capacity(), 2u * 1024u * 1024u);
+}
+
+// Read past, a string must still end where its length says.
+TEST(Resp, RefusesAStringReadPastWithoutItsCrlf) {
+    ReplyParser parser;
+    parser.set_limits({1000, 100});
+    parser.feed("*3\r\n$100\r\n" + std::string(100, 'a') + "\r\n$2\r\nbcx\r\n");
+    EXPECT_THROW(parser.next(), ProtocolError);
+}

@@ -133,7 +133,32 @@ $standby2->start;
 $primary->wait_for_catchup($standby2);
 ok($answers_again->('mq_standby2'), 'restarted, standby 2 answers again');
 
-# 4. Failover while races run. A write before it, replicated to both
+# 4. Replay cancels the racing backend: it holds a lock on docs (read in
+# its transaction) that the primary's ACCESS EXCLUSIVE lock, replayed, must
+# wait for; after max_standby_streaming_delay the standby cancels it, and
+# the race's remote queries are cancelled with it.
+$standby1->append_conf('postgresql.conf', "max_standby_streaming_delay = 500ms\n");
+$standby1->reload;
+my ($conflict_out, $conflict_err) = ('', '');
+my $conflicted = IPC::Run::start(
+	[ 'psql', '-X', '-d', $standby1->connstr('postgres'), '-c', 'BEGIN',
+		'-c', 'SELECT count(*) FROM docs',
+		'-c', qq{SELECT * FROM multiquery.race_query('$three', 'SELECT pg_sleep(20) /* conflict */',
+			timeout_ms => 30000) AS t(x text)} ],
+	'>', \$conflict_out, '2>', \$conflict_err, IPC::Run::timeout(60));
+ok(poll_until(20, sub {
+	remote_queries($primary, 'conflict') eq '1' && remote_queries($standby2, 'conflict') eq '1' }),
+	'a race runs on every target from a backend holding a lock on docs');
+$primary->safe_psql('postgres', 'BEGIN; LOCK TABLE docs IN ACCESS EXCLUSIVE MODE; COMMIT');
+$conflicted->finish;
+like($conflict_err, qr/ERROR:  canceling statement due to conflict with recovery/,
+	'replaying the lock cancels the race on the standby');
+ok(poll_until(20, sub {
+	join(',', map { remote_queries($_, 'conflict') } ($primary, $standby1, $standby2)) eq '0,0,0' }),
+	'and its remote queries on every target');
+$primary->wait_for_catchup($standby1);
+
+# 5. Failover while races run. A write before it, replicated to both
 # standbys, and its LSN on the old primary.
 $primary->safe_psql('postgres', q{CREATE TABLE notes (id int PRIMARY KEY, body text);
 	INSERT INTO notes VALUES (1, 'before the failover')});

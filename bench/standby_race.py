@@ -45,7 +45,7 @@ for (name, state), r in runs.items():
     expected[(name, state)] = len(r["rounds"])
 calls = max((len(v) for r in runs.values() for v in r["rounds"].values()), default=0)
 
-order = ["race on standby", "race on primary", "dblink standby", "direct standby",
+order = ["race on standby", "race on standby, 2 targets", "race on primary", "dblink standby", "direct standby",
          "race on standby, this", "race on standby, prev", "race on primary, this", "race on primary, prev"]
 print("| state | method | calls answered | mean ms | p50 ms | p99 ms | wins per target |")
 print("| --- | --- | ---: | ---: | ---: | ---: | --- |")
@@ -96,6 +96,8 @@ reported = [
      ("race on standby", "loaded"), ("direct standby", "healthy"), "p99"),
     ("loaded: direct standby p99 / healthy direct standby p99 (the standby's own degradation)",
      ("direct standby", "loaded"), ("direct standby", "healthy"), "p99"),
+    ("loaded: race on standby over primary + standby 1 p99 / dblink standby p99",
+     ("race on standby, 2 targets", "loaded"), ("dblink standby", "loaded"), "p99"),
     ("loaded: race on primary p99 / dblink standby p99",
      ("race on primary", "loaded"), ("dblink standby", "loaded"), "p99"),
 ]

@@ -9,6 +9,8 @@
 #   race on primary   the same race called on the primary
 #   dblink standby    dblink from standby 1 to itself (one persistent connection)
 #   direct standby    the lookup sent straight to standby 1 by the client
+#   race on standby, 2 targets   the race on standby 1 over {primary, standby 1}
+#                     (a diagnosis: standby 2 shares CPU 1 here)
 # and, healthy, the two races on a second cluster built the same way with
 # the previous release (PREV_PG_CONFIG: a PostgreSQL with it installed), so
 # that the healthy race of this build is compared with the previous one's
@@ -142,6 +144,10 @@ SELECT * FROM multiquery.race_query('$TARGETS',
     AS t(id int, title text, body text);
 SQL
 
+# The same race without standby 2: on this host standby 2 shares CPU 1 with
+# standby 1 and the racing backend, which separate machines would not.
+sed 's/,bench_standby2//' "$RUN_DIR/race_pk.sql" >"$RUN_DIR/race2_pk.sql"
+
 # measure NAME STATE ROUND PORT SCRIPT: CALLS lookups from one client on CPU
 # 1; each call's latency, and for a race the wins per target it recorded.
 measure() {
@@ -159,14 +165,15 @@ measure() {
     log "$name, $state, round $round: $(grep -E '^(tps|latency average)' "$out/pgbench.out" | head -n 2 | tr '\n' ' ')"
 }
 
-# methods STATE ROUND: this build's four methods, in an order that turns
+# methods STATE ROUND: this build's methods, in an order that turns
 # with the round so that none always runs first after a switch.
 methods() {
     local state=$1 round=$2 i
-    local -a all=(race_standby race_primary dblink direct)
-    for i in 0 1 2 3; do
-        case ${all[$(( (i + round) % 4 ))]} in
+    local -a all=(race_standby race_primary dblink direct race_standby_two)
+    for i in 0 1 2 3 4; do
+        case ${all[$(( (i + round) % 5 ))]} in
             race_standby) measure "race on standby" "$state" "$round" "$(node_port 0 1)" "$RUN_DIR/race_pk.sql" ;;
+            race_standby_two) measure "race on standby, 2 targets" "$state" "$round" "$(node_port 0 1)" "$RUN_DIR/race2_pk.sql" ;;
             race_primary) measure "race on primary" "$state" "$round" "$(node_port 0 0)" "$RUN_DIR/race_pk.sql" ;;
             dblink) measure "dblink standby" "$state" "$round" "$(node_port 0 1)" "$BENCH_DIR/sql/dblink_pk.sql" ;;
             direct) measure "direct standby" "$state" "$round" "$(node_port 0 1)" "$BENCH_DIR/sql/plain_pk.sql" ;;

@@ -40,7 +40,7 @@ void race_read(const RaceRead& read, const std::vector<race::TargetSpec>& target
     request.query = read.sql;
     request.params = read.params;
     request.timeout_ms = race::race_timeout_ms;
-    request.min_lsn = race::session_min_lsn;
+    request.min_lsn = race::min_lsn_for_race();
     request.hedge_delay_ms = race::hedge_delay_ms;
     request.max_replica_lag_ms = race::max_replica_lag_ms;
     if (!read.subject.empty())

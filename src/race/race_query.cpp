@@ -96,7 +96,7 @@ mq::race::RaceRequest read_request(FunctionCallInfo fcinfo) {
                             "race_query's timeout_ms must not be negative", {},
                             "0 means no limit; NULL means multiquery.race_timeout.");
     }
-    request.min_lsn = mq::race::session_min_lsn;
+    request.min_lsn = mq::race::min_lsn_for_race();
     if (!PG_ARGISNULL(4))
         request.min_lsn = PG_GETARG_LSN(4);
     request.hedge_delay_ms = mq::race::hedge_delay_ms;

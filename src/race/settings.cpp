@@ -8,6 +8,8 @@
 #include "pg/postgres.hpp"
 
 extern "C" {
+#include "access/xlog.h"
+#include "access/xlogrecovery.h"
 #include "utils/guc.h"
 #include "utils/pg_lsn.h"
 }
@@ -26,6 +28,7 @@ int max_replica_lag_ms = 0;
 int race_max_cached_connections = 8;
 int race_connection_idle_timeout_ms = 300000;
 uint64_t session_min_lsn = 0;
+bool session_min_lsn_local = false;
 
 namespace {
 
@@ -56,32 +59,50 @@ void assign_hedge_delay(const char*, void* extra) {
 
 char* min_lsn_text = nullptr;
 
-// Accepts '' (off) or an LSN as pg_lsn reads it ('0/3030BD0').
+// The parsed multiquery.min_lsn: an LSN (0 = off), or 'local'.
+struct MinLsnSetting {
+    uint64_t lsn;
+    bool local;
+};
+
+// Accepts '' (off), 'local' (this server's own position at each race) or an
+// LSN as pg_lsn reads it ('0/3030BD0').
 bool check_min_lsn(char** newval, void** extra, GucSource) {
-    XLogRecPtr lsn = 0;
-    if (**newval != '\0') {
+    MinLsnSetting setting{0, false};
+    if (pg_strcasecmp(*newval, "local") == 0) {
+        setting.local = true;
+    } else if (**newval != '\0') {
         bool invalid = false;
-        lsn = pg_lsn_in_internal(*newval, &invalid);
+        setting.lsn = pg_lsn_in_internal(*newval, &invalid);
         if (invalid) {
-            GUC_check_errdetail("multiquery.min_lsn must be an LSN such as '0/3030BD0', or '' "
-                                "for none.");
+            GUC_check_errdetail("multiquery.min_lsn must be an LSN such as '0/3030BD0', 'local', "
+                                "or '' for none.");
             GUC_check_errhint("pg_current_wal_insert_lsn() on the primary after a write gives it.");
             return false;
         }
     }
-    auto* parsed = static_cast<uint64_t*>(malloc(sizeof(uint64_t)));
+    auto* parsed = static_cast<MinLsnSetting*>(malloc(sizeof(MinLsnSetting)));
     if (parsed == nullptr)
         return false;
-    *parsed = lsn;
+    *parsed = setting;
     *extra = parsed;
     return true;
 }
 
 void assign_min_lsn(const char*, void* extra) {
-    session_min_lsn = *static_cast<uint64_t*>(extra);
+    const auto* setting = static_cast<MinLsnSetting*>(extra);
+    session_min_lsn = setting->lsn;
+    session_min_lsn_local = setting->local;
 }
 
 }  // namespace
+
+uint64_t min_lsn_for_race() {
+    if (!session_min_lsn_local)
+        return session_min_lsn;
+    // Read from shared memory under a spinlock: no query, no error.
+    return RecoveryInProgress() ? GetXLogReplayRecPtr(nullptr) : GetXLogInsertRecPtr();
+}
 
 bool parse_hedge_delay(const char* text, int* delay_ms, const char** hint) {
     if (pg_strcasecmp(text, "auto") == 0) {
@@ -165,8 +186,9 @@ void define_settings() {
         "multiquery.min_lsn",
         "Read-your-writes for every raced read of the session: the WAL position a target must "
         "have replayed to answer.",
-        "'' (the default) or '0/0' lets every target answer. race_query's min_lsn argument, "
-        "when given, wins over it.",
+        "'' (the default) or '0/0' lets every target answer; 'local' asks for at least the "
+        "position of this server when the race starts (replayed on a standby, inserted on a "
+        "primary). race_query's min_lsn argument, when given, wins over it.",
         &min_lsn_text, "", PGC_USERSET, 0, check_min_lsn, assign_min_lsn, nullptr);
 }
 

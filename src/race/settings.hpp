@@ -46,6 +46,13 @@ extern int race_connection_idle_timeout_ms;
 // (race_query without its min_lsn argument, racing foreign tables): a target
 // answers only once it has replayed this WAL position (0 = off).
 extern uint64_t session_min_lsn;
+// multiquery.min_lsn = 'local': at least as fresh as this server when the
+// race starts (session_min_lsn is then 0).
+extern bool session_min_lsn_local;
+
+// The min_lsn a race takes from multiquery.min_lsn: the LSN set, or with
+// 'local' this server's replayed (standby) or inserted (primary) position.
+uint64_t min_lsn_for_race();
 
 // Parses a hedge delay as multiquery.hedge_delay takes it: 'auto', or a
 // duration with an optional unit ('10ms', '1s', '0'; a bare number is ms).

@@ -12,9 +12,7 @@ std::string cast(const MoveColumn& column, const std::string& value) {
     return "CAST(" + value + " AS " + column.type_sql + ")";
 }
 
-std::string param(int number) {
-    return "$" + std::to_string(number);
-}
+std::string param(int number) { return "$" + std::to_string(number); }
 
 // The key, then every column still as compared: the compare-and-set.
 std::string unchanged_condition(const MovePlan& plan, int first_param) {
@@ -25,10 +23,11 @@ std::string unchanged_condition(const MovePlan& plan, int first_param) {
                  cast(plan.columns[k], param(number++));
     for (const MoveColumn& column : plan.columns) {
         std::string value = param(number++);
-        where += " AND " + (column.has_equality
-                                ? "t." + column.local_sql + " IS NOT DISTINCT FROM " + cast(column, value)
-                                : "t." + column.local_sql + "::pg_catalog.text IS NOT DISTINCT FROM " +
-                                      value);
+        where +=
+            " AND " +
+            (column.has_equality
+                 ? "t." + column.local_sql + " IS NOT DISTINCT FROM " + cast(column, value)
+                 : "t." + column.local_sql + "::pg_catalog.text IS NOT DISTINCT FROM " + value);
     }
     return where;
 }
@@ -37,8 +36,7 @@ std::string unchanged_condition(const MovePlan& plan, int first_param) {
 
 Writer::Writer(const MovePlan& plan, bool deletes) : plan_(plan), deletes_(deletes) {
     for (size_t i = 0; i < plan.columns.size(); ++i) {
-        if (plan.columns[i].generated)
-            continue;
+        if (plan.columns[i].generated) continue;
         written_.push_back(static_cast<int>(i));
         if (std::find(plan.key.begin(), plan.key.end(), static_cast<int>(i)) == plan.key.end())
             set_.push_back(static_cast<int>(i));
@@ -50,7 +48,7 @@ Writer::Writer(const MovePlan& plan, bool deletes) : plan_(plan), deletes_(delet
         names += (i ? ", " : "") + column.local_sql;
         values += (i ? ", " : "") + cast(column, alias);
         unnested += (i ? ", " : "") + ("pg_catalog.unnest(" + param(static_cast<int>(i) + 1) +
-                                        "::pg_catalog.text[])");
+                                       "::pg_catalog.text[])");
     }
     std::string aliases;
     for (size_t i = 0; i < written_.size(); ++i)
@@ -71,15 +69,14 @@ Writer::Writer(const MovePlan& plan, bool deletes) : plan_(plan), deletes_(delet
                         static_cast<int>(set_.size()) + key_and_old);
     }
     if (deletes_)
-        delete_.prepare("DELETE FROM " + plan.target_sql + " AS t WHERE " +
-                            unchanged_condition(plan, 1),
-                        key_and_old);
+        delete_.prepare(
+            "DELETE FROM " + plan.target_sql + " AS t WHERE " + unchanged_condition(plan, 1),
+            key_and_old);
 }
 
 std::vector<Cell> Writer::key_params(const Row& row) const {
     std::vector<Cell> params;
-    for (int k : plan_.key)
-        params.push_back(row[k]);
+    for (int k : plan_.key) params.push_back(row[k]);
     return params;
 }
 
@@ -90,13 +87,11 @@ std::vector<Cell> Writer::old_params(const Row& row) const {
 }
 
 void Writer::insert(const std::vector<const Row*>& rows, Applied* applied) {
-    if (rows.empty())
-        return;
+    if (rows.empty()) return;
     std::vector<Cell> arrays;
     for (int column : written_) {
         std::vector<const Cell*> cells;
-        for (const Row* row : rows)
-            cells.push_back(&(*row)[column]);
+        for (const Row* row : rows) cells.push_back(&(*row)[column]);
         arrays.emplace_back(array_literal(cells));
     }
     auto inserted = static_cast<int64_t>(insert_.run(arrays));
@@ -109,33 +104,31 @@ Applied Writer::apply(const std::vector<Difference>& differences) {
     std::vector<const Row*> missing;
     for (const Difference& difference : differences) {
         switch (difference.kind) {
-        case Difference::Kind::kMissing:
-            missing.push_back(&difference.source);
-            break;
-        case Difference::Kind::kChanged: {
-            if (!update_.prepared()) {
-                ++applied.skipped;
+            case Difference::Kind::kMissing:
+                missing.push_back(&difference.source);
+                break;
+            case Difference::Kind::kChanged: {
+                if (!update_.prepared()) {
+                    ++applied.skipped;
+                    break;
+                }
+                std::vector<Cell> params;
+                for (int column : set_) params.push_back(difference.source[column]);
+                std::vector<Cell> old = old_params(difference.target);
+                params.insert(params.end(), old.begin(), old.end());
+                if (update_.run(params) == 1)
+                    ++applied.updated;
+                else
+                    ++applied.skipped;
                 break;
             }
-            std::vector<Cell> params;
-            for (int column : set_)
-                params.push_back(difference.source[column]);
-            std::vector<Cell> old = old_params(difference.target);
-            params.insert(params.end(), old.begin(), old.end());
-            if (update_.run(params) == 1)
-                ++applied.updated;
-            else
-                ++applied.skipped;
-            break;
-        }
-        case Difference::Kind::kExtra:
-            if (!deletes_)
+            case Difference::Kind::kExtra:
+                if (!deletes_) break;
+                if (delete_.run(old_params(difference.target)) == 1)
+                    ++applied.deleted;
+                else
+                    ++applied.skipped;
                 break;
-            if (delete_.run(old_params(difference.target)) == 1)
-                ++applied.deleted;
-            else
-                ++applied.skipped;
-            break;
         }
     }
     insert(missing, &applied);
@@ -143,8 +136,7 @@ Applied Writer::apply(const std::vector<Difference>& differences) {
 }
 
 void Writer::set_sequences() {
-    for (const std::string& statement : plan_.sequences)
-        local_rows(statement);
+    for (const std::string& statement : plan_.sequences) local_rows(statement);
 }
 
 }  // namespace mq::move

@@ -24,8 +24,7 @@ constexpr const char* kUniqueViolation = "23505";
 
 Row key_of(const MovePlan& plan, const Row& row) {
     Row key;
-    for (int column : plan.key)
-        key.push_back(row[column]);
+    for (int column : plan.key) key.push_back(row[column]);
     return key;
 }
 
@@ -56,12 +55,12 @@ bool json_number(const std::string& text) {
 
 const char* kind_name(Difference::Kind kind) {
     switch (kind) {
-    case Difference::Kind::kMissing:
-        return "missing";
-    case Difference::Kind::kExtra:
-        return "extra";
-    case Difference::Kind::kChanged:
-        return "changed";
+        case Difference::Kind::kMissing:
+            return "missing";
+        case Difference::Kind::kExtra:
+            return "extra";
+        case Difference::Kind::kChanged:
+            return "changed";
     }
     return "?";
 }
@@ -71,8 +70,7 @@ std::string key_json(const MovePlan& plan, const Row& row) {
     for (size_t i = 0; i < plan.key.size(); ++i) {
         const MoveColumn& column = plan.columns[plan.key[i]];
         const Cell& value = row[plan.key[i]];
-        if (i)
-            json += ", ";
+        if (i) json += ", ";
         append_json_string(&json, column.name);
         json += ": ";
         if (!value)
@@ -88,9 +86,10 @@ std::string key_json(const MovePlan& plan, const Row& row) {
 }
 
 int64_t Comparison::estimated_rows(const std::string& remote_estimate) {
-    Rows local = local_rows("SELECT c.reltuples::pg_catalog.int8 FROM pg_catalog.pg_class c "
-                            "WHERE c.oid = $1::pg_catalog.oid",
-                            {std::to_string(plan_.target)});
+    Rows local = local_rows(
+        "SELECT c.reltuples::pg_catalog.int8 FROM pg_catalog.pg_class c "
+        "WHERE c.oid = $1::pg_catalog.oid",
+        {std::to_string(plan_.target)});
     int64_t rows = std::max<int64_t>(std::stoll(local[0][0].value_or("0")), 0);
     return std::max<int64_t>(rows, std::stoll(remote_estimate));
 }
@@ -107,8 +106,9 @@ void Comparison::cut_ranges() {
                     "Foreign table \"" + plan_.source_name + "\" names it.");
     if (remote[0][0] == std::string("t"))
         throw Error(sqlstate::kFeatureNotSupported,
-                    "the source's relation " + plan_.remote_sql + " has row-level security "
-                    "enabled",
+                    "the source's relation " + plan_.remote_sql +
+                        " has row-level security "
+                        "enabled",
                     "Rows its policies hide would be taken for rows to delete from the target.",
                     "Move the table with row-level security disabled on the source.");
     int64_t every = std::max(kMinRangeRows, estimated_rows(*remote[0][1]) / kMaxRanges + 1);
@@ -132,11 +132,10 @@ std::vector<size_t> Comparison::differing_ranges() {
         remote_->start(hash_query(plan_, Side::kSource, boundaries_, first, last));
         Rows local = canonical_rows(hash_query(plan_, Side::kTarget, boundaries_, first, last));
         Rows source = remote_->finish();
-        for (auto [rows, sums] : {std::make_pair(&local, &target_sums_),
-                                  std::make_pair(&source, &source_sums_)})
+        for (auto [rows, sums] :
+             {std::make_pair(&local, &target_sums_), std::make_pair(&source, &source_sums_)})
             for (const Row& row : *rows) {
-                if (!row[0])
-                    continue;  // a null key (the source's): in no range
+                if (!row[0]) continue;  // a null key (the source's): in no range
                 size_t range = std::stoul(*row[0]);
                 if (range < first || range > last)
                     continue;  // a key outside every range: NULL, counted nowhere
@@ -171,10 +170,10 @@ std::vector<Difference> Comparison::compare(const std::vector<size_t>& chunk) {
     size_t first = chunk.front(), last = chunk.back();
     // Every range between first and last is wanted: no filter needed.
     std::vector<size_t> wanted;
-    if (last - first + 1 != chunk.size())
-        wanted = chunk;
+    if (last - first + 1 != chunk.size()) wanted = chunk;
     remote_->start(rows_query(plan_, Side::kSource, boundaries_, first, last, wanted));
-    Rows target = canonical_rows(rows_query(plan_, Side::kTarget, boundaries_, first, last, wanted));
+    Rows target =
+        canonical_rows(rows_query(plan_, Side::kTarget, boundaries_, first, last, wanted));
     Rows source = remote_->finish();
     rows_fetched_ += static_cast<int64_t>(source.size());
     ranges_fetched_ += static_cast<int64_t>(chunk.size());

@@ -19,8 +19,8 @@ struct Setting {
 };
 
 constexpr Setting kCanonicalSettings[] = {
-    {"TimeZone", "UTC"},           {"DateStyle", "ISO"},     {"IntervalStyle", "postgres"},
-    {"extra_float_digits", "3"},   {"bytea_output", "hex"},  {"search_path", "pg_catalog"},
+    {"TimeZone", "UTC"},         {"DateStyle", "ISO"},    {"IntervalStyle", "postgres"},
+    {"extra_float_digits", "3"}, {"bytea_output", "hex"}, {"search_path", "pg_catalog"},
 };
 
 // Copies SPI's result out before anything else runs. Inside pg::call.
@@ -70,11 +70,10 @@ Rows local_rows(const std::string& sql, const std::vector<Cell>& params) {
     Arguments args = arguments(params);
     Rows rows;
     int rc = pg::call([&] {
-        int result = SPI_execute_with_args(sql.c_str(), static_cast<int>(params.size()),
-                                           args.types.data(), args.values.data(),
-                                           args.nulls.c_str(), false, 0);
-        if (result == SPI_OK_SELECT)
-            copy_result(&rows);
+        int result =
+            SPI_execute_with_args(sql.c_str(), static_cast<int>(params.size()), args.types.data(),
+                                  args.values.data(), args.nulls.c_str(), false, 0);
+        if (result == SPI_OK_SELECT) copy_result(&rows);
         return result;
     });
     check_spi(rc, SPI_OK_SELECT, sql);
@@ -89,8 +88,7 @@ Rows canonical_rows(const std::string& sql) {
             set_config_option(setting.name, setting.value, PGC_USERSET, PGC_S_SESSION,
                               GUC_ACTION_SAVE, true, 0, false);
         int result = SPI_execute(sql.c_str(), false, 0);
-        if (result == SPI_OK_SELECT)
-            copy_result(&rows);
+        if (result == SPI_OK_SELECT) copy_result(&rows);
         AtEOXact_GUC(true, nest);
         return result;
     });
@@ -99,8 +97,7 @@ Rows canonical_rows(const std::string& sql) {
 }
 
 Statement::~Statement() {
-    if (plan_ != nullptr)
-        SPI_freeplan(plan_);
+    if (plan_ != nullptr) SPI_freeplan(plan_);
 }
 
 void Statement::prepare(const std::string& sql, int params) {
@@ -119,8 +116,7 @@ uint64_t Statement::run(const std::vector<Cell>& params) {
     Arguments args = arguments(params);
     return pg::call([&] {
         int rc = SPI_execute_plan(plan_, args.values.data(), args.nulls.c_str(), false, 0);
-        if (rc < 0)
-            elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+        if (rc < 0) elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
         return static_cast<uint64_t>(SPI_processed);
     });
 }

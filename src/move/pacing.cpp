@@ -27,8 +27,7 @@ Pacer::Pacer(int64_t max_rows_per_sec, ProgressSlot* progress)
     : bucket_(max_rows_per_sec), rate_(max_rows_per_sec), progress_(progress) {}
 
 int64_t Pacer::chunk_rows() const {
-    if (rate_ <= 0)
-        return kChunkRows;
+    if (rate_ <= 0) return kChunkRows;
     return std::clamp(rate_ / 10, kMinChunkRows, kChunkRows);
 }
 
@@ -43,8 +42,7 @@ void Pacer::sleep_ms(int64_t ms) {
 
 bool Pacer::standbys_behind() {
     int64_t limit = static_cast<int64_t>(queue::drain_replica_lag_limit_kb) * 1024;
-    if (limit <= 0)
-        return false;
+    if (limit <= 0) return false;
     Rows rows = local_rows(queue::kReplicaLagQuery);
     return !rows.empty() && rows[0][0] && std::stoll(*rows[0][0]) > limit;
 }
@@ -53,8 +51,7 @@ void Pacer::wait_for_turn() {
     pg::check_for_interrupts();
     if (standbys_behind()) {
         progress_->set_phase("waiting for standbys");
-        while (standbys_behind())
-            sleep_ms(kLagCheckMs);
+        while (standbys_behind()) sleep_ms(kLagCheckMs);
     }
     int64_t wait_us = bucket_.wait_us(now_us());
     if (wait_us > 0) {
@@ -65,8 +62,6 @@ void Pacer::wait_for_turn() {
     progress_->set_phase("applying");
 }
 
-void Pacer::charge(int64_t rows) {
-    bucket_.charge(rows, now_us());
-}
+void Pacer::charge(int64_t rows) { bucket_.charge(rows, now_us()); }
 
 }  // namespace mq::move

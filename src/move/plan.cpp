@@ -86,15 +86,13 @@ struct Column {
     std::string remote_name;  // column_name, or empty
 };
 
-bool is_true(const Cell& cell) {
-    return cell && *cell == "t";
-}
+bool is_true(const Cell& cell) { return cell && *cell == "t"; }
 
 Relation relation(Oid oid) {
     Rows rows = local_rows(kRelationQuery, {std::to_string(oid)});
     if (rows.empty())
-        throw Error(sqlstate::kUndefinedTable, "relation with OID " + std::to_string(oid) +
-                                                   " does not exist");
+        throw Error(sqlstate::kUndefinedTable,
+                    "relation with OID " + std::to_string(oid) + " does not exist");
     return {*rows[0][0], (*rows[0][1])[0], is_true(rows[0][2]), *rows[0][3]};
 }
 
@@ -113,8 +111,7 @@ std::vector<Column> columns(Oid oid) {
         c.identity_always = is_true(row[7]);
         c.column.json_number = *row[8] == "n";
         c.column.json_boolean = *row[8] == "b";
-        if (row[9])
-            c.remote_name = *row[9];
+        if (row[9]) c.remote_name = *row[9];
         c.text_comparable = is_true(row[10]);
         c.text_like = is_true(row[11]);
         found.push_back(std::move(c));
@@ -144,10 +141,10 @@ std::string check_source(const Relation& source, Oid oid, std::string* remote_sq
     Rows rows = local_rows(kForeignQuery, {std::to_string(oid)});
     const std::string& wrapper = *rows[0][0];
     if (wrapper != "multiquery" && wrapper != "postgres_fdw")
-        throw Error(sqlstate::kWrongObjectType,
-                    "foreign table \"" + source.name +
-                        "\" is not on a multiquery or postgres_fdw server",
-                    "Its server belongs to the foreign-data wrapper \"" + wrapper + "\".");
+        throw Error(
+            sqlstate::kWrongObjectType,
+            "foreign table \"" + source.name + "\" is not on a multiquery or postgres_fdw server",
+            "Its server belongs to the foreign-data wrapper \"" + wrapper + "\".");
     *remote_sql = *rows[0][1];
     return wrapper;
 }
@@ -160,8 +157,7 @@ bool types_agree(const Column& target, const Column& source) {
 
 void match_columns(MovePlan* plan, std::vector<Column>& target, std::vector<Column>& source) {
     std::map<std::string, const Column*> by_name;
-    for (const Column& c : source)
-        by_name[c.column.name] = &c;
+    for (const Column& c : source) by_name[c.column.name] = &c;
     for (Column& c : target) {
         auto found = by_name.find(c.column.name);
         if (found == by_name.end())
@@ -178,9 +174,8 @@ void match_columns(MovePlan* plan, std::vector<Column>& target, std::vector<Colu
                         "The two tables' columns must have the same types (an enum or domain "
                         "may be declared text in the foreign table).");
         if (!found->second->remote_name.empty())
-            c.column.remote_sql = pg::call([&] {
-                return std::string(quote_identifier(found->second->remote_name.c_str()));
-            });
+            c.column.remote_sql = pg::call(
+                [&] { return std::string(quote_identifier(found->second->remote_name.c_str())); });
         by_name.erase(found);
     }
     if (!by_name.empty())
@@ -209,8 +204,7 @@ void find_key(MovePlan* plan) {
                     "Add the primary key the application uses to the target.");
     for (const Row& row : rows)
         for (size_t i = 0; i < plan->columns.size(); ++i)
-            if (plan->columns[i].name == *row[0])
-                plan->key.push_back(static_cast<int>(i));
+            if (plan->columns[i].name == *row[0]) plan->key.push_back(static_cast<int>(i));
 }
 
 bool granted(const std::string& check, Oid table) {
@@ -240,15 +234,14 @@ void check_privileges(const MovePlan& plan, Access access) {
             "SELECT on every column of the source", plan.source_name);
     require(granted(on_columns("SELECT", false), plan.target),
             "SELECT on every column of the target", plan.target_name);
-    if (access == Access::kCompare)
-        return;
+    if (access == Access::kCompare) return;
     require(granted(on_columns("INSERT", true), plan.target) &&
                 granted(on_columns("UPDATE", true), plan.target),
             "INSERT and UPDATE on every column of the target", plan.target_name);
     if (access == Access::kSync)
-        require(granted("pg_catalog.has_table_privilege($1::pg_catalog.oid, 'DELETE')",
-                        plan.target),
-                "DELETE on the target (or deletes => false)", plan.target_name);
+        require(
+            granted("pg_catalog.has_table_privilege($1::pg_catalog.oid, 'DELETE')", plan.target),
+            "DELETE on the target (or deletes => false)", plan.target_name);
 }
 
 // setval statements for the sequences the target's columns own, each
@@ -260,17 +253,18 @@ void find_sequences(MovePlan* plan, Access access) {
             "pg_catalog.has_sequence_privilege(pg_catalog.pg_get_serial_sequence($1, $2), "
             "'UPDATE')",
             {plan->target_sql, column.name});
-        if (!rows[0][0])
-            continue;
+        if (!rows[0][0]) continue;
         if (access != Access::kCompare)
             require(is_true(rows[0][1]), "UPDATE on the sequences the target's columns own",
                     *rows[0][0]);
-        std::string sequence = pg::call(
-            [&] { return std::string(quote_literal_cstr(rows[0][0]->c_str())); });
-        plan->sequences.push_back(
-            "SELECT pg_catalog.setval(" + sequence + ", m) FROM (SELECT max(" + column.local_sql +
-            ") AS m FROM " + plan->target_sql + ") AS x WHERE x.m IS NOT NULL AND x.m >= "
-            "pg_catalog.nextval(" + sequence + ")");
+        std::string sequence =
+            pg::call([&] { return std::string(quote_literal_cstr(rows[0][0]->c_str())); });
+        plan->sequences.push_back("SELECT pg_catalog.setval(" + sequence +
+                                  ", m) FROM (SELECT max(" + column.local_sql + ") AS m FROM " +
+                                  plan->target_sql +
+                                  ") AS x WHERE x.m IS NOT NULL AND x.m >= "
+                                  "pg_catalog.nextval(" +
+                                  sequence + ")");
     }
 }
 

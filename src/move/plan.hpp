@@ -31,11 +31,11 @@ struct MovePlan {
     Oid source = InvalidOid;
     std::string target_name;  // as regclass prints them
     std::string source_name;
-    std::string target_sql;  // quoted and qualified
-    std::string remote_sql;  // the remote relation, quoted and qualified
-    std::vector<MoveColumn> columns;  // in the target's order
-    std::vector<int> key;             // indexes into columns, in primary key order
-    bool identity_always = false;     // inserts need OVERRIDING SYSTEM VALUE
+    std::string target_sql;              // quoted and qualified
+    std::string remote_sql;              // the remote relation, quoted and qualified
+    std::vector<MoveColumn> columns;     // in the target's order
+    std::vector<int> key;                // indexes into columns, in primary key order
+    bool identity_always = false;        // inserts need OVERRIDING SYSTEM VALUE
     std::vector<std::string> sequences;  // setval statements run after a sync
 };
 

@@ -42,8 +42,7 @@ shmem_request_hook_type previous_request_hook = nullptr;
 shmem_startup_hook_type previous_startup_hook = nullptr;
 
 void request_shared_memory() {
-    if (previous_request_hook != nullptr)
-        previous_request_hook();
+    if (previous_request_hook != nullptr) previous_request_hook();
     pg::run_guarded([] {
         pg::call([] {
             RequestAddinShmemSpace(sizeof(Slot) * kSlots);
@@ -53,15 +52,14 @@ void request_shared_memory() {
 }
 
 void attach_shared_memory() {
-    if (previous_startup_hook != nullptr)
-        previous_startup_hook();
+    if (previous_startup_hook != nullptr) previous_startup_hook();
     pg::run_guarded([] {
         pg::call([] {
             LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
             bool found = false;
-            auto* shared = static_cast<Slot*>(ShmemInitStruct(kShmemName, sizeof(Slot) * kSlots, &found));
-            if (!found)
-                std::memset(static_cast<void*>(shared), 0, sizeof(Slot) * kSlots);
+            auto* shared =
+                static_cast<Slot*>(ShmemInitStruct(kShmemName, sizeof(Slot) * kSlots, &found));
+            if (!found) std::memset(static_cast<void*>(shared), 0, sizeof(Slot) * kSlots);
             lock = &GetNamedLWLockTranche(kShmemName)->lock;
             slots = shared;
             LWLockRelease(AddinShmemInitLock);
@@ -71,7 +69,8 @@ void attach_shared_memory() {
 
 // Copies a name, cut at a character boundary.
 void copy_name(char* buffer, size_t bytes, const std::string& text) {
-    int length = pg_mbcliplen(text.c_str(), static_cast<int>(text.size()), static_cast<int>(bytes) - 1);
+    int length =
+        pg_mbcliplen(text.c_str(), static_cast<int>(text.size()), static_cast<int>(bytes) - 1);
     std::memcpy(buffer, text.c_str(), static_cast<size_t>(length));
     buffer[length] = '\0';
 }
@@ -79,8 +78,7 @@ void copy_name(char* buffer, size_t bytes, const std::string& text) {
 }  // namespace
 
 void progress_init() {
-    if (!loading_at_postmaster_start())
-        return;
+    if (!loading_at_postmaster_start()) return;
     previous_request_hook = shmem_request_hook;
     shmem_request_hook = request_shared_memory;
     previous_startup_hook = shmem_startup_hook;
@@ -88,8 +86,7 @@ void progress_init() {
 }
 
 ProgressSlot::ProgressSlot(const std::string& target, const std::string& source) {
-    if (slots == nullptr)
-        return;
+    if (slots == nullptr) return;
     pg::call([&] {
         LWLockAcquire(lock, LW_EXCLUSIVE);
         for (int i = 0; i < kSlots; ++i)
@@ -103,8 +100,7 @@ ProgressSlot::ProgressSlot(const std::string& target, const std::string& source)
             }
         LWLockRelease(lock);
     });
-    if (slot_ < 0)
-        return;
+    if (slot_ < 0) return;
     copy_name(slots[slot_].target, kNameBytes, target);
     copy_name(slots[slot_].source, kNameBytes, source);
     set_phase("starting");
@@ -113,13 +109,11 @@ ProgressSlot::ProgressSlot(const std::string& target, const std::string& source)
 ProgressSlot::~ProgressSlot() {
     // An error's abort has released every LWLock by the time the C++ frames
     // unwind; the slot is this backend's alone to free.
-    if (slot_ >= 0)
-        slots[slot_].pid = 0;
+    if (slot_ >= 0) slots[slot_].pid = 0;
 }
 
 void ProgressSlot::set_phase(const char* phase) {
-    if (slot_ < 0)
-        return;
+    if (slot_ < 0) return;
     pg::call([&] {
         LWLockAcquire(lock, LW_EXCLUSIVE);
         strlcpy(slots[slot_].phase, phase, sizeof slots[slot_].phase);
@@ -128,8 +122,7 @@ void ProgressSlot::set_phase(const char* phase) {
 }
 
 void ProgressSlot::set_counts(const SyncCounts& counts) {
-    if (slot_ < 0)
-        return;
+    if (slot_ < 0) return;
     pg::call([&] {
         LWLockAcquire(lock, LW_EXCLUSIVE);
         slots[slot_].counts = counts;
@@ -145,10 +138,9 @@ MQ_FUNCTION(multiquery_table_sync_progress) {
     using mq::move::Slot;
     mq::pg::call([&] { InitMaterializedSRF(fcinfo, 0); });
     auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
-    if (mq::move::slots == nullptr)
-        return Datum(0);
-    bool see_all = mq::pg::call(
-        [] { return has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS); });
+    if (mq::move::slots == nullptr) return Datum(0);
+    bool see_all =
+        mq::pg::call([] { return has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS); });
     for (int i = 0; i < mq::move::kSlots; ++i) {
         Slot copy;
         mq::pg::call([&] {

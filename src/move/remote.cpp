@@ -38,8 +38,7 @@ void RemoteSource::connect(Oid source) {
     std::string failures;
     for (const race::TargetSpec& target : targets) {
         std::string failure;
-        if (try_connect(target, &failure))
-            return;
+        if (try_connect(target, &failure)) return;
         failures += (failures.empty() ? "" : " ") + failure;
     }
     throw Error(sqlstate::kUnableToConnect,
@@ -51,13 +50,11 @@ void RemoteSource::connect(Oid source) {
 }
 
 RemoteSource::~RemoteSource() {
-    if (conn_ == nullptr)
-        return;
+    if (conn_ == nullptr) return;
     if (busy_) {
         std::vector<int> sockets(1, -1);
         race::send_cancel_requests({conn_}, kCancelBoundMs, &sockets);
-        if (sockets[0] >= 0)
-            race::close_cancel_socket(sockets[0]);
+        if (sockets[0] >= 0) race::close_cancel_socket(sockets[0]);
     }
     PQfinish(conn_);
     ReleaseExternalFD();
@@ -84,13 +81,11 @@ bool RemoteSource::try_connect(const race::TargetSpec& target, std::string* fail
         poll = PQconnectPoll(conn_);
     }
     if (conn_ == nullptr || poll != PGRES_POLLING_OK) {
-        *failure = "Target \"" + target.name + "\" did not connect: " +
-                   (conn_ ? PQerrorMessage(conn_) : "out of memory");
-        while (!failure->empty() && failure->back() == '\n')
-            failure->pop_back();
+        *failure = "Target \"" + target.name +
+                   "\" did not connect: " + (conn_ ? PQerrorMessage(conn_) : "out of memory");
+        while (!failure->empty() && failure->back() == '\n') failure->pop_back();
         *failure += ".";
-        if (conn_ != nullptr)
-            PQfinish(conn_);
+        if (conn_ != nullptr) PQfinish(conn_);
         conn_ = nullptr;
         ReleaseExternalFD();
         return false;
@@ -98,13 +93,13 @@ bool RemoteSource::try_connect(const race::TargetSpec& target, std::string* fail
     if (target.password_required && !PQconnectionUsedPassword(conn_))
         throw Error(sqlstate::kSreProhibitedSqlStatementAttempted, "password is required",
                     "Non-superuser cannot connect if the server does not request a password.",
-                    "Target \"" + target.name + "\"'s server must ask for the password of its "
-                    "user mapping.");
+                    "Target \"" + target.name +
+                        "\"'s server must ask for the password of its "
+                        "user mapping.");
     PQsetnonblocking(conn_, 1);
     query(kSessionSetup);
     Rows recovery = query("SELECT pg_catalog.pg_is_in_recovery()");
-    if (recovery.size() == 1 && recovery[0][0] == std::string("f"))
-        return true;
+    if (recovery.size() == 1 && recovery[0][0] == std::string("f")) return true;
     *failure = "Target \"" + target.name + "\" is in recovery.";
     PQfinish(conn_);
     conn_ = nullptr;
@@ -113,8 +108,8 @@ bool RemoteSource::try_connect(const race::TargetSpec& target, std::string* fail
 }
 
 void RemoteSource::wait_socket(bool for_write) {
-    int events = WL_LATCH_SET | WL_EXIT_ON_PM_DEATH |
-                 (for_write ? WL_SOCKET_WRITEABLE : WL_SOCKET_READABLE);
+    int events =
+        WL_LATCH_SET | WL_EXIT_ON_PM_DEATH | (for_write ? WL_SOCKET_WRITEABLE : WL_SOCKET_READABLE);
     pg::call([&] {
         WaitLatchOrSocket(MyLatch, events, PQsocket(conn_), -1, PG_WAIT_EXTENSION);
         ResetLatch(MyLatch);
@@ -124,14 +119,11 @@ void RemoteSource::wait_socket(bool for_write) {
 
 void RemoteSource::start(const std::string& sql) {
     sql_ = sql;
-    if (!PQsendQuery(conn_, sql.c_str()))
-        fail("could not send a query to the source", nullptr);
+    if (!PQsendQuery(conn_, sql.c_str())) fail("could not send a query to the source", nullptr);
     busy_ = true;
     int flushed;
-    while ((flushed = PQflush(conn_)) == 1)
-        wait_socket(true);
-    if (flushed < 0)
-        fail("could not send a query to the source", nullptr);
+    while ((flushed = PQflush(conn_)) == 1) wait_socket(true);
+    if (flushed < 0) fail("could not send a query to the source", nullptr);
 }
 
 Rows RemoteSource::finish() {
@@ -140,12 +132,10 @@ Rows RemoteSource::finish() {
     for (;;) {
         while (PQisBusy(conn_)) {
             wait_socket(false);
-            if (!PQconsumeInput(conn_))
-                fail("lost the connection to the source", nullptr);
+            if (!PQconsumeInput(conn_)) fail("lost the connection to the source", nullptr);
         }
         PGresult* result = PQgetResult(conn_);
-        if (result == nullptr)
-            break;
+        if (result == nullptr) break;
         ExecStatusType status = PQresultStatus(result);
         if (status == PGRES_TUPLES_OK) {
             int columns = PQnfields(result);
@@ -163,8 +153,7 @@ Rows RemoteSource::finish() {
         PQclear(result);
     }
     busy_ = false;
-    if (error != nullptr)
-        fail("the source's server failed a query", error);
+    if (error != nullptr) fail("the source's server failed a query", error);
     return rows;
 }
 
@@ -176,17 +165,13 @@ void RemoteSource::fail(const std::string& what, PGresult* result) {
         const char* code = PQresultErrorField(result, PG_DIAG_SQLSTATE);
         const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
         const char* remote_detail = PQresultErrorField(result, PG_DIAG_MESSAGE_DETAIL);
-        if (code != nullptr)
-            sqlstate = code;
-        if (primary != nullptr)
-            message = primary;
-        if (remote_detail != nullptr)
-            detail = remote_detail;
+        if (code != nullptr) sqlstate = code;
+        if (primary != nullptr) message = primary;
+        if (remote_detail != nullptr) detail = remote_detail;
         PQclear(result);
     } else {
         detail = PQerrorMessage(conn_);
-        while (!detail.empty() && detail.back() == '\n')
-            detail.pop_back();
+        while (!detail.empty() && detail.back() == '\n') detail.pop_back();
     }
     Error error(sqlstate, message, detail);
     std::string shown = sql_.size() > 200 ? sql_.substr(0, 200) + "..." : sql_;

@@ -10,9 +10,9 @@
 // prints them.
 #pragma once
 
-#include <string>
-
 #include <libpq-fe.h>
+
+#include <string>
 
 #include "move/rows.hpp"
 #include "pg/postgres.hpp"

@@ -16,8 +16,7 @@ const std::string& column_name(const MoveColumn& column, Side side) {
 // types; other types travel as text).
 std::string typed(const MoveColumn& column, Side side) {
     std::string name = "t." + column_name(column, side);
-    if (side == Side::kTarget)
-        return name;
+    if (side == Side::kTarget) return name;
     return column.portable ? "CAST(" + name + " AS " + column.type_sql + ")" : name;
 }
 
@@ -27,14 +26,12 @@ std::string text_of(const MoveColumn& column, Side side) {
 
 // How a key column orders: by its type in "C" collation, or by its text.
 std::string order_of(const MoveColumn& column, Side side) {
-    if (!column.portable)
-        return text_of(column, side) + kCollateC;
+    if (!column.portable) return text_of(column, side) + kCollateC;
     return typed(column, side) + (column.collatable ? kCollateC : "");
 }
 
 std::string key_order(const MovePlan& plan, Side side) {
-    if (plan.key.size() == 1)
-        return order_of(plan.columns[plan.key[0]], side);
+    if (plan.key.size() == 1) return order_of(plan.columns[plan.key[0]], side);
     std::string row = "ROW(";
     for (size_t i = 0; i < plan.key.size(); ++i)
         row += (i ? ", " : "") + order_of(plan.columns[plan.key[i]], side);
@@ -43,14 +40,13 @@ std::string key_order(const MovePlan& plan, Side side) {
 
 std::string key_literal(const MoveColumn& column, const Cell& value) {
     std::string literal = sql_literal(value.value_or(""));
-    if (!column.portable)
-        return "CAST(" + literal + " AS pg_catalog.text)" + kCollateC;
-    return "CAST(" + literal + " AS " + column.type_sql + ")" + (column.collatable ? kCollateC : "");
+    if (!column.portable) return "CAST(" + literal + " AS pg_catalog.text)" + kCollateC;
+    return "CAST(" + literal + " AS " + column.type_sql + ")" +
+           (column.collatable ? kCollateC : "");
 }
 
 std::string bound(const MovePlan& plan, const Row& key) {
-    if (plan.key.size() == 1)
-        return key_literal(plan.columns[plan.key[0]], key[0]);
+    if (plan.key.size() == 1) return key_literal(plan.columns[plan.key[0]], key[0]);
     std::string row = "ROW(";
     for (size_t i = 0; i < plan.key.size(); ++i)
         row += (i ? ", " : "") + key_literal(plan.columns[plan.key[i]], key[i]);
@@ -62,8 +58,7 @@ std::string thresholds(const MovePlan& plan, const Rows& boundaries, size_t firs
     if (plan.key.size() == 1) {
         const MoveColumn& column = plan.columns[plan.key[0]];
         std::vector<const Cell*> cells;
-        for (size_t b = first; b < last; ++b)
-            cells.push_back(&boundaries[b][0]);
+        for (size_t b = first; b < last; ++b) cells.push_back(&boundaries[b][0]);
         std::string type = column.portable ? column.type_sql : "pg_catalog.text";
         return "CAST(" + sql_literal(array_literal(cells)) + " AS " + type + "[])";
     }
@@ -77,8 +72,7 @@ std::string thresholds(const MovePlan& plan, const Rows& boundaries, size_t firs
 // condition that keeps the scan to them.
 std::string range_of_row(const MovePlan& plan, Side side, const Rows& boundaries, size_t first,
                          size_t last) {
-    if (last == first)
-        return "0";
+    if (last == first) return "0";
     return "pg_catalog.width_bucket(" + key_order(plan, side) + ", " +
            thresholds(plan, boundaries, first, last) + ")";
 }
@@ -106,23 +100,19 @@ std::string ranged_scan(const MovePlan& plan, Side side, const Rows& boundaries,
 
 }  // namespace
 
-std::string sql_literal(const std::string& value) {
-    return quote_literal(value);
-}
+std::string sql_literal(const std::string& value) { return quote_literal(value); }
 
 std::string array_literal(const std::vector<const Cell*>& cells) {
     std::string literal = "{";
     for (size_t i = 0; i < cells.size(); ++i) {
-        if (i)
-            literal += ',';
+        if (i) literal += ',';
         if (!*cells[i]) {
             literal += "NULL";
             continue;
         }
         literal += '"';
         for (char c : **cells[i]) {
-            if (c == '"' || c == '\\')
-                literal += '\\';
+            if (c == '"' || c == '\\') literal += '\\';
             literal += c;
         }
         literal += '"';
@@ -147,20 +137,19 @@ std::string merge_query(const MovePlan& plan, const Rows& a, const Rows& b) {
     for (size_t i = 0; i < plan.key.size(); ++i) {
         const MoveColumn& column = plan.columns[plan.key[i]];
         std::vector<const Cell*> cells;
-        for (const Row& row : a)
-            cells.push_back(&row[i]);
-        for (const Row& row : b)
-            cells.push_back(&row[i]);
+        for (const Row& row : a) cells.push_back(&row[i]);
+        for (const Row& row : b) cells.push_back(&row[i]);
         std::string name = "x.k" + std::to_string(i + 1);
-        arrays += (i ? ", " : "") +
-                  ("pg_catalog.unnest(" + sql_literal(array_literal(cells)) + "::pg_catalog.text[])");
+        arrays += (i ? ", " : "") + ("pg_catalog.unnest(" + sql_literal(array_literal(cells)) +
+                                     "::pg_catalog.text[])");
         names += (i ? ", k" : "k") + std::to_string(i + 1);
-        std::string value = column.portable ? "CAST(" + name + " AS " + column.type_sql + ")" : name;
+        std::string value =
+            column.portable ? "CAST(" + name + " AS " + column.type_sql + ")" : name;
         texts += (i ? ", " : "") + ("(" + value + ")::pg_catalog.text");
         order += (i ? ", " : "") + value + (column.collatable || !column.portable ? kCollateC : "");
     }
-    return "SELECT DISTINCT " + texts + ", " + order + " FROM ROWS FROM (" + arrays +
-           ") AS x (" + names + ") ORDER BY " + order;
+    return "SELECT DISTINCT " + texts + ", " + order + " FROM ROWS FROM (" + arrays + ") AS x (" +
+           names + ") ORDER BY " + order;
 }
 
 std::string hash_query(const MovePlan& plan, Side side, const Rows& boundaries, size_t first,
@@ -172,8 +161,7 @@ std::string hash_query(const MovePlan& plan, Side side, const Rows& boundaries, 
                        ")::pg_catalog.text), 1, 16))::pg_catalog.bit(64)::pg_catalog.int8";
     return "SELECT s.r + " + std::to_string(first) +
            ", pg_catalog.count(*), pg_catalog.sum(s.h) FROM (" +
-           ranged_scan(plan, side, boundaries, first, last, hash + " AS h") +
-           ") AS s GROUP BY s.r";
+           ranged_scan(plan, side, boundaries, first, last, hash + " AS h") + ") AS s GROUP BY s.r";
 }
 
 std::string rows_query(const MovePlan& plan, Side side, const Rows& boundaries, size_t first,
@@ -181,10 +169,9 @@ std::string rows_query(const MovePlan& plan, Side side, const Rows& boundaries, 
     std::string texts;
     for (size_t i = 0; i < plan.columns.size(); ++i)
         texts += (i ? ", " : "") + text_of(plan.columns[i], side);
-    std::string query = "SELECT s.* FROM (" +
-                        ranged_scan(plan, side, boundaries, first, last, texts) + ") AS s";
-    if (wanted.empty())
-        return query;
+    std::string query =
+        "SELECT s.* FROM (" + ranged_scan(plan, side, boundaries, first, last, texts) + ") AS s";
+    if (wanted.empty()) return query;
     std::string list;
     for (size_t i = 0; i < wanted.size(); ++i)
         list += (i ? "," : "") + std::to_string(wanted[i] - first);

@@ -20,8 +20,9 @@ constexpr int64_t kCompareChunkRows = 50000;
 
 void emit(ReturnSetInfo* rsinfo, const mq::move::MovePlan& plan,
           const mq::move::Difference& difference) {
-    const mq::move::Row& row =
-        difference.kind == mq::move::Difference::Kind::kExtra ? difference.target : difference.source;
+    const mq::move::Row& row = difference.kind == mq::move::Difference::Kind::kExtra
+                                   ? difference.target
+                                   : difference.source;
     std::string key = mq::move::key_json(plan, row);
     mq::pg::call([&] {
         Datum values[2];
@@ -40,8 +41,7 @@ MQ_FUNCTION(multiquery_table_diff) {
     mq::pg::call([&] { InitMaterializedSRF(fcinfo, 0); });
     auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     mq::pg::call([] {
-        if (SPI_connect() != SPI_OK_CONNECT)
-            elog(ERROR, "SPI_connect failed");
+        if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
     });
     {
         mq::move::MovePlan plan = mq::move::describe(target, source, mq::move::Access::kCompare);

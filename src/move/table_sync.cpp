@@ -26,8 +26,10 @@ constexpr int kMaxPasses = 3;
 class Sync {
 public:
     Sync(const mq::move::MovePlan& plan, int64_t max_rows_per_sec, bool deletes)
-        : plan_(plan), progress_(plan.target_name, plan.source_name),
-          pacer_(max_rows_per_sec, &progress_), writer_(plan, deletes) {}
+        : plan_(plan),
+          progress_(plan.target_name, plan.source_name),
+          pacer_(max_rows_per_sec, &progress_),
+          writer_(plan, deletes) {}
 
     void run(Oid source) {
         progress_.set_phase("connecting");
@@ -35,10 +37,8 @@ public:
         for (int pass = 1; pass <= kMaxPasses; ++pass) {
             counts_.pass = pass;
             int64_t skipped_before = counts_.rows_skipped;
-            if (!run_pass())
-                break;
-            if (counts_.rows_skipped == skipped_before)
-                break;
+            if (!run_pass()) break;
+            if (counts_.rows_skipped == skipped_before) break;
         }
         progress_.set_phase("setting sequences");
         writer_.set_sequences();
@@ -82,11 +82,11 @@ private:
     void report() const {
         std::string summary = "table_sync: " + std::to_string(counts_.rows_inserted) +
                               " rows inserted, " + std::to_string(counts_.rows_updated) +
-                              " updated, " + std::to_string(counts_.rows_deleted) +
-                              " deleted, " + std::to_string(counts_.rows_skipped) +
+                              " updated, " + std::to_string(counts_.rows_deleted) + " deleted, " +
+                              std::to_string(counts_.rows_skipped) +
                               " skipped (changed meanwhile); " +
-                              std::to_string(counts_.rows_fetched) + " source rows fetched in " +
-                              std::to_string(counts_.pass) + " passes";
+                              std::to_string(counts_.rows_fetched) + " source rows fetched; passes: " +
+                              std::to_string(counts_.pass);
         mq::pg::call([&] { elog(DEBUG1, "%s", summary.c_str()); });
     }
 
@@ -123,11 +123,9 @@ MQ_FUNCTION(multiquery_table_sync) {
     bool deletes = PG_GETARG_BOOL(3);
     if (max_rows_per_sec < 0)
         throw mq::Error(mq::sqlstate::kInvalidParameterValue,
-                        "max_rows_per_sec must not be negative", {},
-                        "0 means no limit.");
+                        "max_rows_per_sec must not be negative", {}, "0 means no limit.");
     mq::pg::call([] {
-        if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
-            elog(ERROR, "SPI_connect failed");
+        if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
     });
     {
         mq::move::MovePlan plan = mq::move::describe(

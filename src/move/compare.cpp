@@ -111,9 +111,9 @@ void Comparison::cut_ranges() {
                         "enabled",
                     "Rows its policies hide would be taken for rows to delete from the target.",
                     "Move the table with row-level security disabled on the source.");
-    int64_t every = std::max(kMinRangeRows, estimated_rows(*remote[0][1]) / kMaxRanges + 1);
-    remote_->start(cut_query(plan_, Side::kSource, every));
-    Rows local = canonical_rows(cut_query(plan_, Side::kTarget, every));
+    range_rows_ = std::max(kMinRangeRows, estimated_rows(*remote[0][1]) / kMaxRanges + 1);
+    remote_->start(cut_query(plan_, Side::kSource, range_rows_));
+    Rows local = canonical_rows(cut_query(plan_, Side::kTarget, range_rows_));
     Rows source = remote_->finish();
     Rows merged = canonical_rows(merge_query(plan_, local, source));
     boundaries_.clear();
@@ -127,6 +127,17 @@ std::vector<size_t> Comparison::differing_ranges() {
     size_t ranges = range_count();
     target_sums_.assign(ranges, {});
     source_sums_.assign(ranges, {});
+    // An empty target (the first sync: the copy) differs wherever the source
+    // has rows: hashing the source would only tell which ranges are empty.
+    if (local_rows("SELECT NOT EXISTS (SELECT FROM " + plan_.target_sql + ")")[0][0] ==
+        std::string("t")) {
+        std::vector<size_t> all(ranges);
+        for (size_t r = 0; r < ranges; ++r) {
+            all[r] = r;
+            source_sums_[r].count = range_rows_;
+        }
+        return all;
+    }
     for (size_t first = 0; first < ranges; first += kRangesPerQuery) {
         size_t last = std::min(ranges - 1, first + kRangesPerQuery - 1);
         remote_->start(hash_query(plan_, Side::kSource, boundaries_, first, last));
@@ -135,10 +146,11 @@ std::vector<size_t> Comparison::differing_ranges() {
         for (auto [rows, sums] :
              {std::make_pair(&local, &target_sums_), std::make_pair(&source, &source_sums_)})
             for (const Row& row : *rows) {
-                if (!row[0]) continue;  // a null key (the source's): in no range
+                if (!row[0])
+                    continue;  // a null key (the source's): in no range
                 size_t range = std::stoul(*row[0]);
                 if (range < first || range > last)
-                    continue;  // a key outside every range: NULL, counted nowhere
+                    continue;
                 (*sums)[range] = {std::stoll(*row[1]), row[2].value_or("")};
             }
     }

@@ -57,6 +57,7 @@ private:
     const MovePlan& plan_;
     RemoteSource* remote_;
     Rows boundaries_;
+    int64_t range_rows_ = 0;  // how many rows (of the larger side) a range was cut to hold
     std::vector<Sum> target_sums_, source_sums_;
     int64_t rows_fetched_ = 0;
     int64_t ranges_fetched_ = 0;

@@ -91,9 +91,13 @@ std::string relation(const MovePlan& plan, Side side) {
     return (side == Side::kTarget ? plan.target_sql : plan.remote_sql) + " AS t";
 }
 
+// The rows of ranges [first, last] with the given columns, after r: each
+// row's range (offset from first), or 0 when by_range is false (the caller
+// wants them all).
 std::string ranged_scan(const MovePlan& plan, Side side, const Rows& boundaries, size_t first,
-                        size_t last, const std::string& columns) {
-    return "SELECT " + range_of_row(plan, side, boundaries, first, last) + " AS r, " + columns +
+                        size_t last, const std::string& columns, bool by_range = true) {
+    std::string range = by_range ? range_of_row(plan, side, boundaries, first, last) : "0";
+    return "SELECT " + range + " AS r, " + columns +
            " FROM " + relation(plan, side) + " WHERE " +
            range_filter(plan, side, boundaries, first, last);
 }
@@ -170,7 +174,8 @@ std::string rows_query(const MovePlan& plan, Side side, const Rows& boundaries, 
     for (size_t i = 0; i < plan.columns.size(); ++i)
         texts += (i ? ", " : "") + text_of(plan.columns[i], side);
     std::string query =
-        "SELECT s.* FROM (" + ranged_scan(plan, side, boundaries, first, last, texts) + ") AS s";
+        "SELECT s.* FROM (" +
+        ranged_scan(plan, side, boundaries, first, last, texts, !wanted.empty()) + ") AS s";
     if (wanted.empty()) return query;
     std::string list;
     for (size_t i = 0; i < wanted.size(); ++i)

@@ -338,6 +338,21 @@ like($err, qr/table_sync: $remaining rows inserted, 0 updated, 0 deleted/, 'call
 is(except_both('public.big', 'SELECT * FROM old_db.big'), '0/0', 'and the tables are equal');
 $sync->quit;
 
+# ---- a terminated sync leaves no progress row behind
+$node->safe_psql('postgres', 'TRUNCATE big');
+$sync = $node->background_psql('postgres', on_error_stop => 0);
+$pid = $sync->query_safe('SELECT pg_backend_pid()');
+$sync->query_until(qr/started/,
+	"\\echo started\nCALL multiquery.table_sync('big', 'old_db.big', max_rows_per_sec => 1000);\n");
+ok(poll_until(30, sub {
+	$node->safe_psql('postgres', "SELECT chunks_done >= 1 FROM multiquery.table_sync_progress WHERE pid = $pid") eq 't' }),
+	'another sync runs');
+$node->safe_psql('postgres', "SELECT pg_terminate_backend($pid)");
+ok(poll_until(20, sub {
+	$node->safe_psql('postgres', "SELECT count(*) FROM multiquery.table_sync_progress") eq '0' }),
+	'pg_terminate_backend: its progress row goes with the backend');
+$sync->{run}->kill_kill;
+
 # ---- the application writes to both tables while a sync runs
 $node->safe_psql('postgres', 'TRUNCATE big');
 $sync = $node->background_psql('postgres', on_error_stop => 0);
@@ -345,7 +360,8 @@ $sync->query_until(qr/started/,
 	"\\echo started\nCALL multiquery.table_sync('big', 'old_db.big', max_rows_per_sec => 2000);\n\\echo finished\n");
 for my $i (1 .. 40) {
 	my ($new, $changed, $gone) = (10000 + $i, 1 + ($i * 97) % 4000, 1 + ($i * 61) % 4000);
-	my $dual = qq{INSERT INTO big VALUES ($new, 'app$i');
+	# The new table may have the row already (the sync copied it first).
+	my $dual = qq{INSERT INTO big VALUES ($new, 'app$i') ON CONFLICT (id) DO UPDATE SET v = EXCLUDED.v;
 		UPDATE big SET v = 'app-changed$i' WHERE id = $changed;
 		DELETE FROM big WHERE id = $gone;};
 	$node->safe_psql('olddb', $dual);

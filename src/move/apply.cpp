@@ -41,23 +41,21 @@ Writer::Writer(const MovePlan& plan, bool deletes) : plan_(plan), deletes_(delet
         if (std::find(plan.key.begin(), plan.key.end(), static_cast<int>(i)) == plan.key.end())
             set_.push_back(static_cast<int>(i));
     }
-    std::string names, values, unnested;
+    std::string names, values, unnested, aliases;
     for (size_t i = 0; i < written_.size(); ++i) {
         const MoveColumn& column = plan.columns[written_[i]];
         std::string alias = "x.c" + std::to_string(i + 1);
         names += (i ? ", " : "") + column.local_sql;
-        values += (i ? ", " : "") + cast(column, alias);
-        unnested += (i ? ", " : "") + ("pg_catalog.unnest(" + param(static_cast<int>(i) + 1) +
-                                       "::pg_catalog.text[])");
-    }
-    std::string aliases;
-    for (size_t i = 0; i < written_.size(); ++i)
+        // An array column travels as text[] (an array of arrays would flatten).
+        values += (i ? ", " : "") + (column.is_array ? cast(column, alias) : alias);
+        unnested += (i ? ", " : "") + ("pg_catalog.unnest(" + param(static_cast<int>(i) + 1) + ")");
         aliases += (i ? ", c" : "c") + std::to_string(i + 1);
-    insert_.prepare("INSERT INTO " + plan.target_sql + " (" + names + ")" +
-                        (plan.identity_always ? " OVERRIDING SYSTEM VALUE" : "") + " SELECT " +
-                        values + " FROM ROWS FROM (" + unnested + ") AS x (" + aliases +
-                        ") ON CONFLICT DO NOTHING",
-                    static_cast<int>(written_.size()));
+    }
+    inserter_.prepare(plan, written_,
+                      "INSERT INTO " + plan.target_sql + " (" + names + ")" +
+                          (plan.identity_always ? " OVERRIDING SYSTEM VALUE" : "") + " SELECT " +
+                          values + " FROM ROWS FROM (" + unnested + ") AS x (" + aliases +
+                          ") ON CONFLICT DO NOTHING");
     int key_and_old = static_cast<int>(plan.key.size() + plan.columns.size());
     if (!set_.empty()) {
         std::string assignments;
@@ -88,13 +86,7 @@ std::vector<Cell> Writer::old_params(const Row& row) const {
 
 void Writer::insert(const std::vector<const Row*>& rows, Applied* applied) {
     if (rows.empty()) return;
-    std::vector<Cell> arrays;
-    for (int column : written_) {
-        std::vector<const Cell*> cells;
-        for (const Row* row : rows) cells.push_back(&(*row)[column]);
-        arrays.emplace_back(array_literal(cells));
-    }
-    auto inserted = static_cast<int64_t>(insert_.run(arrays));
+    auto inserted = static_cast<int64_t>(inserter_.run(rows));
     applied->inserted += inserted;
     applied->skipped += static_cast<int64_t>(rows.size()) - inserted;
 }

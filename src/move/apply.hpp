@@ -39,7 +39,8 @@ private:
     bool deletes_;
     std::vector<int> written_;  // columns written by inserts
     std::vector<int> set_;      // columns written by updates
-    Statement insert_, update_, delete_;
+    ArrayInsert inserter_;
+    Statement update_, delete_;
 };
 
 }  // namespace mq::move

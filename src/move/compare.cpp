@@ -146,11 +146,9 @@ std::vector<size_t> Comparison::differing_ranges() {
         for (auto [rows, sums] :
              {std::make_pair(&local, &target_sums_), std::make_pair(&source, &source_sums_)})
             for (const Row& row : *rows) {
-                if (!row[0])
-                    continue;  // a null key (the source's): in no range
+                if (!row[0]) continue;  // a null key (the source's): in no range
                 size_t range = std::stoul(*row[0]);
-                if (range < first || range > last)
-                    continue;
+                if (range < first || range > last) continue;
                 (*sums)[range] = {std::stoll(*row[1]), row[2].value_or("")};
             }
     }
@@ -178,12 +176,28 @@ std::vector<std::vector<size_t>> Comparison::chunks(const std::vector<size_t>& r
     return chunks;
 }
 
+namespace {
+
+// The ranges of chunk to filter on: none when it is every range between its
+// first and last.
+std::vector<size_t> wanted_ranges(const std::vector<size_t>& chunk) {
+    if (chunk.back() - chunk.front() + 1 == chunk.size()) return {};
+    return chunk;
+}
+
+}  // namespace
+
+void Comparison::prefetch(const std::vector<size_t>& chunk) {
+    remote_->start(rows_query(plan_, Side::kSource, boundaries_, chunk.front(), chunk.back(),
+                              wanted_ranges(chunk)));
+    prefetched_ = chunk;
+}
+
 std::vector<Difference> Comparison::compare(const std::vector<size_t>& chunk) {
     size_t first = chunk.front(), last = chunk.back();
-    // Every range between first and last is wanted: no filter needed.
-    std::vector<size_t> wanted;
-    if (last - first + 1 != chunk.size()) wanted = chunk;
-    remote_->start(rows_query(plan_, Side::kSource, boundaries_, first, last, wanted));
+    std::vector<size_t> wanted = wanted_ranges(chunk);
+    if (prefetched_ != chunk) prefetch(chunk);
+    prefetched_.clear();
     Rows target =
         canonical_rows(rows_query(plan_, Side::kTarget, boundaries_, first, last, wanted));
     Rows source = remote_->finish();

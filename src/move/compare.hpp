@@ -41,6 +41,9 @@ public:
                                             int64_t max_rows) const;
     // Fetches a chunk's ranges from both sides and compares them by key.
     std::vector<Difference> compare(const std::vector<size_t>& chunk);
+    // Asks the source for a chunk's rows now, for the compare() that follows
+    // (the source works while this side writes the previous chunk).
+    void prefetch(const std::vector<size_t>& chunk);
 
     size_t range_count() const { return boundaries_.size() + 1; }
     int64_t rows_fetched() const { return rows_fetched_; }
@@ -57,7 +60,9 @@ private:
     const MovePlan& plan_;
     RemoteSource* remote_;
     Rows boundaries_;
-    int64_t range_rows_ = 0;  // how many rows (of the larger side) a range was cut to hold
+    int64_t range_rows_ = 0;
+    std::vector<size_t> prefetched_;  // the chunk whose source rows are on their way  // how many
+                                      // rows (of the larger side) a range was cut to hold
     std::vector<Sum> target_sums_, source_sums_;
     int64_t rows_fetched_ = 0;
     int64_t ranges_fetched_ = 0;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "move/plan.hpp"
 #include "move/rows.hpp"
 #include "pg/postgres.hpp"
 
@@ -40,6 +41,36 @@ public:
 private:
     SPIPlanPtr plan_ = nullptr;
     int params_ = 0;
+};
+
+// A bulk INSERT whose parameters are one array per written column, built
+// from the rows' texts with the columns' own input functions (the column's
+// type and modifier apply; an array-typed column travels as text[]).
+class ArrayInsert {
+public:
+    ArrayInsert() = default;
+    ArrayInsert(const ArrayInsert&) = delete;
+    ArrayInsert& operator=(const ArrayInsert&) = delete;
+    ~ArrayInsert();
+
+    // sql takes $1..$n, one per column of columns (indexes into plan.columns).
+    void prepare(const MovePlan& plan, const std::vector<int>& columns, const std::string& sql);
+    // Inserts rows; returns how many rows the statement inserted.
+    uint64_t run(const std::vector<const Row*>& rows);
+
+private:
+    struct Input {
+        int column;   // index into a row
+        Oid element;  // the array's element type: the column's, or text
+        int32 typmod;
+        FmgrInfo function;
+        Oid ioparam;
+        int16 length;
+        bool by_value;
+        char align;
+    };
+    std::vector<Input> inputs_;
+    SPIPlanPtr plan_ = nullptr;
 };
 
 }  // namespace mq::move

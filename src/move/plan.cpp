@@ -31,7 +31,7 @@ SELECT a.attname, pg_catalog.quote_ident(a.attname),
        (SELECT o.option_value FROM pg_catalog.pg_options_to_table(a.attfdwoptions) o
          WHERE o.option_name = 'column_name'),
        t.typtype IN ('e', 'd'),
-       a.atttypid IN (25, 1043, 19)
+       a.atttypid IN (25, 1043, 19), a.atttypmod, t.typcategory = 'A'
   FROM pg_catalog.pg_attribute a
   JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
   LEFT JOIN pg_catalog.pg_type et ON et.oid = t.typelem AND t.typcategory = 'A'
@@ -114,6 +114,9 @@ std::vector<Column> columns(Oid oid) {
         if (row[9]) c.remote_name = *row[9];
         c.text_comparable = is_true(row[10]);
         c.text_like = is_true(row[11]);
+        c.column.type = static_cast<Oid>(std::stoul(c.type_oid));
+        c.column.typmod = std::stoi(*row[12]);
+        c.column.is_array = is_true(row[13]);
         found.push_back(std::move(c));
     }
     return found;

@@ -15,6 +15,9 @@ struct MoveColumn {
     std::string local_sql;   // its quoted name
     std::string remote_sql;  // the remote column's quoted name (option column_name)
     std::string type_sql;    // the target's type, with its modifier
+    Oid type = InvalidOid;   // the target's type and modifier
+    int typmod = -1;
+    bool is_array = false;
     // The type (an array's element type) is built in: the source casts its
     // column to it, and orders and hashes by it; otherwise (an enum, a
     // domain) both sides use its text.

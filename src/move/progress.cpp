@@ -79,8 +79,7 @@ void copy_name(char* buffer, size_t bytes, const std::string& text) {
 // C++ frame: its slot is freed here.
 void free_slot_at_exit(int, Datum slot) {
     int index = DatumGetInt32(slot);
-    if (slots != nullptr && index >= 0 && slots[index].pid == MyProcPid)
-        slots[index].pid = 0;
+    if (slots != nullptr && index >= 0 && slots[index].pid == MyProcPid) slots[index].pid = 0;
 }
 
 }  // namespace
@@ -108,8 +107,7 @@ ProgressSlot::ProgressSlot(const std::string& target, const std::string& source)
             }
         LWLockRelease(lock);
     });
-    if (slot_ < 0)
-        return;
+    if (slot_ < 0) return;
     pg::call([&] { before_shmem_exit(free_slot_at_exit, Int32GetDatum(slot_)); });
     copy_name(slots[slot_].target, kNameBytes, target);
     copy_name(slots[slot_].source, kNameBytes, source);
@@ -119,8 +117,7 @@ ProgressSlot::ProgressSlot(const std::string& target, const std::string& source)
 ProgressSlot::~ProgressSlot() {
     // Runs while an error unwinds too: no lock, no ereport. The slot is this
     // backend's alone, and readers take a slot whose pid is 0 as free.
-    if (slot_ < 0)
-        return;
+    if (slot_ < 0) return;
     slots[slot_].pid = 0;
     cancel_before_shmem_exit(free_slot_at_exit, Int32GetDatum(slot_));
 }

@@ -97,8 +97,7 @@ std::string relation(const MovePlan& plan, Side side) {
 std::string ranged_scan(const MovePlan& plan, Side side, const Rows& boundaries, size_t first,
                         size_t last, const std::string& columns, bool by_range = true) {
     std::string range = by_range ? range_of_row(plan, side, boundaries, first, last) : "0";
-    return "SELECT " + range + " AS r, " + columns +
-           " FROM " + relation(plan, side) + " WHERE " +
+    return "SELECT " + range + " AS r, " + columns + " FROM " + relation(plan, side) + " WHERE " +
            range_filter(plan, side, boundaries, first, last);
 }
 
@@ -173,9 +172,9 @@ std::string rows_query(const MovePlan& plan, Side side, const Rows& boundaries, 
     std::string texts;
     for (size_t i = 0; i < plan.columns.size(); ++i)
         texts += (i ? ", " : "") + text_of(plan.columns[i], side);
-    std::string query =
-        "SELECT s.* FROM (" +
-        ranged_scan(plan, side, boundaries, first, last, texts, !wanted.empty()) + ") AS s";
+    std::string query = "SELECT s.* FROM (" +
+                        ranged_scan(plan, side, boundaries, first, last, texts, !wanted.empty()) +
+                        ") AS s";
     if (wanted.empty()) return query;
     std::string list;
     for (size_t i = 0; i < wanted.size(); ++i)

@@ -58,10 +58,12 @@ private:
         progress_.set_counts(counts_);
         // The ranges are cut and hashed: let go of that snapshot.
         commit();
-        for (const std::vector<size_t>& chunk : chunks) {
+        for (size_t i = 0; i < chunks.size(); ++i) {
             pacer_.wait_for_turn();
             int64_t fetched_before = comparison.rows_fetched();
-            mq::move::Applied applied = writer_.apply(comparison.compare(chunk));
+            std::vector<mq::move::Difference> differences = comparison.compare(chunks[i]);
+            if (i + 1 < chunks.size()) comparison.prefetch(chunks[i + 1]);
+            mq::move::Applied applied = writer_.apply(differences);
             commit();
             counts_.chunks_done += 1;
             counts_.rows_fetched += comparison.rows_fetched() - fetched_before;
@@ -85,8 +87,8 @@ private:
                               " updated, " + std::to_string(counts_.rows_deleted) + " deleted, " +
                               std::to_string(counts_.rows_skipped) +
                               " skipped (changed meanwhile); " +
-                              std::to_string(counts_.rows_fetched) + " source rows fetched; passes: " +
-                              std::to_string(counts_.pass);
+                              std::to_string(counts_.rows_fetched) +
+                              " source rows fetched; passes: " + std::to_string(counts_.pass);
         mq::pg::call([&] { elog(DEBUG1, "%s", summary.c_str()); });
     }
 

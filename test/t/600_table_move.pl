@@ -192,6 +192,16 @@ is(diff_rows('tenants', 'old_db.tenants'),
 run_sql(q{CALL multiquery.table_sync('tenants', 'old_db.tenants')});
 is(except_both('public.tenants', 'SELECT * FROM old_db.tenants'), '0/0', 'and synced');
 
+# ---- names that need quoting, locally and remotely, travel as names
+$node->safe_psql('olddb', q{CREATE TABLE "we""ird tab" ("key; drop" int PRIMARY KEY, "Val'ue" text);
+	INSERT INTO "we""ird tab" VALUES (1, E'a\\b'), (2, 'c''d')});
+$node->safe_psql('postgres', q{CREATE TABLE "we""ird tab" ("key; drop" int PRIMARY KEY, "Val'ue" text);
+	CREATE FOREIGN TABLE old_db."we""ird" ("key; drop" int, "Val'ue" text) SERVER old_srv
+		OPTIONS (schema_name 'public', table_name 'we"ird tab')});
+run_sql(q{CALL multiquery.table_sync('"we""ird tab"', 'old_db."we""ird"')});
+is(except_both('public."we""ird tab"', 'SELECT * FROM old_db."we""ird"'), '0/0',
+	'quoted table and column names, and values with quotes and backslashes');
+
 # ---- generated and identity columns, sequences set past the copied values
 ($out, $err) = run_sql(q{CALL multiquery.table_sync('events', 'old_db.events')});
 is($err, '', 'identity ALWAYS and generated columns: the sync succeeds');
@@ -283,6 +293,21 @@ is($node->safe_psql('postgres', 'SELECT count(*) FROM small'), '0', 'nothing wri
 is($err, '', 'with every privilege it needs, it syncs');
 is($node->safe_psql('postgres', q{SELECT string_agg(DISTINCT who, ',') || ' ' || count(*) FROM written_by}),
 	'mover 50', "the target's triggers ran, as the caller");
+# A password in the mapping is not enough: the server must ask for it (here
+# over the Unix socket, where every role is trusted).
+my $socket = $node->host;
+$node->safe_psql('postgres', qq{
+	CREATE SERVER trusting_srv FOREIGN DATA WRAPPER postgres_fdw
+		OPTIONS (host '$socket', port '$port', dbname 'olddb');
+	GRANT USAGE ON FOREIGN SERVER trusting_srv TO mover;
+	CREATE USER MAPPING FOR mover SERVER trusting_srv OPTIONS (user 'mover', password 'secret-pw');
+	CREATE FOREIGN TABLE old_db.small_trusted (id int, v text) SERVER trusting_srv
+		OPTIONS (schema_name 'public', table_name 'small');
+	GRANT SELECT ON old_db.small_trusted TO mover;
+});
+(undef, $err) = run_sql($as_mover . q{SELECT * FROM multiquery.table_diff('small', 'old_db.small_trusted')});
+like($err, qr/password is required\n.*does not request a password/,
+	"a non-superuser is refused when the source's server does not ask for the password");
 $node->safe_psql('postgres', q{REVOKE SELECT ON old_db.small FROM mover; GRANT SELECT (id) ON old_db.small TO mover});
 (undef, $err) = run_sql($as_mover . q{SELECT * FROM multiquery.table_diff('small', 'old_db.small')});
 like($err, qr/permission denied for table old_db.small/, 'SELECT on every column of the source is needed');

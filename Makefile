@@ -107,7 +107,17 @@ OBJS = \
 	src/fdw/transmission.o \
 	src/fdw/upper.o \
 	src/fdw/validator.o \
-	src/fdw/write_refusal.o
+	src/fdw/write_refusal.o \
+	src/move/apply.o \
+	src/move/compare.o \
+	src/move/local.o \
+	src/move/pacing.o \
+	src/move/plan.o \
+	src/move/progress.o \
+	src/move/remote.o \
+	src/move/sql.o \
+	src/move/table_diff.o \
+	src/move/table_sync.o
 
 # The install script is assembled from one part per concern (extension/NN_*.sql),
 # so that each concern keeps its SQL next to the others without one huge file.

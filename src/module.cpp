@@ -2,6 +2,7 @@
 #include "module.hpp"
 
 #include "fdw/race_groups.hpp"
+#include "move/progress.hpp"
 #include "pg/guard.hpp"
 #include "queue/init.hpp"
 #include "race/race.hpp"
@@ -31,6 +32,7 @@ void _PG_init(void) {
         mq::race::stats_init();
         mq::queue::init();
         mq::fdw::install_race_group_checks();
+        mq::move::progress_init();
         mq::pg::call([] { MarkGUCPrefixReserved("multiquery"); });
     });
 }

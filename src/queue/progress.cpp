@@ -72,12 +72,14 @@ uint64_t replication_safe_lsn() {
     return parse_lsn(text).value_or(0);
 }
 
+const char* const kReplicaLagQuery =
+    "SELECT pg_catalog.max(pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), lsn))"
+    "::bigint::text FROM (SELECT replay_lsn AS lsn FROM pg_catalog.pg_stat_replication"
+    " UNION ALL SELECT restart_lsn FROM pg_catalog.pg_replication_slots"
+    "   WHERE slot_type = 'physical') AS standby WHERE lsn IS NOT NULL";
+
 int64_t replica_lag_bytes() {
-    std::string text = query_text(
-        "SELECT pg_catalog.max(pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), lsn))"
-        "::bigint::text FROM (SELECT replay_lsn AS lsn FROM pg_catalog.pg_stat_replication"
-        " UNION ALL SELECT restart_lsn FROM pg_catalog.pg_replication_slots"
-        "   WHERE slot_type = 'physical') AS standby WHERE lsn IS NOT NULL");
+    std::string text = query_text(kReplicaLagQuery);
     return text.empty() ? -1 : std::stoll(text);
 }
 

@@ -24,5 +24,8 @@ uint64_t replication_safe_lsn();
 // and each physical slot's restart position (a standby that is down but
 // holds a slot). -1 when the primary knows of no standby.
 int64_t replica_lag_bytes();
+// The query behind replica_lag_bytes (one text value, NULL for no standby),
+// for callers that run it inside a transaction of their own.
+extern const char* const kReplicaLagQuery;
 
 }  // namespace mq::queue

@@ -1,0 +1,223 @@
+// The table move's local queries; see local.hpp.
+#include "move/local.hpp"
+
+#include "core/error.hpp"
+#include "pg/guard.hpp"
+
+extern "C" {
+#include "catalog/pg_type.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+}
+
+namespace mq::move {
+namespace {
+
+struct Setting {
+    const char* name;
+    const char* value;
+};
+
+constexpr Setting kCanonicalSettings[] = {
+    {"TimeZone", "UTC"},         {"DateStyle", "ISO"},    {"IntervalStyle", "postgres"},
+    {"extra_float_digits", "3"}, {"bytea_output", "hex"}, {"search_path", "pg_catalog"},
+};
+
+// Copies SPI's result out before anything else runs. Inside pg::call.
+void copy_result(Rows* rows) {
+    SPITupleTable* table = SPI_tuptable;
+    int columns = table->tupdesc->natts;
+    for (uint64 r = 0; r < SPI_processed; ++r) {
+        rows->emplace_back(columns);
+        for (int c = 0; c < columns; ++c) {
+            char* value = SPI_getvalue(table->vals[r], table->tupdesc, c + 1);
+            if (value != nullptr) {
+                (*rows)[r][c] = std::string(value);
+                pfree(value);
+            }
+        }
+    }
+    SPI_freetuptable(table);
+}
+
+// The parameters as SPI wants them; the strings live as long as params does.
+struct Arguments {
+    std::vector<Oid> types;
+    std::vector<Datum> values;
+    std::string nulls;
+};
+
+Arguments arguments(const std::vector<Cell>& params) {
+    Arguments args;
+    for (const Cell& cell : params) {
+        args.types.push_back(TEXTOID);
+        args.values.push_back(cell ? pg::call([&] { return CStringGetTextDatum(cell->c_str()); })
+                                   : Datum(0));
+        args.nulls.push_back(cell ? ' ' : 'n');
+    }
+    return args;
+}
+
+void check_spi(int rc, int expected, const std::string& sql) {
+    if (rc != expected && !(expected == SPI_OK_UTILITY && rc >= 0))
+        throw Error(sqlstate::kInternalError,
+                    "unexpected SPI result " + std::to_string(rc) + " for: " + sql);
+}
+
+}  // namespace
+
+Rows local_rows(const std::string& sql, const std::vector<Cell>& params) {
+    Arguments args = arguments(params);
+    Rows rows;
+    int rc = pg::call([&] {
+        int result =
+            SPI_execute_with_args(sql.c_str(), static_cast<int>(params.size()), args.types.data(),
+                                  args.values.data(), args.nulls.c_str(), false, 0);
+        if (result == SPI_OK_SELECT) copy_result(&rows);
+        return result;
+    });
+    check_spi(rc, SPI_OK_SELECT, sql);
+    return rows;
+}
+
+Rows canonical_rows(const std::string& sql) {
+    Rows rows;
+    int rc = pg::call([&] {
+        int nest = NewGUCNestLevel();
+        for (const Setting& setting : kCanonicalSettings)
+            set_config_option(setting.name, setting.value, PGC_USERSET, PGC_S_SESSION,
+                              GUC_ACTION_SAVE, true, 0, false);
+        int result = SPI_execute(sql.c_str(), false, 0);
+        if (result == SPI_OK_SELECT) copy_result(&rows);
+        AtEOXact_GUC(true, nest);
+        return result;
+    });
+    check_spi(rc, SPI_OK_SELECT, sql);
+    return rows;
+}
+
+Statement::~Statement() {
+    if (plan_ != nullptr) SPI_freeplan(plan_);
+}
+
+void Statement::prepare(const std::string& sql, int params) {
+    std::vector<Oid> types(params, TEXTOID);
+    params_ = params;
+    plan_ = pg::call([&] {
+        SPIPlanPtr plan = SPI_prepare(sql.c_str(), params, types.data());
+        if (plan == nullptr)
+            elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+        SPI_keepplan(plan);
+        return plan;
+    });
+}
+
+uint64_t Statement::run(const std::vector<Cell>& params) {
+    // The parameters' texts live for this call only: a sync runs many.
+    MemoryContext caller = CurrentMemoryContext;
+    MemoryContext scratch = pg::call([] {
+        return AllocSetContextCreate(CurrentMemoryContext, "multiquery table move parameters",
+                                     ALLOCSET_DEFAULT_SIZES);
+    });
+    MemoryContextSwitchTo(scratch);
+    uint64_t processed = 0;
+    try {
+        Arguments args = arguments(params);
+        processed = pg::call([&] {
+            int rc = SPI_execute_plan(plan_, args.values.data(), args.nulls.c_str(), false, 0);
+            if (rc < 0) elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+            return static_cast<uint64_t>(SPI_processed);
+        });
+    } catch (...) {
+        // The error's report may live in scratch: left for the abort to free.
+        MemoryContextSwitchTo(caller);
+        throw;
+    }
+    MemoryContextSwitchTo(caller);
+    MemoryContextDelete(scratch);
+    return processed;
+}
+
+ArrayInsert::~ArrayInsert() {
+    if (plan_ != nullptr) SPI_freeplan(plan_);
+}
+
+void ArrayInsert::prepare(const MovePlan& plan, const std::vector<int>& columns,
+                          const std::string& sql) {
+    std::vector<Oid> types;
+    for (int index : columns) {
+        const MoveColumn& column = plan.columns[index];
+        Input input{};
+        input.column = index;
+        input.element = column.is_array ? TEXTOID : column.type;
+        input.typmod = column.is_array ? -1 : column.typmod;
+        pg::call([&] {
+            Oid function;
+            getTypeInputInfo(input.element, &function, &input.ioparam);
+            fmgr_info_cxt(function, &input.function, TopMemoryContext);
+            get_typlenbyvalalign(input.element, &input.length, &input.by_value, &input.align);
+            types.push_back(get_array_type(input.element));
+        });
+        inputs_.push_back(input);
+    }
+    plan_ = pg::call([&] {
+        SPIPlanPtr prepared =
+            SPI_prepare(sql.c_str(), static_cast<int>(types.size()), types.data());
+        if (prepared == nullptr)
+            elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+        SPI_keepplan(prepared);
+        return prepared;
+    });
+}
+
+uint64_t ArrayInsert::run(const std::vector<const Row*>& rows) {
+    MemoryContext caller = CurrentMemoryContext;
+    MemoryContext scratch = pg::call([] {
+        return AllocSetContextCreate(CurrentMemoryContext, "multiquery table move rows",
+                                     ALLOCSET_DEFAULT_SIZES);
+    });
+    MemoryContextSwitchTo(scratch);
+    std::vector<Datum> arrays(inputs_.size());
+    std::vector<Datum> values(rows.size());
+    std::vector<bool> nulls(rows.size());
+    uint64_t inserted = 0;
+    try {
+        for (size_t c = 0; c < inputs_.size(); ++c) {
+            Input& input = inputs_[c];
+            for (size_t r = 0; r < rows.size(); ++r) {
+                const Cell& cell = (*rows[r])[input.column];
+                nulls[r] = !cell;
+                values[r] = cell ? pg::call([&] {
+                    return InputFunctionCall(&input.function, const_cast<char*>(cell->c_str()),
+                                             input.ioparam, input.typmod);
+                })
+                                 : Datum(0);
+            }
+            arrays[c] = pg::call([&] {
+                int dims[1] = {static_cast<int>(rows.size())};
+                int lower[1] = {1};
+                bool* flags = static_cast<bool*>(palloc(sizeof(bool) * rows.size()));
+                for (size_t r = 0; r < rows.size(); ++r) flags[r] = nulls[r];
+                return PointerGetDatum(construct_md_array(values.data(), flags, 1, dims, lower,
+                                                          input.element, input.length,
+                                                          input.by_value, input.align));
+            });
+        }
+        inserted = pg::call([&] {
+            int rc = SPI_execute_plan(plan_, arrays.data(), nullptr, false, 0);
+            if (rc < 0) elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+            return static_cast<uint64_t>(SPI_processed);
+        });
+    } catch (...) {
+        // The error's report may live in scratch: left for the abort to free.
+        MemoryContextSwitchTo(caller);
+        throw;
+    }
+    MemoryContextSwitchTo(caller);
+    MemoryContextDelete(scratch);
+    return inserted;
+}
+
+}  // namespace mq::move

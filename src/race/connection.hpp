@@ -130,6 +130,24 @@ public:
     // A loser of this target was cancelled past its grace (at now_ms).
     void note_late_cancel(int64_t now_ms);
 
+    // Snapshots (racing foreign tables, snapshot.hpp): who keeps this
+    // connection's REPEATABLE READ transaction open between races, or
+    // nullptr. Only that holder's races use the connection meanwhile; other
+    // races go to a connection of their own (route_around_snapshots). A
+    // held transaction that an error aborted is rolled back to its
+    // savepoint (kSnapshotSavepoint) by the drain, keeping its snapshot.
+    const void* holder() const { return holder_; }
+    // The connection won a race that opened its transaction for holder.
+    void hold(const void* holder) { holder_ = holder; }
+    // Ends the held transaction without waiting: ROLLBACK is sent now (queued
+    // behind a pipeline still in flight) and its answer read by the next race
+    // that uses the connection. Never throws.
+    void release_hold() noexcept;
+    // Queues ROLLBACK and a sync behind the pipeline in flight, so that the
+    // transaction it opened ends as soon as it is over, whoever reads the
+    // results; false when the connection broke (the caller closes it).
+    bool queue_rollback();
+
     std::string name;
     PGconn* conn = nullptr;
     // The named statements prepared on this session (multiquery.race_prepared_statements);
@@ -176,7 +194,22 @@ private:
     // and 0 in every other.
     int cancel_socket_ = -1;
     int64_t cancel_at_us_ = 0;
+    const void* holder_ = nullptr;
 };
+
+// The savepoint a held transaction takes right after its first query: an
+// error later in the transaction is rolled back to it, and the transaction
+// reads on with the same snapshot.
+inline constexpr const char* kSnapshotSavepoint = "multiquery_snapshot";
+
+// Points each target whose cached connection holds a snapshot (for any
+// holder) at a connection of its own: a second cache entry for the same
+// target ("lane"), so that no race sends its BEGIN or ROLLBACK into a
+// transaction kept open for a statement.
+void route_around_snapshots(std::vector<TargetSpec>* targets);
+
+// Ends every transaction held for holder (release_hold). Never throws.
+void release_snapshots(const void* holder) noexcept;
 
 // The lifetime of one race, for the cache: its targets' slots are pinned
 // (created if need be) and the bounds applied before it connects anything, so

@@ -47,6 +47,14 @@ extern int race_connection_idle_timeout_ms;
 // answers only once it has replayed this WAL position (0 = off).
 extern uint64_t session_min_lsn;
 
+// multiquery.race_snapshot: kSnapshotStatement (the default) reads every
+// raced scan of a statement (of a transaction under REPEATABLE READ or
+// SERIALIZABLE) on one race group from the snapshot of the target that
+// answered its first; kSnapshotScan races every scan on its own.
+constexpr int kSnapshotStatement = 0;
+constexpr int kSnapshotScan = 1;
+extern int race_snapshot;
+
 // Parses a hedge delay as multiquery.hedge_delay takes it: 'auto', or a
 // duration with an optional unit ('10ms', '1s', '0'; a bare number is ms).
 // Returns false (with *hint possibly set) when it is neither.

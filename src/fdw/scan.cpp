@@ -3,7 +3,9 @@
 // tuplestore (bounded by work_mem, spilling beyond) with the scan tuple's
 // types, and rows are returned from it. A rescan whose parameters did not
 // change replays the stored rows without a new race; one whose parameters
-// changed (the next outer row of a nested loop) races again.
+// changed (the next outer row of a nested loop) races again. Every race
+// after the statement's first on the same race group reads inside the
+// snapshot the first left open (snapshot.hpp).
 //
 // The executor calls IterateForeignScan in its per-tuple memory, which it
 // resets before every call. A row read back from a tuplestore that spilled to
@@ -101,6 +103,7 @@ void run_race(ForeignScanState* node, ScanState* state) {
     });
     read.store = state->store;
     read.subject = state->subject;
+    read.snapshot = snapshot_scope_for(node->ss.ps.state);
     race_read(read);
     state->answered = true;
 }

@@ -226,7 +226,12 @@ bool TargetSlot::drain_arrived_results() {
         if (repair || end) {
             std::string sql = repair ? std::string("ROLLBACK TO SAVEPOINT ") + kSnapshotSavepoint
                                      : std::string("ROLLBACK");
-            if (PQsendQuery(conn, sql.c_str()) == 0)
+            // In a pipeline of its own, so that a holder letting go in the
+            // meantime can queue its ROLLBACK right behind (release_hold).
+            if (PQenterPipelineMode(conn) == 0 ||
+                PQsendQueryParams(conn, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) ==
+                    0 ||
+                PQpipelineSync(conn) == 0)
                 return false;
             state_ = ConnectionState::kRollingBack;
             // A round trip of its own: the time since the query's end

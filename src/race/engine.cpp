@@ -422,11 +422,14 @@ void Race::end_losers_transactions() {
             continue;
         // A loser whose whole answer is in is ended by the drain (its
         // ROLLBACK then goes out at once).
-        if (slot->state() == ConnectionState::kBusy && slot->drain_arrived_results() &&
-            PQpipelineStatus(slot->conn) == PQ_PIPELINE_OFF)
+        if (!slot->drain_arrived_results()) {
+            slot->close();
             continue;
-        if (slot->conn != nullptr && PQpipelineStatus(slot->conn) != PQ_PIPELINE_OFF &&
-            !slot->queue_rollback())
+        }
+        if (slot->state() == ConnectionState::kRollingBack ||
+            slot->state() == ConnectionState::kDrained)
+            continue;
+        if (!slot->queue_rollback())
             slot->close();
     }
 }

@@ -176,6 +176,14 @@ is($out, "100|f\n101|f", 'after ROLLBACK TO SAVEPOINT the snapshot reads on, unc
 $session->query_safe('ROLLBACK');
 ok($none_in_transaction->(), 'RR: the remote transaction ends with the abort');
 
+# READ COMMITTED: a remote error in a later read of the statement fails the
+# statement, and its remote transaction ends with it.
+($out, $err) = session_query($session, q{SELECT c.id, p.id FROM raced.child c,
+	LATERAL (SELECT * FROM raced.parent p WHERE p.id = c.parent_id AND 1 / (p.id - p.id) = 1
+		OFFSET 0) p});
+like($err, qr/division by zero/, 'a remote error in a later read of the statement is raised');
+ok($none_in_transaction->(), 'the statement\'s remote transaction ends with it');
+
 $standby->safe_psql('postgres', 'SELECT pg_wal_replay_resume()');
 $primary->wait_for_catchup($standby);
 
@@ -251,6 +259,35 @@ thaw_node($standby);
 is($out, "1|f|f\n2|f|f\n3|f|f", 'hung standby at the start: the primary answers the whole join')
 	or diag($err);
 cmp_ok($ms, '<', 5000, 'without waiting for the standby (bound 5 s; race_timeout 30 s)');
+
+# 8. PL/pgSQL: each SQL statement of a function is a statement of its own (a
+# loop's query keeps its snapshot while the statements inside it read
+# theirs); an error caught by an exception block leaves the snapshots
+# readable, under READ COMMITTED and REPEATABLE READ.
+$primary->safe_psql('postgres', q{
+	CREATE FUNCTION read_in_loop() RETURNS text LANGUAGE plpgsql AS $$
+	DECLARE
+		r record;
+		result text := '';
+	BEGIN
+		FOR r IN SELECT id FROM raced.child WHERE id <= 3 ORDER BY id LOOP
+			result := result || r.id || ':' || (SELECT p.name FROM raced.parent p WHERE p.id = r.id) || ' ';
+		END LOOP;
+		BEGIN
+			PERFORM count(*) FROM raced.parent WHERE 1 / (id - id) = 1;
+		EXCEPTION WHEN division_by_zero THEN
+			result := result || 'caught ';
+		END;
+		RETURN result || (SELECT count(*) FROM raced.parent);
+	END $$;
+});
+for my $isolation ('READ COMMITTED', 'REPEATABLE READ') {
+	($out, $err) = session_query($session,
+		"BEGIN ISOLATION LEVEL $isolation; SELECT read_in_loop(); SELECT read_in_loop(); COMMIT;");
+	is($out, "1:parent 1 2:parent 2 3:parent 3 caught 23
+1:parent 1 2:parent 2 3:parent 3 caught 23",
+		"a function's loop, lookups and caught error ($isolation)") or diag($err);
+}
 ok($none_in_transaction->(), 'at the end no remote session is left in a transaction');
 
 $session->quit;

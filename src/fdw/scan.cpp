@@ -17,6 +17,7 @@
 
 #include "fdw/fdw.hpp"
 #include "fdw/race_read.hpp"
+#include "fdw/snapshot.hpp"
 #include "pg/guard.hpp"
 
 extern "C" {
@@ -103,7 +104,7 @@ void run_race(ForeignScanState* node, ScanState* state) {
     });
     read.store = state->store;
     read.subject = state->subject;
-    read.snapshot = snapshot_scope_for(node->ss.ps.state);
+    read.snapshot = snapshot_scope_for(node->ss.ps.state, state->server, state->user);
     race_read(read);
     state->answered = true;
 }
@@ -176,6 +177,10 @@ void begin_scan(ForeignScanState* node, int eflags) {
     if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0)
         return;
     state->context = CurrentMemoryContext;
+    // New parameter values (a nested loop's outer row, a correlated subplan)
+    // race it again: then it is never a statement's only race.
+    note_raced_scan(node->ss.ps.state, state->server, state->user,
+                    !bms_is_empty(plan->scan.plan.allParam));
     state->param_count = list_length(plan->fdw_exprs);
     state->param_states = ExecInitExprList(plan->fdw_exprs, &node->ss.ps);
     state->param_output =

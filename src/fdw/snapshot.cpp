@@ -30,6 +30,14 @@ public:
         race::TargetSpec target;
     };
     std::vector<Pin> pins;
+    // A statement's raced scans, per group, as the executor set them up.
+    struct Scans {
+        Oid server;
+        Oid user;
+        int count;
+        bool rescanned;
+    };
+    std::vector<Scans> scans;
     bool whole_transaction() const { return whole_transaction_; }
 
 private:
@@ -86,15 +94,10 @@ void ensure_registered() {
 
 }  // namespace
 
-SnapshotScope* snapshot_scope_for(EState* estate) {
-    if (race::race_snapshot == race::kSnapshotScan)
-        return nullptr;
+namespace {
+
+SnapshotScope* statement_scope(EState* estate) {
     ensure_registered();
-    if (IsolationUsesXactSnapshot()) {
-        if (transaction_scope == nullptr)
-            transaction_scope = new SnapshotScope(true);
-        return transaction_scope;
-    }
     auto found = statement_scopes->find(estate);
     if (found != statement_scopes->end())
         return found->second.get();
@@ -110,6 +113,37 @@ SnapshotScope* snapshot_scope_for(EState* estate) {
     auto& scope = (*statement_scopes)[estate];
     scope = std::make_unique<SnapshotScope>(false);
     return scope.get();
+}
+
+}  // namespace
+
+void note_raced_scan(EState* estate, Oid server, Oid user, bool rescanned) {
+    if (race::race_snapshot == race::kSnapshotScan)
+        return;
+    SnapshotScope* scope = statement_scope(estate);
+    for (SnapshotScope::Scans& scans : scope->scans)
+        if (scans.server == server && scans.user == user) {
+            ++scans.count;
+            scans.rescanned = scans.rescanned || rescanned;
+            return;
+        }
+    scope->scans.push_back({server, user, 1, rescanned});
+}
+
+SnapshotScope* snapshot_scope_for(EState* estate, Oid server, Oid user) {
+    if (race::race_snapshot == race::kSnapshotScan)
+        return nullptr;
+    if (IsolationUsesXactSnapshot()) {
+        ensure_registered();
+        if (transaction_scope == nullptr)
+            transaction_scope = new SnapshotScope(true);
+        return transaction_scope;
+    }
+    SnapshotScope* scope = statement_scope(estate);
+    for (const SnapshotScope::Scans& scans : scope->scans)
+        if (scans.server == server && scans.user == user && scans.count == 1 && !scans.rescanned)
+            return nullptr;
+    return scope;
 }
 
 const race::TargetSpec* pinned_target(const SnapshotScope* scope, Oid server, Oid user) {

@@ -26,9 +26,15 @@ namespace mq::fdw {
 // The reads that share snapshots: a statement's, or a transaction's.
 class SnapshotScope;
 
-// The scope raced scans of estate read in; nullptr when
-// multiquery.race_snapshot is 'scan'.
-SnapshotScope* snapshot_scope_for(EState* estate);
+// At executor start: estate has a raced scan of server's tables as user;
+// rescanned: one that new parameter values may race again.
+void note_raced_scan(EState* estate, Oid server, Oid user, bool rescanned);
+
+// The scope a raced scan of server's tables as user in estate reads in;
+// nullptr when multiquery.race_snapshot is 'scan', or when it is the
+// statement's only race on that group (under READ COMMITTED: one scan, never
+// raced again), which then needs no snapshot kept and costs what any race does.
+SnapshotScope* snapshot_scope_for(EState* estate, Oid server, Oid user);
 
 // The target (its connection's cache key included) whose snapshot the
 // scope's reads of server's tables, as user, go to; nullptr before the first.

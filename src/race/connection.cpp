@@ -108,6 +108,7 @@ void TargetSlot::close() {
     // A new session will have none of this one's statements, nor its
     // transaction: a holder finds its snapshot gone.
     holder_ = nullptr;
+    rollback_in_flight_ = false;
     statements.clear();
     pipeline_error = false;
     close_cancel_socket(cancel_socket_);
@@ -242,6 +243,7 @@ bool TargetSlot::drain_arrived_results() {
             continue;
         }
         state_ = ConnectionState::kDrained;
+        rollback_in_flight_ = false;
         // The Parses this pipeline sent whose outcome nobody saw: they ran
         // if nothing in it failed.
         statements.settle(!pipeline_error);
@@ -274,12 +276,14 @@ void TargetSlot::release_hold() noexcept {
     if (PQtransactionStatus(conn) == PQTRANS_IDLE)
         return;
     // Sent now, its answer read by the next race here (kRollingBack): the
-    // remote session leaves its transaction at once, and no race waits for it.
-    if (PQsendQuery(conn, "ROLLBACK") == 0 || PQflush(conn) < 0) {
+    // remote session leaves its transaction at once, and no race waits for
+    // it (the next one's pipeline goes right behind it).
+    if (PQenterPipelineMode(conn) == 0 || !queue_rollback()) {
         close();
         return;
     }
     state_ = ConnectionState::kRollingBack;
+    rollback_in_flight_ = true;
     drain_deadline_ms_ = now_ms() + cancel_timeout_ms;
 }
 

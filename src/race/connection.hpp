@@ -41,7 +41,8 @@ enum class ConnectionState : uint8_t {
     kCancelSent,    // its query was cancelled: its results are read, and the
                     // request's socket is held until the server closes it
     kDraining,      // its query is over for us, no cancel out: its results are read
-    kRollingBack,   // its query failed inside the read-only block: the ROLLBACK runs
+    kRollingBack,   // its query failed inside the read-only block, or its held
+                    // snapshot was let go: the ROLLBACK runs
     kDrained,       // all read: fit for the next query once its cancel (if any)
                     // settles and check_after_query passes it
 };
@@ -143,6 +144,14 @@ public:
     // behind a pipeline still in flight) and its answer read by the next race
     // that uses the connection. Never throws.
     void release_hold() noexcept;
+    // A held transaction's ROLLBACK (and its sync) went out in a pipeline
+    // whose results nobody has read yet: the next race may send its own
+    // pipeline right behind it (Race::send_query) instead of waiting.
+    bool rollback_in_flight() const {
+        return rollback_in_flight_ && state_ == ConnectionState::kRollingBack;
+    }
+    // The next race took the ROLLBACK's results into its own pipeline.
+    void take_rollback_in_flight() { rollback_in_flight_ = false; }
     // Queues ROLLBACK and a sync behind the pipeline in flight, so that the
     // transaction it opened ends as soon as it is over, whoever reads the
     // results; false when the connection broke (the caller closes it).
@@ -195,6 +204,7 @@ private:
     int cancel_socket_ = -1;
     int64_t cancel_at_us_ = 0;
     const void* holder_ = nullptr;
+    bool rollback_in_flight_ = false;
 };
 
 // The savepoint a held transaction takes right after its first query: an

@@ -158,10 +158,21 @@ void Race::enter(Runner* runner) {
             slot->start_draining(now_ms() + cancel_timeout_ms);
             runner->phase = Phase::kReadying;
             break;
+        case ConnectionState::kRollingBack:
+            // A snapshot's ROLLBACK on its way: the query follows it in the
+            // same pipeline, its results read after the ROLLBACK's.
+            if (slot->rollback_in_flight() && slot->cancel_socket() < 0 &&
+                PQstatus(slot->conn) == CONNECTION_OK &&
+                !(runner->spec->password_required && !PQconnectionUsedPassword(slot->conn))) {
+                runner->origin = Origin::kCached;
+                send_query(runner);
+                break;
+            }
+            runner->phase = Phase::kReadying;
+            break;
         case ConnectionState::kLeftToFinish:
         case ConnectionState::kCancelSent:
         case ConnectionState::kDraining:
-        case ConnectionState::kRollingBack:
         case ConnectionState::kDrained:
             runner->phase = Phase::kReadying;
             break;

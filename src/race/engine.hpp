@@ -112,21 +112,25 @@ private:
     };
     struct Item {
         Sent sent;
+        // Sent before the pipeline was made (a snapshot's ROLLBACK and its
+        // sync, still unread): only its results are read here.
+        bool sent_before = false;
         // kDeallocate, kPrepare, kQuery: the statement's name; kOutputFormats:
         // its SQL.
         std::string statement;
     };
-    // At most: 4 deallocations with their syncs, probe and sync, and the
-    // block (begin, output formats, prepare, query, rollback or savepoint, sync).
+    // At most: a ROLLBACK in flight and its sync, 4 deallocations with
+    // their syncs, probe and sync, and the block (begin, output formats,
+    // prepare, query, rollback or savepoint, sync).
     static constexpr size_t kMaxDeallocationsPerPipeline = 4;
-    static constexpr size_t kMaxPipelineItems = 2 * kMaxDeallocationsPerPipeline + 2 + 6;
+    static constexpr size_t kMaxPipelineItems = 2 + 2 * kMaxDeallocationsPerPipeline + 2 + 6;
     struct Pipeline {
         Item items[kMaxPipelineItems];
         size_t size = 0;
         bool has_query = false;
-        void add(Sent sent, std::string statement = {}) {
+        void add(Sent sent, std::string statement = {}, bool sent_before = false) {
             has_query = has_query || sent == Sent::kQuery;
-            items[size++] = {sent, std::move(statement)};
+            items[size++] = {sent, sent_before, std::move(statement)};
         }
     };
     // A cached connection that broke while idle gets one fresh replacement

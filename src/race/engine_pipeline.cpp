@@ -102,6 +102,12 @@ void Race::send_query(Runner* runner) {
          race_prepared_statements == 0))
         statement = slot->statements.use(request_.query, param_count,
                                          static_cast<size_t>(race_prepared_statements));
+    // A snapshot's ROLLBACK still in flight: its results come first.
+    if (slot->rollback_in_flight()) {
+        pipeline.add(Sent::kRollback, {}, true);
+        pipeline.add(Sent::kSync, {}, true);
+        slot->take_rollback_in_flight();
+    }
     // Inside a held transaction a DEALLOCATE that fails would abort it: the
     // deallocations wait for a pipeline outside one.
     for (std::string& name : inside ? std::vector<std::string>()
@@ -138,6 +144,8 @@ void Race::send_query(Runner* runner) {
     bool sent = PQenterPipelineMode(conn) == 1;
     for (size_t i = 0; sent && i < pipeline.size; ++i) {
         const Item& item = pipeline.items[i];
+        if (item.sent_before)
+            continue;
         switch (item.sent) {
             case Sent::kDeallocate:
                 // Our own generated name: nothing of the caller's is spliced.

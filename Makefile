@@ -104,6 +104,7 @@ OBJS = \
 	src/fdw/race_read.o \
 	src/fdw/scan.o \
 	src/fdw/shippable.o \
+	src/fdw/snapshot.o \
 	src/fdw/transmission.o \
 	src/fdw/upper.o \
 	src/fdw/validator.o \

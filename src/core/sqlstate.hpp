@@ -25,6 +25,7 @@ inline constexpr const char* kInvalidPassword = "28P01";  // invalid_password
 inline constexpr const char* kInvalidTransactionTermination = "2D000";  // invalid_transaction_termination
 inline constexpr const char* kSreProhibitedSqlStatementAttempted = "2F003";  // s_r_e_prohibited_sql_statement_attempted
 inline constexpr const char* kDependentObjectsStillExist = "2BP01";  // dependent_objects_still_exist
+inline constexpr const char* kSerializationFailure = "40001";  // serialization_failure
 inline constexpr const char* kInsufficientPrivilege = "42501";  // insufficient_privilege
 inline constexpr const char* kSyntaxError = "42601";  // syntax_error
 inline constexpr const char* kInvalidName = "42602";  // invalid_name

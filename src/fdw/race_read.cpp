@@ -34,9 +34,26 @@ void race_read(const RaceRead& read) {
     race_read(read, race_read_targets(read));
 }
 
-void race_read(const RaceRead& read, const std::vector<race::TargetSpec>& targets) {
+void race_read(const RaceRead& read, const std::vector<race::TargetSpec>& resolved) {
     race::check_not_nested("A raced foreign table was read");
     race::RaceRequest request;
+    std::vector<race::TargetSpec> targets;
+    const race::TargetSpec* pinned =
+        read.snapshot == nullptr ? nullptr : pinned_target(read.snapshot, read.server, read.user);
+    if (pinned != nullptr) {
+        // A later read of the statement: inside the snapshot of the first.
+        targets.push_back(*pinned);
+        request.snapshot = race::RaceRequest::Snapshot::kInside;
+        request.snapshot_hint = snapshot_retry_hint(read.snapshot);
+    } else {
+        targets = resolved;
+        // A connection holding a snapshot (this statement's for another
+        // group, a cursor's, another statement's) is left alone.
+        race::route_around_snapshots(&targets);
+        if (read.snapshot != nullptr)
+            request.snapshot = race::RaceRequest::Snapshot::kOpen;
+    }
+    request.holder = read.snapshot;
     request.query = read.sql;
     request.params = read.params;
     request.timeout_ms = race::race_timeout_ms;
@@ -50,6 +67,8 @@ void race_read(const RaceRead& read, const std::vector<race::TargetSpec>& target
     race::CacheScope cache_scope(targets);
     race::Race race(targets, request, &sink);
     race.run();
+    if (request.snapshot == race::RaceRequest::Snapshot::kOpen)
+        pin_target(read.snapshot, read.server, read.user, *race.winner());
 }
 
 }  // namespace mq::fdw

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "pg/postgres.hpp"
+#include "fdw/snapshot.hpp"
 #include "race/target.hpp"
 
 extern "C" {
@@ -27,6 +28,9 @@ struct RaceRead {
     // What the error messages call this read (raced_table_subject); empty:
     // "race_query".
     std::string subject;
+    // The statement's (or transaction's) snapshots this read shares
+    // (snapshot.hpp), or nullptr: a race of its own.
+    SnapshotScope* snapshot = nullptr;
 };
 
 // "raced read of foreign table \"schema.table\"", for RaceRead::subject.

@@ -3,7 +3,9 @@
 // tuplestore (bounded by work_mem, spilling beyond) with the scan tuple's
 // types, and rows are returned from it. A rescan whose parameters did not
 // change replays the stored rows without a new race; one whose parameters
-// changed (the next outer row of a nested loop) races again.
+// changed (the next outer row of a nested loop) races again. Every race
+// after the statement's first on the same race group reads inside the
+// snapshot the first left open (snapshot.hpp).
 //
 // The executor calls IterateForeignScan in its per-tuple memory, which it
 // resets before every call. A row read back from a tuplestore that spilled to
@@ -15,6 +17,7 @@
 
 #include "fdw/fdw.hpp"
 #include "fdw/race_read.hpp"
+#include "fdw/snapshot.hpp"
 #include "pg/guard.hpp"
 
 extern "C" {
@@ -101,6 +104,7 @@ void run_race(ForeignScanState* node, ScanState* state) {
     });
     read.store = state->store;
     read.subject = state->subject;
+    read.snapshot = snapshot_scope_for(node->ss.ps.state, state->server, state->user);
     race_read(read);
     state->answered = true;
 }
@@ -173,6 +177,10 @@ void begin_scan(ForeignScanState* node, int eflags) {
     if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0)
         return;
     state->context = CurrentMemoryContext;
+    // New parameter values (a nested loop's outer row, a correlated subplan)
+    // race it again: then it is never a statement's only race.
+    note_raced_scan(node->ss.ps.state, state->server, state->user,
+                    !bms_is_empty(plan->scan.plan.allParam));
     state->param_count = list_length(plan->fdw_exprs);
     state->param_states = ExecInitExprList(plan->fdw_exprs, &node->ss.ps);
     state->param_output =

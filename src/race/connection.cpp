@@ -105,7 +105,10 @@ void TargetSlot::query_sent() {
 }
 
 void TargetSlot::close() {
-    // A new session will have none of this one's statements.
+    // A new session will have none of this one's statements, nor its
+    // transaction: a holder finds its snapshot gone.
+    holder_ = nullptr;
+    rollback_in_flight_ = false;
     statements.clear();
     pipeline_error = false;
     close_cancel_socket(cancel_socket_);
@@ -206,11 +209,30 @@ bool TargetSlot::drain_arrived_results() {
             late_cancels_in_row = 0;
         cancel_at_us_ = 0;
         // A failed query leaves its read-only block aborted (its ROLLBACK
-        // was skipped with it): end the block before the connection is reused.
+        // was skipped with it), and a block that opened a snapshot for
+        // nobody (a loser's, or one whose holder let go) is still open: end
+        // the block before the connection is reused. A held transaction that
+        // failed is rolled back to its savepoint instead, keeping its
+        // snapshot; if that fails too, the snapshot is given up.
         // A cancel request still held stays held: it may yet reach the backend.
-        if (PQtransactionStatus(conn) == PQTRANS_INERROR &&
-            state_ != ConnectionState::kRollingBack) {
-            if (PQsendQuery(conn, "ROLLBACK") == 0)
+        PGTransactionStatusType transaction = PQtransactionStatus(conn);
+        bool held = holder_ != nullptr;
+        if (held && transaction == PQTRANS_INERROR && state_ == ConnectionState::kRollingBack) {
+            holder_ = nullptr;
+            held = false;
+        }
+        bool repair = held && transaction == PQTRANS_INERROR;
+        bool end = !held && (transaction == PQTRANS_INTRANS ||
+                             (transaction == PQTRANS_INERROR && state_ != ConnectionState::kRollingBack));
+        if (repair || end) {
+            std::string sql = repair ? std::string("ROLLBACK TO SAVEPOINT ") + kSnapshotSavepoint
+                                     : std::string("ROLLBACK");
+            // In a pipeline of its own, so that a holder letting go in the
+            // meantime can queue its ROLLBACK right behind (release_hold).
+            if (PQenterPipelineMode(conn) == 0 ||
+                PQsendQueryParams(conn, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) ==
+                    0 ||
+                PQpipelineSync(conn) == 0)
                 return false;
             state_ = ConnectionState::kRollingBack;
             // A round trip of its own: the time since the query's end
@@ -221,11 +243,48 @@ bool TargetSlot::drain_arrived_results() {
             continue;
         }
         state_ = ConnectionState::kDrained;
+        rollback_in_flight_ = false;
         // The Parses this pipeline sent whose outcome nobody saw: they ran
         // if nothing in it failed.
         statements.settle(!pipeline_error);
     }
     return true;
+}
+
+bool TargetSlot::queue_rollback() {
+    return PQsendQueryParams(conn, "ROLLBACK", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1 &&
+           PQpipelineSync(conn) == 1 && PQflush(conn) >= 0;
+}
+
+void TargetSlot::release_hold() noexcept {
+    if (holder_ == nullptr)
+        return;
+    holder_ = nullptr;
+    if (conn == nullptr)
+        return;
+    // A race of the holder's was abandoned with its pipeline in flight:
+    // the ROLLBACK runs right after it, whoever reads the results.
+    if (PQpipelineStatus(conn) != PQ_PIPELINE_OFF) {
+        if (!queue_rollback())
+            close();
+        return;
+    }
+    // Draining (a cancelled query's results): the drain ends the
+    // transaction once they are read, the holder gone.
+    if (state_ != ConnectionState::kIdle)
+        return;
+    if (PQtransactionStatus(conn) == PQTRANS_IDLE)
+        return;
+    // Sent now, its answer read by the next race here (kRollingBack): the
+    // remote session leaves its transaction at once, and no race waits for
+    // it (the next one's pipeline goes right behind it).
+    if (PQenterPipelineMode(conn) == 0 || !queue_rollback()) {
+        close();
+        return;
+    }
+    state_ = ConnectionState::kRollingBack;
+    rollback_in_flight_ = true;
+    drain_deadline_ms_ = now_ms() + cancel_timeout_ms;
 }
 
 void TargetSlot::note_late_cancel(int64_t now_ms) {
@@ -245,7 +304,9 @@ void TargetSlot::check_after_query() {
     cancel_socket_ = -1;
     cancel_at_us_ = 0;
     state_ = ConnectionState::kIdle;
-    if (PQstatus(conn) != CONNECTION_OK || PQtransactionStatus(conn) != PQTRANS_IDLE) {
+    // A held transaction stays open between its holder's races.
+    PGTransactionStatusType expected = holder_ != nullptr ? PQTRANS_INTRANS : PQTRANS_IDLE;
+    if (PQstatus(conn) != CONNECTION_OK || PQtransactionStatus(conn) != expected) {
         close();
         return;
     }
@@ -321,7 +382,9 @@ void trim_cache() {
     for (auto it = slots->begin(); it != slots->end(); ++it) {
         const TargetSlot& slot = *it->second;
         at.push_back(it);
-        entries.push_back({slot.last_used_ms, slot.conn != nullptr, slot.pins > 0});
+        // A held snapshot is in use until its holder lets go.
+        entries.push_back({slot.last_used_ms, slot.conn != nullptr,
+                           slot.pins > 0 || slot.holder() != nullptr});
     }
     CacheLimits limits{race_max_cached_connections, race_connection_idle_timeout_ms,
                        cache_entry_limit(race_max_cached_connections)};
@@ -330,6 +393,28 @@ void trim_cache() {
         at[i]->second->close();
     for (size_t i : trim.forget)
         slots->erase(at[i]);
+}
+
+void route_around_snapshots(std::vector<TargetSpec>* targets) {
+    if (slots == nullptr)
+        return;
+    for (TargetSpec& spec : *targets) {
+        std::string base = spec.key;
+        for (int lane = 2;; ++lane) {
+            auto found = slots->find(spec.key);
+            if (found == slots->end() || found->second->holder() == nullptr)
+                break;
+            spec.key = base + "\x01lane " + std::to_string(lane);
+        }
+    }
+}
+
+void release_snapshots(const void* holder) noexcept {
+    if (slots == nullptr || holder == nullptr)
+        return;
+    for (auto& [key, slot] : *slots)
+        if (slot->holder() == holder)
+            slot->release_hold();
 }
 
 void for_each_slot(const std::function<void(const std::string& key, TargetSlot* slot)>& visit) {

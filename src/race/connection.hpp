@@ -41,7 +41,8 @@ enum class ConnectionState : uint8_t {
     kCancelSent,    // its query was cancelled: its results are read, and the
                     // request's socket is held until the server closes it
     kDraining,      // its query is over for us, no cancel out: its results are read
-    kRollingBack,   // its query failed inside the read-only block: the ROLLBACK runs
+    kRollingBack,   // its query failed inside the read-only block, or its held
+                    // snapshot was let go: the ROLLBACK runs
     kDrained,       // all read: fit for the next query once its cancel (if any)
                     // settles and check_after_query passes it
 };
@@ -130,6 +131,32 @@ public:
     // A loser of this target was cancelled past its grace (at now_ms).
     void note_late_cancel(int64_t now_ms);
 
+    // Snapshots (racing foreign tables, snapshot.hpp): who keeps this
+    // connection's REPEATABLE READ transaction open between races, or
+    // nullptr. Only that holder's races use the connection meanwhile; other
+    // races go to a connection of their own (route_around_snapshots). A
+    // held transaction that an error aborted is rolled back to its
+    // savepoint (kSnapshotSavepoint) by the drain, keeping its snapshot.
+    const void* holder() const { return holder_; }
+    // The connection won a race that opened its transaction for holder.
+    void hold(const void* holder) { holder_ = holder; }
+    // Ends the held transaction without waiting: ROLLBACK is sent now (queued
+    // behind a pipeline still in flight) and its answer read by the next race
+    // that uses the connection. Never throws.
+    void release_hold() noexcept;
+    // A held transaction's ROLLBACK (and its sync) went out in a pipeline
+    // whose results nobody has read yet: the next race may send its own
+    // pipeline right behind it (Race::send_query) instead of waiting.
+    bool rollback_in_flight() const {
+        return rollback_in_flight_ && state_ == ConnectionState::kRollingBack;
+    }
+    // The next race took the ROLLBACK's results into its own pipeline.
+    void take_rollback_in_flight() { rollback_in_flight_ = false; }
+    // Queues ROLLBACK and a sync behind the pipeline in flight, so that the
+    // transaction it opened ends as soon as it is over, whoever reads the
+    // results; false when the connection broke (the caller closes it).
+    bool queue_rollback();
+
     std::string name;
     PGconn* conn = nullptr;
     // The named statements prepared on this session (multiquery.race_prepared_statements);
@@ -176,7 +203,23 @@ private:
     // and 0 in every other.
     int cancel_socket_ = -1;
     int64_t cancel_at_us_ = 0;
+    const void* holder_ = nullptr;
+    bool rollback_in_flight_ = false;
 };
+
+// The savepoint a held transaction takes right after its first query: an
+// error later in the transaction is rolled back to it, and the transaction
+// reads on with the same snapshot.
+inline constexpr const char* kSnapshotSavepoint = "multiquery_snapshot";
+
+// Points each target whose cached connection holds a snapshot (for any
+// holder) at a connection of its own: a second cache entry for the same
+// target ("lane"), so that no race sends its BEGIN or ROLLBACK into a
+// transaction kept open for a statement.
+void route_around_snapshots(std::vector<TargetSpec>* targets);
+
+// Ends every transaction held for holder (release_hold). Never throws.
+void release_snapshots(const void* holder) noexcept;
 
 // The lifetime of one race, for the cache: its targets' slots are pinned
 // (created if need be) and the bounds applied before it connects anything, so

@@ -59,7 +59,7 @@ bool close_matching(Match&& match) {
     mq::race::for_each_slot([&](const std::string& key, mq::race::TargetSlot* slot) {
         if (slot->conn == nullptr || !match(key, *slot))
             return;
-        if (slot->pins > 0) {
+        if (slot->pins > 0 || slot->holder() != nullptr) {
             in_use.push_back(slot->name);
             return;
         }
@@ -71,7 +71,7 @@ bool close_matching(Match&& match) {
             ereport(WARNING,
                     (errcode(ERRCODE_OBJECT_IN_USE),
                      errmsg("cannot close the connection to race target \"%s\" because a "
-                            "running race uses it",
+                            "running race or a snapshot uses it",
                             name.c_str())));
         });
     return closed;

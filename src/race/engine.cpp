@@ -49,7 +49,10 @@ Race::Race(const std::vector<TargetSpec>& targets, const RaceRequest& request, R
                          ", true)";
     for (const TargetSpec& spec : targets)
         runners_.push_back(Runner{&spec, find_or_create_slot(spec)});
-    freshness_ = {request_.min_lsn, request_.max_replica_lag_ms};
+    // A read inside a held snapshot takes it as it is: the race that opened
+    // it judged the target's freshness.
+    if (request_.snapshot != RaceRequest::Snapshot::kInside)
+        freshness_ = {request_.min_lsn, request_.max_replica_lag_ms};
     started_us_ = now_us();
     deadline_ms_ = request_.timeout_ms > 0 ? now_ms() + request_.timeout_ms : 0;
 }
@@ -121,6 +124,16 @@ bool Race::active(const Runner& runner) const {
 
 void Race::enter(Runner* runner) {
     TargetSlot* slot = runner->slot;
+    // Only the holder's own reads use a held transaction, and they use
+    // nothing else (route_around_snapshots keeps the others away).
+    const void* holder =
+        request_.snapshot == RaceRequest::Snapshot::kInside ? request_.holder : nullptr;
+    if (slot->holder() != holder) {
+        fail(runner, TargetFailure::Kind::kConnection,
+             holder != nullptr ? "its connection no longer holds the snapshot"
+                               : "its connection holds another statement's snapshot");
+        return;
+    }
     switch (slot->state()) {
         case ConnectionState::kNone:
             connect(runner);
@@ -145,10 +158,21 @@ void Race::enter(Runner* runner) {
             slot->start_draining(now_ms() + cancel_timeout_ms);
             runner->phase = Phase::kReadying;
             break;
+        case ConnectionState::kRollingBack:
+            // A snapshot's ROLLBACK on its way: the query follows it in the
+            // same pipeline, its results read after the ROLLBACK's.
+            if (slot->rollback_in_flight() && slot->cancel_socket() < 0 &&
+                PQstatus(slot->conn) == CONNECTION_OK &&
+                !(runner->spec->password_required && !PQconnectionUsedPassword(slot->conn))) {
+                runner->origin = Origin::kCached;
+                send_query(runner);
+                break;
+            }
+            runner->phase = Phase::kReadying;
+            break;
         case ConnectionState::kLeftToFinish:
         case ConnectionState::kCancelSent:
         case ConnectionState::kDraining:
-        case ConnectionState::kRollingBack:
         case ConnectionState::kDrained:
             runner->phase = Phase::kReadying;
             break;
@@ -156,6 +180,13 @@ void Race::enter(Runner* runner) {
 }
 
 void Race::connect(Runner* runner) {
+    // A new connection would read another snapshot.
+    if (request_.snapshot == RaceRequest::Snapshot::kInside) {
+        runner->slot->close();
+        fail(runner, TargetFailure::Kind::kConnection,
+             "its connection, which held the snapshot, was lost");
+        return;
+    }
     std::string error;
     if (!runner->slot->start_connect(*runner->spec, &error)) {
         fail(runner, TargetFailure::Kind::kConnection, one_line(error));
@@ -346,8 +377,11 @@ void Race::end_runner(Runner* runner, Phase ending, const std::string& error,
     if (blame == nullptr)
         return;
     // Staleness is no fault of the connection (a stale standby is judged
-    // afresh by the next race's probe), nor is the race's own deadline.
-    if (blame->kind != TargetFailure::Kind::kStale && blame->kind != TargetFailure::Kind::kTimeout)
+    // afresh by the next race's probe), nor is the race's own deadline. A
+    // read inside a snapshot judges only that connection (a terminated
+    // backend, an idle timeout): the next race judges the target afresh.
+    if (blame->kind != TargetFailure::Kind::kStale && blame->kind != TargetFailure::Kind::kTimeout &&
+        request_.snapshot != RaceRequest::Snapshot::kInside)
         slot->backoff.record_failure(now_ms());
     failures_.push_back(*blame);
 }
@@ -372,9 +406,43 @@ void Race::raise_all_failed(bool timed_out) {
                 fail(&runner, TargetFailure::Kind::kTimeout,
                      "no answer within " + std::to_string(request_.timeout_ms) + " ms");
     RaceFailureReport report = summarize_race_failure(failures_, request_.subject);
+    // The target whose snapshot the statement reads cannot answer: another
+    // would mix its snapshot in. The caller retries instead.
+    if (request_.snapshot == RaceRequest::Snapshot::kInside)
+        throw Error(mq::sqlstate::kSerializationFailure,
+                    "could not finish " + request_.subject +
+                        ": the race target that holds its snapshot failed",
+                    report.detail, request_.snapshot_hint);
     throw Error(report.sqlstate, report.message, report.detail,
                 timed_out ? "Raise timeout_ms or multiquery.race_timeout, or check the targets."
                           : std::string());
+}
+
+void Race::end_losers_transactions() {
+    for (Runner& runner : runners_) {
+        TargetSlot* slot = runner.slot;
+        if (&runner == winner_ || runner.phase == Phase::kHeld || slot->conn == nullptr ||
+            PQpipelineStatus(slot->conn) == PQ_PIPELINE_OFF)
+            continue;
+        // Only a pipeline that began the transaction (not a lagging
+        // standby's probe alone, not an earlier query being drained).
+        bool began = false;
+        for (size_t i = 0; i < runner.pipeline.size; ++i)
+            began = began || runner.pipeline.items[i].sent == Sent::kBegin;
+        if (!began || runner.phase == Phase::kReadying)
+            continue;
+        // A loser whose whole answer is in is ended by the drain (its
+        // ROLLBACK then goes out at once).
+        if (!slot->drain_arrived_results()) {
+            slot->close();
+            continue;
+        }
+        if (slot->state() == ConnectionState::kRollingBack ||
+            slot->state() == ConnectionState::kDrained)
+            continue;
+        if (!slot->queue_rollback())
+            slot->close();
+    }
 }
 
 void Race::wind_down(bool report_errors) {
@@ -392,6 +460,8 @@ void Race::wind_down(bool report_errors) {
         // if it is still running past its grace by then (as does a timeout
         // between races: late_cancel.hpp). A race abandoned (an error, an
         // interrupt) cancels at once.
+        if (request_.snapshot == RaceRequest::Snapshot::kOpen)
+            end_losers_transactions();
         int64_t grace_bound_us = winner_ != nullptr ? int64_t{race_cancel_grace_ms} * 1000 : 0;
         int64_t now_at = now_us();
         std::vector<Runner*> running;

@@ -45,6 +45,16 @@ struct RaceRequest {
     int max_replica_lag_ms = 0;   // 0: standbys take part however far behind
     // What the error messages call the race when every target failed.
     std::string subject = "race_query";
+    // Snapshots (racing foreign tables): kOpen runs the query as the first
+    // of a REPEATABLE READ READ ONLY transaction that the winner keeps open
+    // for holder (TargetSlot::hold; the losers' end at once); kInside runs
+    // it inside the transaction its one target's connection holds for
+    // holder, and fails with SQLSTATE 40001 rather than read anywhere else.
+    enum class Snapshot : uint8_t { kNone, kOpen, kInside };
+    Snapshot snapshot = Snapshot::kNone;
+    const void* holder = nullptr;
+    // kInside: the hint of the 40001 error (retry the statement or the transaction).
+    std::string snapshot_hint;
 };
 
 class Race {
@@ -59,6 +69,9 @@ public:
     // remote error of a deterministic failure, or a report naming every
     // target when all failed or time ran out.
     void run();
+
+    // The target that answered, once run() has returned.
+    const TargetSpec* winner() const { return winner_ == nullptr ? nullptr : winner_->spec; }
 
 private:
     // Where a target is in this race. How its connection gets ready (made,
@@ -89,30 +102,35 @@ private:
     enum class Sent : uint8_t {
         kDeallocate,  // DEALLOCATE of a statement the connection no longer keeps
         kProbe,       // the freshness probe (policies): a transaction of its own
-        kBegin,       // BEGIN TRANSACTION READ ONLY
+        kBegin,       // BEGIN TRANSACTION READ ONLY (kOpen: REPEATABLE READ too)
         kOutputFormats,  // DateStyle, IntervalStyle, extra_float_digits for the block
         kPrepare,     // the Parse of the query's named statement, first time only
         kQuery,       // the caller's query, its rows read one at a time
         kRollback,    // ends the block, leaving the connection idle
+        kSavepoint,   // kOpen: keeps the block open, with a savepoint to fall back to
         kSync,        // a pipeline sync
     };
     struct Item {
         Sent sent;
+        // Sent before the pipeline was made (a snapshot's ROLLBACK and its
+        // sync, still unread): only its results are read here.
+        bool sent_before = false;
         // kDeallocate, kPrepare, kQuery: the statement's name; kOutputFormats:
         // its SQL.
         std::string statement;
     };
-    // At most: 4 deallocations with their syncs, probe and sync, and the
-    // block (begin, output formats, prepare, query, rollback, sync).
+    // At most: a ROLLBACK in flight and its sync, 4 deallocations with
+    // their syncs, probe and sync, and the block (begin, output formats,
+    // prepare, query, rollback or savepoint, sync).
     static constexpr size_t kMaxDeallocationsPerPipeline = 4;
-    static constexpr size_t kMaxPipelineItems = 2 * kMaxDeallocationsPerPipeline + 2 + 6;
+    static constexpr size_t kMaxPipelineItems = 2 + 2 * kMaxDeallocationsPerPipeline + 2 + 6;
     struct Pipeline {
         Item items[kMaxPipelineItems];
         size_t size = 0;
         bool has_query = false;
-        void add(Sent sent, std::string statement = {}) {
+        void add(Sent sent, std::string statement = {}, bool sent_before = false) {
             has_query = has_query || sent == Sent::kQuery;
-            items[size++] = {sent, std::move(statement)};
+            items[size++] = {sent, sent_before, std::move(statement)};
         }
     };
     // A cached connection that broke while idle gets one fresh replacement
@@ -189,6 +207,9 @@ private:
     void stop_leading(Runner* runner);
     void connection_failed(Runner* runner, const std::string& reason);
     [[noreturn]] void raise_all_failed(bool timed_out);
+    // kOpen: ends the transaction each loser's pipeline opened, at the latest
+    // right after its query (queued behind it).
+    void end_losers_transactions();
     void wait_for_events();
     // Cancels what still runs and records every target's outcome, once.
     void wind_down(bool report_errors);

@@ -92,6 +92,8 @@ void Race::send_query(Runner* runner) {
     // Decided first, so that a statement evicted to make room is
     // deallocated in this very pipeline.
     PreparedStatements::Use statement;
+    using Snapshot = RaceRequest::Snapshot;
+    bool inside = request_.snapshot == Snapshot::kInside;
     // A query is prepared once it is known or comes back: one seen for the
     // first time runs unnamed (core/repeat_filter.hpp).
     if (!(probed && slot->lagging) &&
@@ -100,7 +102,17 @@ void Race::send_query(Runner* runner) {
          race_prepared_statements == 0))
         statement = slot->statements.use(request_.query, param_count,
                                          static_cast<size_t>(race_prepared_statements));
-    for (std::string& name : slot->statements.take_deallocations(kMaxDeallocationsPerPipeline)) {
+    // A snapshot's ROLLBACK still in flight: its results come first.
+    if (slot->rollback_in_flight()) {
+        pipeline.add(Sent::kRollback, {}, true);
+        pipeline.add(Sent::kSync, {}, true);
+        slot->take_rollback_in_flight();
+    }
+    // Inside a held transaction a DEALLOCATE that fails would abort it: the
+    // deallocations wait for a pipeline outside one.
+    for (std::string& name : inside ? std::vector<std::string>()
+                                    : slot->statements.take_deallocations(
+                                          kMaxDeallocationsPerPipeline)) {
         pipeline.add(Sent::kDeallocate, std::move(name));
         pipeline.add(Sent::kSync);
     }
@@ -112,18 +124,28 @@ void Race::send_query(Runner* runner) {
         pipeline.add(Sent::kProbe);
         pipeline.add(Sent::kSync);
     }
+    // A snapshot's first query opens its transaction and ends with a
+    // savepoint instead of the ROLLBACK (the same round trip); the reads
+    // after it run inside (the block's output formats set again, for a read
+    // that fetches money).
     if (!(probed && slot->lagging)) {
-        pipeline.add(Sent::kBegin);
+        if (!inside)
+            pipeline.add(Sent::kBegin);
         pipeline.add(Sent::kOutputFormats, output_formats_query(conn));
         if (statement.prepare)
             pipeline.add(Sent::kPrepare, statement.name);
         pipeline.add(Sent::kQuery, statement.name);
-        pipeline.add(Sent::kRollback);
+        if (request_.snapshot == Snapshot::kNone)
+            pipeline.add(Sent::kRollback);
+        else if (!inside)
+            pipeline.add(Sent::kSavepoint);
         pipeline.add(Sent::kSync);
     }
     bool sent = PQenterPipelineMode(conn) == 1;
     for (size_t i = 0; sent && i < pipeline.size; ++i) {
         const Item& item = pipeline.items[i];
+        if (item.sent_before)
+            continue;
         switch (item.sent) {
             case Sent::kDeallocate:
                 // Our own generated name: nothing of the caller's is spliced.
@@ -135,8 +157,19 @@ void Race::send_query(Runner* runner) {
                                          nullptr, 0);
                 break;
             case Sent::kBegin:
-                sent = PQsendQueryParams(conn, "BEGIN TRANSACTION READ ONLY", 0, nullptr, nullptr,
-                                         nullptr, nullptr, 0);
+                // REPEATABLE READ, so that every read of the held transaction
+                // sees the snapshot of its first (a standby refuses SERIALIZABLE).
+                sent = PQsendQueryParams(conn,
+                                         request_.snapshot == Snapshot::kOpen
+                                             ? "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE "
+                                               "READ, READ ONLY"
+                                             : "BEGIN TRANSACTION READ ONLY",
+                                         0, nullptr, nullptr, nullptr, nullptr, 0);
+                break;
+            case Sent::kSavepoint:
+                sent = PQsendQueryParams(conn,
+                                         (std::string("SAVEPOINT ") + kSnapshotSavepoint).c_str(),
+                                         0, nullptr, nullptr, nullptr, nullptr, 0);
                 break;
             case Sent::kOutputFormats:
                 sent = PQsendQueryParams(conn, item.statement.c_str(), 0, nullptr, nullptr,
@@ -266,14 +299,17 @@ bool Race::take_result(Runner* runner, PGresult* raw) {
             break;
         case Sent::kBegin:
         case Sent::kOutputFormats:
+        case Sent::kSavepoint:
             if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)
                 return true;
             if (status == PGRES_FATAL_ERROR) {
                 // The query after it is skipped; the sync is read by the drain.
+                stop_leading(runner);
                 runner->slot->start_draining(now_ms() + cancel_timeout_ms);
                 fail(runner, TargetFailure::Kind::kRemote,
-                     std::string(item == Sent::kBegin
-                                     ? "its read-only transaction could not begin: "
+                     std::string(item == Sent::kBegin ? "its read-only transaction could not begin: "
+                                 : item == Sent::kSavepoint
+                                     ? "its snapshot could not be kept: "
                                      : "its output formats could not be set: ") +
                          one_line(PQresultErrorMessage(raw)),
                      field(raw, PG_DIAG_SQLSTATE));
@@ -301,7 +337,11 @@ void Race::finish_pipeline(Runner* runner) {
         connection_failed(runner, error_text(slot->conn));
         return;
     }
-    // Still inside a transaction, or read-write: closed rather than reused.
+    // The query won: a snapshot it opened is kept for its holder.
+    if (runner->pipeline.has_query && request_.snapshot == RaceRequest::Snapshot::kOpen)
+        slot->hold(request_.holder);
+    // Still inside a transaction nobody holds, or read-write: closed rather
+    // than reused.
     slot->check_after_query();
     // Every Parse's outcome was read on the way.
     slot->statements.settle(!slot->pipeline_error);

@@ -143,6 +143,8 @@ MQ_FUNCTION(multiquery_race_query) {
     mq::race::check_not_nested("race_query was called");
     mq::race::RaceRequest request = read_request(fcinfo);
     std::vector<mq::race::TargetSpec> targets = resolve_targets(fcinfo);
+    // A connection holding a raced table's snapshot is left alone.
+    mq::race::route_around_snapshots(&targets);
     ReturnSetInfo* rsinfo = prepare_materialized_result(fcinfo);
     mq::race::ResultSink sink(rsinfo->setResult, rsinfo->setDesc);
     // Outlives the race: its connections stay pinned until the race is over.

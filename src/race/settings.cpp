@@ -29,8 +29,15 @@ int race_max_cached_connections = 8;
 int race_connection_idle_timeout_ms = 300000;
 uint64_t session_min_lsn = 0;
 bool session_min_lsn_local = false;
+int race_snapshot = kSnapshotStatement;
 
 namespace {
+
+const config_enum_entry race_snapshot_options[] = {
+    {"statement", kSnapshotStatement, false},
+    {"scan", kSnapshotScan, false},
+    {nullptr, 0, false},
+};
 
 char* hedge_delay_text = nullptr;
 
@@ -190,6 +197,14 @@ void define_settings() {
         "position of this server when the race starts (replayed on a standby, inserted on a "
         "primary). race_query's min_lsn argument, when given, wins over it.",
         &min_lsn_text, "", PGC_USERSET, 0, check_min_lsn, assign_min_lsn, nullptr);
+    DefineCustomEnumVariable(
+        "multiquery.race_snapshot",
+        "Whether the raced scans of a statement read one snapshot or race each on its own.",
+        "'statement': every raced scan of a statement on one race group (of the transaction, "
+        "under REPEATABLE READ or SERIALIZABLE) reads the snapshot of the target that answered "
+        "the first. 'scan': every scan is a race of its own.",
+        &race_snapshot, kSnapshotStatement, race_snapshot_options, PGC_USERSET, 0, nullptr,
+        nullptr, nullptr);
 }
 
 }  // namespace mq::race

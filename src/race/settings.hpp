@@ -54,6 +54,14 @@ extern bool session_min_lsn_local;
 // 'local' this server's replayed (standby) or inserted (primary) position.
 uint64_t min_lsn_for_race();
 
+// multiquery.race_snapshot: kSnapshotStatement (the default) reads every
+// raced scan of a statement (of a transaction under REPEATABLE READ or
+// SERIALIZABLE) on one race group from the snapshot of the target that
+// answered its first; kSnapshotScan races every scan on its own.
+constexpr int kSnapshotStatement = 0;
+constexpr int kSnapshotScan = 1;
+extern int race_snapshot;
+
 // Parses a hedge delay as multiquery.hedge_delay takes it: 'auto', or a
 // duration with an optional unit ('10ms', '1s', '0'; a bare number is ms).
 // Returns false (with *hint possibly set) when it is neither.

@@ -623,14 +623,17 @@ void print_from(const RelInfo* rel, bool top, Printer* p, List** filters) {
     *filters = list_concat(*filters, clauses_of(rel->remote_conds));
 }
 
-// ORDER BY of a join or grouped relation: the expressions it returns.
+// ORDER BY of a join (its tables' columns) or grouped relation (the
+// expressions it returns).
 void print_pushed_order_by(List* pathkeys, Printer* p) {
     appendStringInfoString(p->buf, " ORDER BY ");
     ListCell* cell;
     bool first = true;
     foreach (cell, pathkeys) {
         auto* pathkey = static_cast<PathKey*>(lfirst(cell));
-        Expr* expr = shippable_grouped_sort_expr(p->root, p->info, pathkey);
+        Expr* expr = p->info->kind == RelKind::kGrouped
+                         ? shippable_grouped_sort_expr(p->root, p->info, pathkey)
+                         : reinterpret_cast<Expr*>(shippable_sort_var(p->root, p->info, pathkey));
         if (expr == nullptr)
             elog(ERROR, "multiquery cannot print a remote sort key");
         if (!first)

@@ -64,6 +64,7 @@ void estimate_base_size(PlannerInfo* root, RelInfo* info) {
         clauselist_selectivity(root, info->remote_conds, rel->relid, JOIN_INNER, nullptr);
     info->fetched_rows = clamp_row_est(rel->tuples * info->remote_selectivity);
     info->remote_work = remote_cost(rel, info->fetched_rows, info->fetched_rows < rel->tuples);
+    info->charged_rows = info->fetched_rows;
     set_baserel_size_estimates(root, rel);
     cost_qual_eval(&info->local_cost, info->local_conds, root);
     estimate_scan_cost(root, info, info->fetched_rows, rel->rows, false, 0, &info->startup_cost,

@@ -62,6 +62,9 @@ struct RelInfo {
     Cost total_cost;
     bool sort_shippable;   // root->query_pathkeys can be sent as ORDER BY
     Cost remote_work;      // what the remote side spends producing fetched_rows
+    // The rows whose transfer a read of it is charged: fetched_rows, but for a
+    // join never more than fetching its tables would send (join.cpp).
+    double charged_rows;
 
     // kJoin: the two sides, joined by jointype ON join_conds (RestrictInfos);
     // remote_conds then filter the join's rows (the WHERE of an outer join).

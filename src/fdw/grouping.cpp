@@ -67,6 +67,7 @@ void estimate_grouping(PlannerInfo* root, RelInfo* info, List* clauses,
     }
     Selectivity having = clauselist_selectivity(root, info->having, 0, JOIN_INNER, nullptr);
     info->fetched_rows = clamp_row_est(groups * having);
+    info->charged_rows = info->fetched_rows;
     QualCost having_cost;
     cost_qual_eval(&having_cost, info->having, root);
     Cost work = cpu_operator_cost * list_length(clauses) * input_rows + groups * cpu_tuple_cost +

@@ -89,7 +89,9 @@ void estimate_join(PlannerInfo* root, RelInfo* info) {
     info->remote_work = info->outer->remote_work + info->inner->remote_work +
                         cpu_operator_cost * (outer_rows + inner_rows) +
                         conds.per_tuple * std::max(outer_rows, inner_rows);
-    double transferred = std::min(info->fetched_rows, outer_rows + inner_rows);
+    double transferred =
+        std::min(info->fetched_rows, info->outer->charged_rows + info->inner->charged_rows);
+    info->charged_rows = transferred;
     estimate_pushed_cost(info, transferred, 0, &info->startup_cost, &info->total_cost);
     info->total_cost += (cpu_tuple_cost + joinrel->reltarget->cost.per_tuple) *
                         (info->fetched_rows - transferred);
@@ -148,6 +150,16 @@ void get_join_paths(PlannerInfo* root, RelOptInfo* joinrel, RelOptInfo* outerrel
                           root, joinrel, nullptr, info->fetched_rows, info->startup_cost,
                           info->total_cost, NIL, joinrel->lateral_relids, nullptr,
                           list_make2(makeInteger(0), makeInteger(0)))));
+    // Sorted remotely in the query's order, when its keys are the tables'
+    // columns: no local Sort, and no merge join of two sorted scans wins.
+    if (pathkeys_shippable(root, info, root->query_pathkeys)) {
+        Cost sort = remote_sort_cost(info->charged_rows, 0);
+        add_path(joinrel, reinterpret_cast<Path*>(create_foreign_join_path(
+                              root, joinrel, nullptr, info->fetched_rows,
+                              info->startup_cost + sort, info->total_cost + sort,
+                              root->query_pathkeys, joinrel->lateral_relids, nullptr,
+                              list_make2(makeInteger(1), makeInteger(0)))));
+    }
 }
 
 }  // namespace mq::fdw

@@ -103,10 +103,13 @@ List* fetched_only(List* tlist, Index relid, List* columns) {
     return kept;
 }
 
-// The scan tuple of a join: the columns the join returns; one NULL per row
-// when it returns none (count(*)).
+// The scan tuple of a join: the columns the join returns (its final target
+// may compute expressions of them, which the plan's target list does from
+// the scan tuple); one NULL per row when it returns none (count(*)).
 List* join_scan_tlist(RelOptInfo* joinrel) {
-    List* tlist = add_to_flat_tlist(NIL, joinrel->reltarget->exprs);
+    List* vars = pull_var_clause(reinterpret_cast<Node*>(joinrel->reltarget->exprs),
+                                 PVC_RECURSE_PLACEHOLDERS);
+    List* tlist = add_to_flat_tlist(NIL, vars);
     if (tlist == NIL)
         tlist = list_make1(makeTargetEntry(
             reinterpret_cast<Expr*>(makeNullConst(INT4OID, -1, InvalidOid)), 1, nullptr, false));

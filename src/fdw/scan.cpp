@@ -128,21 +128,20 @@ TupleDesc stored_row_desc(ForeignScan* plan, EState* estate, TupleDesc scan_desc
     return desc;
 }
 
-// What error messages call the read: its table's raced read, or, for a join
-// sent remotely, its tables'.
+// What error messages call the read: its table's raced read, "joined with"
+// the others' for a join sent remotely.
 std::string read_subject(ForeignScan* plan, EState* estate) {
     int first = bms_next_member(plan->fs_relids, -1);
-    if (bms_next_member(plan->fs_relids, first) < 0)
-        return raced_table_subject(exec_rt_fetch(first, estate)->relid);
+    std::string subject = raced_table_subject(exec_rt_fetch(first, estate)->relid);
     return pg::call([&] {
-        std::string subject = "raced read of foreign tables ";
-        int member = -1;
+        const char* joined = " joined with ";
+        int member = first;
         while ((member = bms_next_member(plan->fs_relids, member)) >= 0) {
             Oid table = exec_rt_fetch(member, estate)->relid;
-            if (subject.back() == '"')
-                subject += ", ";
-            subject += std::string("\"") + get_namespace_name(get_rel_namespace(table)) + "." +
-                       get_rel_name(table) + "\"";
+            subject += std::string(joined) + "foreign table \"" +
+                       get_namespace_name(get_rel_namespace(table)) + "." + get_rel_name(table) +
+                       "\"";
+            joined = ", ";
         }
         return subject;
     });

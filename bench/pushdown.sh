@@ -47,7 +47,7 @@ INSERT INTO users SELECT g, 'user ' || g, (ARRAY['fr', 'de', 'us', 'jp'])[1 + g 
 FROM generate_series(1, :users) g;
 CREATE TABLE events (id int PRIMARY KEY, user_id int NOT NULL, kind text NOT NULL,
     amount numeric NOT NULL, at timestamptz NOT NULL);
-INSERT INTO events SELECT g, 1 + (g * 7919) % :users, (ARRAY['click', 'view', 'buy'])[1 + g % 3],
+INSERT INTO events SELECT g, 1 + (g::int8 * 7919) % :users, (ARRAY['click', 'view', 'buy'])[1 + g % 3],
     round((g % 1000) / 7.0, 2), timestamptz '2024-01-01 00:00+00' + g * interval '1 second'
 FROM generate_series(1, :events) g;
 CREATE INDEX ON events (at);

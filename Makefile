@@ -96,8 +96,10 @@ OBJS = \
 	src/fdw/deparse.o \
 	src/fdw/estimate.o \
 	src/fdw/explain.o \
+	src/fdw/grouping.o \
 	src/fdw/handler.o \
 	src/fdw/import_schema.o \
+	src/fdw/join.o \
 	src/fdw/paths.o \
 	src/fdw/plan.o \
 	src/fdw/race_groups.o \

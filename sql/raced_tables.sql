@@ -143,8 +143,8 @@ SELECT races - :races_before AS races FROM multiquery.race_stats WHERE target = 
 RESET enable_hashjoin;
 RESET enable_mergejoin;
 RESET enable_material;
--- Between two raced tables.
-EXPLAIN (COSTS OFF)
+-- Between two raced tables of one race group: joined and sorted remotely.
+EXPLAIN (VERBOSE, COSTS OFF)
 SELECT d.id, d.title, t.label FROM raced.docs d JOIN raced.tags t ON t.doc_id = d.id
     WHERE d.id < 3 ORDER BY t.label;
 SELECT d.id, d.title, t.label FROM raced.docs d JOIN raced.tags t ON t.doc_id = d.id

@@ -28,6 +28,8 @@ extern "C" {
 #include "lib/stringinfo.h"
 #include "nodes/nodeFuncs.h"
 #include "parser/parse_node.h"
+#include "parser/parsetree.h"
+#include "utils/typcache.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -178,6 +180,7 @@ void print_const(Const* constant, Printer* p, bool untyped = false) {
 }
 
 void print_expr(Expr* expr, Printer* p);
+void print_aggregate(Aggref* agg, Printer* p);
 
 void print_operator_name(Oid opno, StringInfo buf) {
     HeapTuple tuple = SearchSysCache1(OPEROID, ObjectIdGetDatum(opno));
@@ -342,6 +345,69 @@ void print_function(FuncExpr* func, Printer* p) {
     appendStringInfoChar(p->buf, ')');
 }
 
+// The argument of an aggregate's DISTINCT or ORDER BY that clause names.
+Expr* sort_argument(Aggref* agg, SortGroupClause* clause) {
+    ListCell* cell;
+    foreach (cell, agg->args) {
+        auto* entry = static_cast<TargetEntry*>(lfirst(cell));
+        if (entry->ressortgroupref == clause->tleSortGroupRef)
+            return entry->expr;
+    }
+    elog(ERROR, "multiquery cannot print an aggregate's sort key");
+    return nullptr;
+}
+
+// An aggregate's ORDER BY: each argument in its own collation, by its type's
+// default ordering (shippable.cpp accepted no other).
+void print_aggregate_order(Aggref* agg, Printer* p) {
+    appendStringInfoString(p->buf, " ORDER BY ");
+    ListCell* cell;
+    bool first = true;
+    foreach (cell, agg->aggorder) {
+        auto* clause = static_cast<SortGroupClause*>(lfirst(cell));
+        Expr* arg = sort_argument(agg, clause);
+        Oid collation = exprCollation(reinterpret_cast<Node*>(arg));
+        if (!first)
+            appendStringInfoString(p->buf, ", ");
+        print_arg(arg, collation, OidIsValid(collation), false, p);
+        TypeCacheEntry* type = lookup_type_cache(exprType(reinterpret_cast<Node*>(arg)),
+                                                 TYPECACHE_GT_OPR);
+        bool descending = clause->sortop == type->gt_opr;
+        if (descending)
+            appendStringInfoString(p->buf, " DESC");
+        if (clause->nulls_first != descending)
+            appendStringInfoString(p->buf, clause->nulls_first ? " NULLS FIRST" : " NULLS LAST");
+        first = false;
+    }
+}
+
+void print_aggregate(Aggref* agg, Printer* p) {
+    append_qualified(p->buf, get_func_namespace(agg->aggfnoid), get_func_name(agg->aggfnoid));
+    appendStringInfoChar(p->buf, '(');
+    if (agg->aggstar) {
+        appendStringInfoChar(p->buf, '*');
+    } else {
+        if (agg->aggdistinct != NIL)
+            appendStringInfoString(p->buf, "DISTINCT ");
+        List* args = NIL;
+        ListCell* cell;
+        foreach (cell, agg->args) {
+            auto* entry = static_cast<TargetEntry*>(lfirst(cell));
+            if (!entry->resjunk)
+                args = lappend(args, entry->expr);
+        }
+        print_args(args, agg->inputcollid, ", ", p);
+        if (agg->aggorder != NIL)
+            print_aggregate_order(agg, p);
+    }
+    appendStringInfoChar(p->buf, ')');
+    if (agg->aggfilter != nullptr) {
+        appendStringInfoString(p->buf, " FILTER (WHERE ");
+        print_expr(agg->aggfilter, p);
+        appendStringInfoChar(p->buf, ')');
+    }
+}
+
 void print_list(List* items, const char* separator, Printer* p) {
     ListCell* cell;
     bool first = true;
@@ -357,15 +423,22 @@ void print_expr(Expr* expr, Printer* p) {
     switch (nodeTag(expr)) {
     case T_Var: {
         auto* var = reinterpret_cast<Var*>(expr);
-        if (bms_is_member(var->varno, p->info->base->relids) && var->varlevelsup == 0 &&
-            var->varattno == SelfItemPointerAttributeNumber)
-            appendStringInfoString(p->buf, "ctid");
-        else if (bms_is_member(var->varno, p->info->base->relids) && var->varlevelsup == 0)
-            append_column(p->buf, p->info->table, var->varattno);
-        else
+        if (!bms_is_member(var->varno, p->info->base->relids) || var->varlevelsup != 0) {
             print_param(expr, p);
+            return;
+        }
+        // In a join, each column is its table's: r<range table index>.column.
+        if (IS_JOIN_REL(p->info->base))
+            appendStringInfo(p->buf, "r%d.", var->varno);
+        if (var->varattno == SelfItemPointerAttributeNumber)
+            appendStringInfoString(p->buf, "ctid");
+        else
+            append_column(p->buf, planner_rt_fetch(var->varno, p->root)->relid, var->varattno);
         return;
     }
+    case T_Aggref:
+        print_aggregate(reinterpret_cast<Aggref*>(expr), p);
+        return;
     case T_Param:
         print_param(expr, p);
         return;
@@ -476,6 +549,107 @@ void print_limit(Node* expr, Printer* p) {
     print_expr(reinterpret_cast<Expr*>(expr), p);
 }
 
+// The conditions (bare Exprs) of RestrictInfos.
+List* clauses_of(List* restrictinfos) {
+    List* clauses = NIL;
+    ListCell* cell;
+    foreach (cell, restrictinfos)
+        clauses = lappend(clauses, static_cast<RestrictInfo*>(lfirst(cell))->clause);
+    return clauses;
+}
+
+// The FROM item of rel, a table or a join. *filters gets the conditions on
+// rel's rows that the caller places: in the WHERE of the SELECT, or in the ON
+// of a join of which rel is the side that an outer join fills with NULLs,
+// where they filter rel's rows before they are matched.
+void print_from(const RelInfo* rel, bool top, Printer* p, List** filters) {
+    if (rel->kind == RelKind::kTable) {
+        append_relation(p->buf, rel->table);
+        if (IS_JOIN_REL(p->info->base))
+            appendStringInfo(p->buf, " r%d", rel->base->relid);
+        *filters = list_concat(*filters, clauses_of(rel->remote_conds));
+        return;
+    }
+    List* outer = NIL;
+    List* inner = NIL;
+    if (!top)
+        appendStringInfoChar(p->buf, '(');
+    print_from(rel->outer, false, p, &outer);
+    switch (rel->jointype) {
+    case JOIN_INNER:
+        appendStringInfoString(p->buf, " INNER JOIN ");
+        break;
+    case JOIN_LEFT:
+        appendStringInfoString(p->buf, " LEFT JOIN ");
+        break;
+    case JOIN_RIGHT:
+        appendStringInfoString(p->buf, " RIGHT JOIN ");
+        break;
+    case JOIN_FULL:
+        appendStringInfoString(p->buf, " FULL JOIN ");
+        break;
+    default:
+        elog(ERROR, "multiquery cannot print a remote join of type %d",
+             static_cast<int>(rel->jointype));
+    }
+    print_from(rel->inner, false, p, &inner);
+    List* on = clauses_of(rel->join_conds);
+    switch (rel->jointype) {
+    case JOIN_INNER:
+        on = list_concat(list_concat(on, outer), inner);
+        break;
+    case JOIN_LEFT:
+        *filters = list_concat(*filters, outer);
+        on = list_concat(on, inner);
+        break;
+    case JOIN_RIGHT:
+        *filters = list_concat(*filters, inner);
+        on = list_concat(on, outer);
+        break;
+    default:
+        // A full join's sides have no conditions of their own (join.cpp).
+        if (outer != NIL || inner != NIL)
+            elog(ERROR, "multiquery cannot print the conditions of a full join's side");
+        break;
+    }
+    appendStringInfoString(p->buf, " ON (");
+    if (on == NIL)
+        appendStringInfoString(p->buf, "TRUE");
+    else
+        print_list(on, " AND ", p);
+    appendStringInfoChar(p->buf, ')');
+    if (!top)
+        appendStringInfoChar(p->buf, ')');
+    *filters = list_concat(*filters, clauses_of(rel->remote_conds));
+}
+
+// ORDER BY of a join (its tables' columns) or grouped relation (the
+// expressions it returns).
+void print_pushed_order_by(List* pathkeys, Printer* p) {
+    appendStringInfoString(p->buf, " ORDER BY ");
+    ListCell* cell;
+    bool first = true;
+    foreach (cell, pathkeys) {
+        auto* pathkey = static_cast<PathKey*>(lfirst(cell));
+        Expr* expr = p->info->kind == RelKind::kGrouped
+                         ? shippable_grouped_sort_expr(p->root, p->info, pathkey)
+                         : reinterpret_cast<Expr*>(shippable_sort_var(p->root, p->info, pathkey));
+        if (expr == nullptr)
+            elog(ERROR, "multiquery cannot print a remote sort key");
+        if (!first)
+            appendStringInfoString(p->buf, ", ");
+        Oid collation = pathkey->pk_eclass->ec_collation;
+        print_arg(expr, collation, OidIsValid(collation), false, p);
+        bool descending = pathkey->pk_strategy == BTGreaterStrategyNumber;
+        if (descending)
+            appendStringInfoString(p->buf, " DESC");
+        if (pathkey->pk_nulls_first != descending)
+            appendStringInfoString(p->buf, pathkey->pk_nulls_first ? " NULLS FIRST"
+                                                                   : " NULLS LAST");
+        first = false;
+    }
+}
+
 }  // namespace
 
 char* deparse_relation(Oid table) {
@@ -545,6 +719,61 @@ char* deparse_select(PlannerInfo* root, const RemoteSelect* sel, List** params) 
     }
     if (sel->pathkeys != NIL)
         print_order_by(sel->pathkeys, &p);
+    if (sel->limited) {
+        if (sel->limit_count != nullptr) {
+            appendStringInfoString(&buf, " LIMIT ");
+            print_limit(sel->limit_count, &p);
+        }
+        if (sel->limit_offset != nullptr) {
+            appendStringInfoString(&buf, " OFFSET ");
+            print_limit(sel->limit_offset, &p);
+        }
+    }
+    reset_transmission_modes(nest_level);
+    return buf.data;
+}
+
+char* deparse_pushed_select(PlannerInfo* root, const RemoteSelect* sel, List* tlist,
+                            List** params) {
+    int nest_level = set_transmission_modes();
+    StringInfoData buf;
+    initStringInfo(&buf);
+    const RelInfo* info = sel->info;
+    Printer p{root, info, &buf, params};
+    appendStringInfoString(&buf, "SELECT ");
+    if (tlist == NIL)
+        appendStringInfoString(&buf, "NULL");
+    ListCell* cell;
+    bool first = true;
+    foreach (cell, tlist) {
+        if (!first)
+            appendStringInfoString(&buf, ", ");
+        print_expr(static_cast<TargetEntry*>(lfirst(cell))->expr, &p);
+        first = false;
+    }
+    appendStringInfoString(&buf, " FROM ");
+    bool grouped = info->kind == RelKind::kGrouped;
+    List* filters = NIL;
+    print_from(grouped ? info->input : info, true, &p, &filters);
+    if (filters != NIL) {
+        appendStringInfoString(&buf, " WHERE ");
+        print_list(filters, " AND ", &p);
+    }
+    if (grouped && info->group_positions != NIL) {
+        // By position in the SELECT list: what is grouped by is what is returned.
+        appendStringInfoString(&buf, " GROUP BY ");
+        first = true;
+        foreach (cell, info->group_positions) {
+            appendStringInfo(&buf, first ? "%d" : ", %d", intVal(lfirst(cell)));
+            first = false;
+        }
+    }
+    if (grouped && info->having != NIL) {
+        appendStringInfoString(&buf, " HAVING ");
+        print_list(info->having, " AND ", &p);
+    }
+    if (sel->pathkeys != NIL)
+        print_pushed_order_by(sel->pathkeys, &p);
     if (sel->limited) {
         if (sel->limit_count != nullptr) {
             appendStringInfoString(&buf, " LIMIT ");

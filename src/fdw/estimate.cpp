@@ -11,6 +11,11 @@
 // it does for the keys joins look up by. The whole answer is fetched before
 // the first row is returned (it goes into a tuplestore), so the startup cost
 // holds all of that; this is what makes a remote LIMIT worth sending.
+//
+// A join or a grouping sent remotely costs one round trip, the remote work of
+// its inputs plus that of joining or aggregating them, and the transfer of
+// the rows it returns: fewer than its inputs', which is what makes it win
+// over fetching the inputs and joining or aggregating them here.
 #include <algorithm>
 #include <cmath>
 
@@ -58,10 +63,23 @@ void estimate_base_size(PlannerInfo* root, RelInfo* info) {
     info->remote_selectivity =
         clauselist_selectivity(root, info->remote_conds, rel->relid, JOIN_INNER, nullptr);
     info->fetched_rows = clamp_row_est(rel->tuples * info->remote_selectivity);
+    info->remote_work = remote_cost(rel, info->fetched_rows, info->fetched_rows < rel->tuples);
+    info->charged_rows = info->fetched_rows;
     set_baserel_size_estimates(root, rel);
     cost_qual_eval(&info->local_cost, info->local_conds, root);
     estimate_scan_cost(root, info, info->fetched_rows, rel->rows, false, 0, &info->startup_cost,
                        &info->total_cost);
+}
+
+Cost remote_sort_cost(double rows, double keep_rows) {
+    return sort_cost(rows, keep_rows);
+}
+
+void estimate_pushed_cost(const RelInfo* info, double rows, Cost extra_remote, Cost* startup,
+                          Cost* total) {
+    *startup = kRaceStartupCost + info->remote_work + extra_remote +
+               rows * kRowTransferFactor * cpu_tuple_cost;
+    *total = *startup + rows * cpu_tuple_cost;
 }
 
 void estimate_scan_cost(PlannerInfo* root, const RelInfo* info, double fetched_rows, double rows,

@@ -25,6 +25,13 @@ ForeignScan* get_foreign_plan(PlannerInfo* root, RelOptInfo* rel, Oid table, For
     return plan;
 }
 
+void get_foreign_join_paths(PlannerInfo* root, RelOptInfo* joinrel, RelOptInfo* outerrel,
+                            RelOptInfo* innerrel, JoinType jointype, JoinPathExtraData* extra) {
+    mq::pg::run_guarded([&] {
+        mq::fdw::get_join_paths(root, joinrel, outerrel, innerrel, jointype, extra);
+    });
+}
+
 void get_foreign_upper_paths(PlannerInfo* root, UpperRelationKind stage, RelOptInfo* input_rel,
                              RelOptInfo* output_rel, void* extra) {
     mq::pg::run_guarded(
@@ -67,6 +74,7 @@ MQ_FUNCTION(multiquery_fdw_handler) {
     routine->GetForeignRelSize = get_foreign_rel_size;
     routine->GetForeignPaths = get_foreign_paths;
     routine->GetForeignPlan = get_foreign_plan;
+    routine->GetForeignJoinPaths = get_foreign_join_paths;
     routine->GetForeignUpperPaths = get_foreign_upper_paths;
     routine->BeginForeignScan = begin_foreign_scan;
     routine->IterateForeignScan = iterate_foreign_scan;

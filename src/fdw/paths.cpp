@@ -129,6 +129,7 @@ void refuse_unreadable_system_columns(Oid table, Bitmapset* attrs) {
 void get_rel_size(PlannerInfo* root, RelOptInfo* baserel, Oid table) {
     auto* info = static_cast<RelInfo*>(palloc0(sizeof(RelInfo)));
     baserel->fdw_private = info;
+    info->kind = RelKind::kTable;
     info->base = baserel;
     info->table = table;
     info->server = GetForeignTable(table)->serverid;

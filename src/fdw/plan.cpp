@@ -103,11 +103,50 @@ List* fetched_only(List* tlist, Index relid, List* columns) {
     return kept;
 }
 
+// The scan tuple of a join: the columns the join returns (its final target
+// may compute expressions of them, which the plan's target list does from
+// the scan tuple); one NULL per row when it returns none (count(*)).
+List* join_scan_tlist(RelOptInfo* joinrel) {
+    List* vars = pull_var_clause(reinterpret_cast<Node*>(joinrel->reltarget->exprs),
+                                 PVC_RECURSE_PLACEHOLDERS);
+    List* tlist = add_to_flat_tlist(NIL, vars);
+    if (tlist == NIL)
+        tlist = list_make1(makeTargetEntry(
+            reinterpret_cast<Expr*>(makeNullConst(INT4OID, -1, InvalidOid)), 1, nullptr, false));
+    return tlist;
+}
+
+// The plan of a join or grouping sent remotely: the remote SELECT returns
+// exactly the scan tuple (fdw_scan_tlist), every condition is in it, and the
+// plan's target list is computed from the scan tuple.
+ForeignScan* get_pushed_plan(PlannerInfo* root, RelInfo* info, ForeignPath* path, List* tlist,
+                             Plan* outer_plan) {
+    RemoteSelect sel{};
+    sel.info = info;
+    sel.pathkeys = intVal(linitial(path->fdw_private)) != 0 ? path->path.pathkeys : NIL;
+    sel.limited = intVal(lsecond(path->fdw_private)) != 0;
+    if (sel.limited) {
+        sel.limit_count = root->parse->limitCount;
+        sel.limit_offset = root->parse->limitOffset;
+    }
+    List* fdw_scan_tlist = info->kind == RelKind::kGrouped ? info->grouped_tlist
+                                                           : join_scan_tlist(info->base);
+    List* params = NIL;
+    char* sql = deparse_pushed_select(root, &sel, fdw_scan_tlist, &params);
+    List* fdw_private = list_make5(makeString(sql), makeInteger(0),
+                                   makeInteger(static_cast<int>(info->server)),
+                                   makeInteger(static_cast<int>(info->check_as_user)),
+                                   makeInteger(0));
+    return make_foreignscan(tlist, NIL, 0, params, fdw_private, fdw_scan_tlist, NIL, outer_plan);
+}
+
 }  // namespace
 
 ForeignScan* get_plan(PlannerInfo* root, RelOptInfo* rel, Oid, ForeignPath* path, List* tlist,
                       List* scan_clauses, Plan* outer_plan) {
     auto* info = static_cast<RelInfo*>(rel->fdw_private);
+    if (info->kind != RelKind::kTable)
+        return get_pushed_plan(root, info, path, tlist, outer_plan);
     bool upper = rel->reloptkind == RELOPT_UPPER_REL;
     RemoteSelect sel{};
     sel.info = info;

@@ -110,9 +110,10 @@ void run_race(ForeignScanState* node, ScanState* state) {
 }
 
 // The stored rows' shape: the scan tuple's columns, named after the foreign
-// table's (a conversion error names the column), then the remote ctid when
+// tables' (a conversion error names the column), then the remote ctid when
 // the plan reads it.
-TupleDesc stored_row_desc(ForeignScan* plan, Oid table, TupleDesc scan_desc, bool with_ctid) {
+TupleDesc stored_row_desc(ForeignScan* plan, EState* estate, TupleDesc scan_desc,
+                          bool with_ctid) {
     TupleDesc desc = CreateTemplateTupleDesc(scan_desc->natts + (with_ctid ? 1 : 0));
     for (int i = 1; i <= scan_desc->natts; ++i)
         TupleDescCopyEntry(desc, static_cast<AttrNumber>(i), scan_desc, static_cast<AttrNumber>(i));
@@ -122,12 +123,32 @@ TupleDesc stored_row_desc(ForeignScan* plan, Oid table, TupleDesc scan_desc, boo
         auto* var = reinterpret_cast<Var*>(entry->expr);
         if (IsA(var, Var) && var->varattno > 0)
             namestrcpy(&TupleDescAttr(desc, entry->resno - 1)->attname,
-                       get_attname(table, var->varattno, false));
+                       get_attname(exec_rt_fetch(var->varno, estate)->relid, var->varattno,
+                                   false));
     }
     if (with_ctid)
         TupleDescInitEntry(desc, static_cast<AttrNumber>(scan_desc->natts + 1), "ctid", TIDOID,
                            -1, 0);
     return desc;
+}
+
+// What error messages call the read: its table's raced read, "joined with"
+// the others' for a join sent remotely.
+std::string read_subject(ForeignScan* plan, EState* estate) {
+    int first = bms_next_member(plan->fs_relids, -1);
+    std::string subject = raced_table_subject(exec_rt_fetch(first, estate)->relid);
+    return pg::call([&] {
+        const char* joined = " joined with ";
+        int member = first;
+        while ((member = bms_next_member(plan->fs_relids, member)) >= 0) {
+            Oid table = exec_rt_fetch(member, estate)->relid;
+            subject += std::string(joined) + "foreign table \"" +
+                       get_namespace_name(get_rel_namespace(table)) + "." + get_rel_name(table) +
+                       "\"";
+            joined = ", ";
+        }
+        return subject;
+    });
 }
 
 // The next stored row into the scan slot, with the remote ctid as its
@@ -166,12 +187,12 @@ void begin_scan(ForeignScanState* node, int eflags) {
     // The mappings of the role the scan is checked as (a view's owner), else
     // of the current user, as for any other foreign table.
     state->user = OidIsValid(check_as) ? check_as : GetUserId();
-    // The one table the scan reads; an ORDER BY or LIMIT pushed down scans
-    // the upper relation (scanrelid 0), which opens none, so from fs_relids.
-    Oid table = exec_rt_fetch(bms_singleton_member(plan->fs_relids), node->ss.ps.state)->relid;
+    // The tables the scan reads; a join, grouping, ORDER BY or LIMIT pushed
+    // down scans a join or upper relation (scanrelid 0), which opens none,
+    // so from fs_relids.
     {
         // Its own scope: the calls below may longjmp, and skip no destructor.
-        std::string subject = raced_table_subject(table);
+        std::string subject = read_subject(plan, node->ss.ps.state);
         state->subject = pg::call([&] { return pstrdup(subject.c_str()); });
     }
     if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0)
@@ -197,7 +218,7 @@ void begin_scan(ForeignScanState* node, int eflags) {
     TupleDesc scan_desc = node->ss.ss_ScanTupleSlot->tts_tupleDescriptor;
     state->ctid_column = with_ctid ? scan_desc->natts : -1;
     state->read_slot =
-        MakeSingleTupleTableSlot(stored_row_desc(plan, table, scan_desc, with_ctid),
+        MakeSingleTupleTableSlot(stored_row_desc(plan, node->ss.ps.state, scan_desc, with_ctid),
                                  &TTSOpsMinimalTuple);
 }
 

@@ -10,10 +10,17 @@
 // "C", "POSIX" and those initdb made from the operating system's locales.
 // IS DISTINCT FROM and NULLIF stay local: their operator cannot be written
 // qualified, and the remote session's search_path would choose it.
+//
+// Over a grouped relation, aggregates are judged the same way: built-in and
+// immutable, over arguments that are, their DISTINCT by the type's default
+// equality and their ORDER BY by its default ordering (what deparse prints),
+// their FILTER a condition that could run remotely; ordered-set aggregates
+// and partial aggregation stay local.
 #include "fdw/fdw.hpp"
 
 extern "C" {
 #include "access/transam.h"
+#include "catalog/pg_aggregate.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
@@ -22,6 +29,7 @@ extern "C" {
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/paths.h"
+#include "optimizer/tlist.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 #include "access/htup_details.h"
@@ -34,6 +42,7 @@ namespace {
 struct Walk {
     PlannerInfo* root;
     const RelInfo* info;
+    bool aggregates;  // an aggregate may be met (over a grouped relation)
 };
 
 bool built_in(Oid oid) {
@@ -86,6 +95,7 @@ bool collation_travels(Oid collation) {
 namespace {
 
 bool walk(Node* node, Walk* w);
+bool aggregate_shippable(Aggref* agg, Walk* w);
 
 bool walk_children(List* children, Walk* w) {
     ListCell* cell;
@@ -103,6 +113,8 @@ bool walk_operator(Oid opno, Oid opfuncid, List* args, Oid input_collation, Walk
 bool walk(Node* node, Walk* w) {
     if (node == nullptr)
         return true;
+    if (IsA(node, TargetEntry))
+        return walk(reinterpret_cast<Node*>(reinterpret_cast<TargetEntry*>(node)->expr), w);
     if (!type_travels(exprType(node)))
         return false;
     switch (nodeTag(node)) {
@@ -156,16 +168,89 @@ bool walk(Node* node, Walk* w) {
     }
     case T_List:
         return walk_children(reinterpret_cast<List*>(node), w);
+    case T_Aggref:
+        return w->aggregates && aggregate_shippable(reinterpret_cast<Aggref*>(node), w);
     default:
         return false;
     }
 }
 
+// The argument of an aggregate's DISTINCT or ORDER BY that clause names.
+Node* sort_argument(Aggref* agg, SortGroupClause* clause) {
+    ListCell* cell;
+    foreach (cell, agg->args) {
+        auto* entry = static_cast<TargetEntry*>(lfirst(cell));
+        if (entry->ressortgroupref == clause->tleSortGroupRef)
+            return reinterpret_cast<Node*>(entry->expr);
+    }
+    return nullptr;
+}
+
+bool aggregate_shippable(Aggref* agg, Walk* w) {
+    if (agg->aggsplit != AGGSPLIT_SIMPLE || agg->aggkind != AGGKIND_NORMAL ||
+        agg->aggvariadic || agg->agglevelsup != 0 || agg->aggdirectargs != NIL)
+        return false;
+    if (!immutable_builtin_function(agg->aggfnoid) || !collation_travels(agg->inputcollid))
+        return false;
+    ListCell* cell;
+    foreach (cell, agg->aggdistinct) {
+        auto* clause = static_cast<SortGroupClause*>(lfirst(cell));
+        Node* arg = sort_argument(agg, clause);
+        if (arg == nullptr)
+            return false;
+        TypeCacheEntry* type = lookup_type_cache(exprType(arg), TYPECACHE_EQ_OPR);
+        if (clause->eqop != type->eq_opr)
+            return false;
+    }
+    foreach (cell, agg->aggorder) {
+        auto* clause = static_cast<SortGroupClause*>(lfirst(cell));
+        Node* arg = sort_argument(agg, clause);
+        if (arg == nullptr || !collation_travels(exprCollation(arg)))
+            return false;
+        TypeCacheEntry* type = lookup_type_cache(exprType(arg), TYPECACHE_LT_OPR | TYPECACHE_GT_OPR);
+        if (clause->sortop != type->lt_opr && clause->sortop != type->gt_opr)
+            return false;
+    }
+    // Nothing nests an aggregate in another's arguments or FILTER.
+    Walk inner{w->root, w->info, false};
+    return walk_children(agg->args, &inner) &&
+           walk(reinterpret_cast<Node*>(agg->aggfilter), &inner);
+}
+
 }  // namespace
 
 bool is_shippable(PlannerInfo* root, const RelInfo* info, Expr* expr) {
-    Walk w{root, info};
+    Walk w{root, info, false};
     return walk(reinterpret_cast<Node*>(expr), &w);
+}
+
+bool is_shippable_grouped(PlannerInfo* root, const RelInfo* info, Expr* expr) {
+    Walk w{root, info, true};
+    return walk(reinterpret_cast<Node*>(expr), &w);
+}
+
+Expr* shippable_grouped_sort_expr(PlannerInfo* root, const RelInfo* info, PathKey* pathkey) {
+    EquivalenceClass* ec = pathkey->pk_eclass;
+    if (ec->ec_has_volatile || !collation_travels(ec->ec_collation))
+        return nullptr;
+    ListCell* cell;
+    foreach (cell, ec->ec_members) {
+        auto* member = static_cast<EquivalenceMember*>(lfirst(cell));
+        Expr* expr = member->em_expr;
+        // Only what the remote SELECT returns, so that ORDER BY sorts by it.
+        if (tlist_member(expr, info->grouped_tlist) == nullptr)
+            continue;
+        Oid type = exprType(reinterpret_cast<Node*>(expr));
+        if (!is_shippable_grouped(root, info, expr))
+            return nullptr;
+        TypeCacheEntry* entry = lookup_type_cache(type, TYPECACHE_BTREE_OPFAMILY);
+        if (pathkey->pk_opfamily != entry->btree_opf ||
+            (pathkey->pk_strategy != BTLessStrategyNumber &&
+             pathkey->pk_strategy != BTGreaterStrategyNumber))
+            return nullptr;
+        return expr;
+    }
+    return nullptr;
 }
 
 Var* shippable_sort_var(PlannerInfo* root, const RelInfo* info, PathKey* pathkey) {

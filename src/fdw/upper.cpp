@@ -4,6 +4,8 @@
 // that an autocomplete read (WHERE title LIKE 'abc%' ORDER BY title LIMIT 10)
 // runs as one indexed remote query. The ORDER BY of a query without LIMIT
 // needs no upper path: the base relation's presorted path (paths.cpp) serves it.
+// Over a grouping sent remotely (grouping.cpp), the query's ORDER BY and
+// LIMIT/OFFSET go with it, so that a top-N of groups returns N rows.
 #include "fdw/fdw.hpp"
 
 extern "C" {
@@ -23,7 +25,7 @@ constexpr double kRemoteLimitPreference = 0.98;
 // and all of its conditions run remotely.
 RelInfo* single_table_input(RelOptInfo* input_rel) {
     auto* info = static_cast<RelInfo*>(input_rel->fdw_private);
-    if (info == nullptr)
+    if (info == nullptr || info->kind != RelKind::kTable)
         return nullptr;
     if (info->local_conds != NIL || !bms_is_empty(info->base->lateral_relids))
         return nullptr;
@@ -82,12 +84,81 @@ void add_final_path(PlannerInfo* root, RelOptInfo* input_rel, RelOptInfo* output
                  sorted ? root->sort_pathkeys : NIL, nullptr, priv)));
 }
 
+// The grouped relation's rows in the query's ORDER BY, sorted remotely.
+void add_grouped_ordered_path(PlannerInfo* root, RelInfo* info, RelOptInfo* output_rel) {
+    if (root->sort_pathkeys == NIL)
+        return;
+    ListCell* cell;
+    foreach (cell, root->sort_pathkeys)
+        if (shippable_grouped_sort_expr(root, info, static_cast<PathKey*>(lfirst(cell))) ==
+            nullptr)
+            return;
+    Cost startup, total;
+    estimate_pushed_cost(info, info->fetched_rows, remote_sort_cost(info->fetched_rows, 0),
+                         &startup, &total);
+    auto* mark = static_cast<RelInfo*>(palloc(sizeof(RelInfo)));
+    *mark = *info;
+    mark->ordered = true;
+    output_rel->fdw_private = mark;
+    add_path(output_rel, reinterpret_cast<Path*>(create_foreign_upper_path(
+                             root, output_rel, root->upper_targets[UPPERREL_ORDERED],
+                             info->fetched_rows, startup, total, root->sort_pathkeys, nullptr,
+                             list_make2(makeInteger(1), makeInteger(0)))));
+}
+
+// The grouped relation's rows, in order when the ORDER BY went remote, with
+// the LIMIT/OFFSET.
+void add_grouped_final_path(PlannerInfo* root, RelInfo* info, RelOptInfo* output_rel,
+                            FinalPathExtraData* extra) {
+    Query* parse = root->parse;
+    if (!extra->limit_needed || parse->limitOption == LIMIT_OPTION_WITH_TIES ||
+        parse->rowMarks != NIL || parse->hasTargetSRFs)
+        return;
+    // An ORDER BY that stayed local would come between.
+    if (root->sort_pathkeys != NIL && !info->ordered)
+        return;
+    if (!limit_shippable(root, info, parse->limitCount) ||
+        !limit_shippable(root, info, parse->limitOffset))
+        return;
+    double limit_rows = 0;
+    if (extra->count_est > 0)
+        limit_rows = static_cast<double>(extra->count_est + extra->offset_est);
+    double rows = info->fetched_rows;
+    if (limit_rows > 0 && limit_rows < rows)
+        rows = limit_rows;
+    Cost sort = info->ordered ? remote_sort_cost(info->fetched_rows, limit_rows) : 0;
+    Cost startup, total;
+    estimate_pushed_cost(info, rows, sort, &startup, &total);
+    startup *= kRemoteLimitPreference;
+    total *= kRemoteLimitPreference;
+    auto* mark = static_cast<RelInfo*>(palloc(sizeof(RelInfo)));
+    *mark = *info;
+    output_rel->fdw_private = mark;
+    add_path(output_rel, reinterpret_cast<Path*>(create_foreign_upper_path(
+                             root, output_rel, root->upper_targets[UPPERREL_FINAL], rows,
+                             startup, total, info->ordered ? root->sort_pathkeys : NIL, nullptr,
+                             list_make2(makeInteger(info->ordered ? 1 : 0), makeInteger(1)))));
+}
+
 }  // namespace
 
 void get_upper_paths(PlannerInfo* root, UpperRelationKind stage, RelOptInfo* input_rel,
                      RelOptInfo* output_rel, void* extra) {
     if (output_rel->fdw_private != nullptr || input_rel->fdw_private == nullptr)
         return;
+    auto* input = static_cast<RelInfo*>(input_rel->fdw_private);
+    if (stage == UPPERREL_GROUP_AGG || stage == UPPERREL_DISTINCT) {
+        add_grouping_paths(root, stage, input_rel, output_rel, extra);
+        return;
+    }
+    if (input->kind == RelKind::kGrouped) {
+        if (stage == UPPERREL_ORDERED && !input->ordered)
+            add_grouped_ordered_path(root, input, output_rel);
+        else if (stage == UPPERREL_FINAL)
+            add_grouped_final_path(root, input, output_rel,
+                                   static_cast<FinalPathExtraData*>(extra));
+        return;
+    }
     if (stage == UPPERREL_ORDERED) {
         // Only a base relation's presorted path feeds the ordered relation
         // unchanged; the final stage then knows the ORDER BY went remote.

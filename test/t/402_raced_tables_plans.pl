@@ -44,6 +44,12 @@ $primary->safe_psql('postgres', q{
 		OPTIONS (schema_name 'public', table_name 'events');
 	CREATE FOREIGN TABLE raced.small_events (id int, grp int, val int) SERVER main_reads
 		OPTIONS (schema_name 'public', table_name 'small_events');
+	-- The same targets as another server: another race group, whose tables
+	-- are not joined remotely with main_reads' ones.
+	CREATE SERVER other_reads FOREIGN DATA WRAPPER multiquery
+		OPTIONS (targets 'mq_primary, mq_standby1');
+	CREATE FOREIGN TABLE raced.other_events (id int, grp int, val int) SERVER other_reads
+		OPTIONS (schema_name 'public', table_name 'events');
 	-- 500 local keys, never analyzed (autovacuum would): the planner then
 	-- sorts both sides of a Merge Join on the raced table.
 	CREATE TABLE local_ids (id int) WITH (autovacuum_enabled = off);
@@ -234,23 +240,25 @@ my @cases = (
 		sql => 'SELECT l.id, d.title FROM local_ids l LEFT JOIN {T} d ON d.id = l.id ORDER BY l.id',
 		plan => qr/Nested Loop Left Join.*->  Foreign Scan on raced\.\w+ d\n(?:.*\n)*\s+Remote SQL: .*\(id\b.*\$1\)/s,
 	},
+	# The aggregates below read val::text::int, which cannot go remote (a
+	# cast through text): the grouping stays local, over the raced scan.
 	{
 		# Grouped by an expression, so that no ORDER BY goes remote.
 		what => 'HashAggregate (GROUP BY) over the raced scan',
 		settings => 'SET enable_hashagg = on',
-		sql => 'SELECT grp % 1000, count(*), sum(val), min(id), max(id) FROM {E} GROUP BY 1 ORDER BY 1',
+		sql => 'SELECT grp % 1000, count(*), sum(val::text::int), min(id), max(id) FROM {E} GROUP BY 1 ORDER BY 1',
 		plan => qr/HashAggregate\n(?:.*\n)*\s+->  Foreign Scan on raced\.\w+/,
 	},
 	{
 		what => 'GroupAggregate (GROUP BY) over a Sort of the raced scan',
 		settings => 'SET enable_hashagg = off',
-		sql => 'SELECT grp % 1000, count(*), sum(val), min(id), max(id) FROM {E} GROUP BY 1 ORDER BY 1',
+		sql => 'SELECT grp % 1000, count(*), sum(val::text::int), min(id), max(id) FROM {E} GROUP BY 1 ORDER BY 1',
 		plan => qr/GroupAggregate\n(?:.*\n)*\s+->  Sort\n(?:.*\n)*\s+->  Foreign Scan on raced\.\w+/,
 	},
 	{
 		what => 'GroupAggregate (GROUP BY) over the raced scan sorted remotely',
 		settings => 'SET enable_hashagg = off',
-		sql => 'SELECT grp, count(*), sum(val), min(id), max(id) FROM {E} GROUP BY grp ORDER BY grp',
+		sql => 'SELECT grp, count(*), sum(val::text::int), min(id), max(id) FROM {E} GROUP BY grp ORDER BY grp',
 		plan => qr/GroupAggregate\n(?:.*\n)*\s+->  Foreign Scan on raced\.\w+\n(?:.*\n)*\s+Remote SQL: .* ORDER BY grp/,
 	},
 	{
@@ -261,8 +269,9 @@ my @cases = (
 		plan => qr/\(SubPlan 1\)(?:.*\n)*\s+SubPlan 1\n\s+->  Foreign Scan on raced\.\w+ d\n(?:.*\n)*\s+Remote SQL: .*\$1\b/,
 	},
 	{
+		# d.id::text cannot go remote: the sum is computed here, over the rows.
 		what => 'correlated scalar subplan fetching many rows per outer row',
-		sql => 'SELECT l.id, (SELECT sum(length(d.v)) FROM {T} d WHERE d.id % 20 = l.id % 20) '
+		sql => 'SELECT l.id, (SELECT sum(length(d.v || d.id::text)) FROM {T} d WHERE d.id % 20 = l.id % 20) '
 		  . 'FROM local_ids l WHERE l.id <= 140 ORDER BY l.id',
 		plan => qr/SubPlan 1\n(?:.*\n)*\s+->  Foreign Scan on raced\.\w+ d\n(?:.*\n)*\s+Remote SQL: .*\$1\b/,
 	},
@@ -310,6 +319,76 @@ for my $work_mem ('64kB', '256MB') {
 	plan_like('the reported Merge Join', 'RESET work_mem', $sql, $sizes[1],
 		qr/Merge Join.*->  Sort\n(?:.*\n){2}\s+->  Foreign Scan on raced\.docs d/s);
 	same_as_real('the reported Merge Join', 'RESET work_mem', $sql, $sizes[1]);
+}
+
+# --- Joins and aggregates sent to the remote side --------------------------------
+# In the default settings, before and after ANALYZE of the raced tables: a
+# GROUP BY over a raced table is one remote query returning the groups, a
+# join of two raced tables of one race group one remote query returning the
+# joined rows (with its aggregate, when grouped), and a few local rows look
+# a raced table up by key, a race per key.
+my $no_local_work = qr/\A(?:(?!Aggregate|Join|Nested Loop|Sort|Limit|Unique).)*Foreign Scan\n/s;
+my $end = qr/(?:\n|\z)/;
+my @pushed = (
+	{
+		what => 'GROUP BY over a raced table, remotely',
+		sql => 'SELECT grp, count(*), sum(val), avg(val), min(id) FROM {E} GROUP BY grp',
+		plan => qr/$no_local_work(?:.*\n)*\s+Remote SQL: SELECT grp, pg_catalog\.count\(\*\), pg_catalog\.sum\(val\), pg_catalog\.avg\(val\), pg_catalog\.min\(id\) FROM public\.\w+ GROUP BY 1$end/,
+	},
+	{
+		what => 'HAVING, ORDER BY an aggregate and LIMIT over the groups, remotely',
+		sql => 'SELECT grp, count(*) FROM {E} WHERE val > 2 GROUP BY grp HAVING sum(val) > 10 '
+		  . 'ORDER BY count(*) DESC, grp LIMIT 5',
+		plan => qr/$no_local_work(?:.*\n)*\s+Remote SQL: .* WHERE \(val OPERATOR\(pg_catalog\.>\) 2\) GROUP BY 1 HAVING .*sum\(val\).* ORDER BY pg_catalog\.count\(\*\) DESC, grp LIMIT 5$end/,
+	},
+	{
+		what => 'DISTINCT over a raced table, remotely',
+		sql => 'SELECT DISTINCT val FROM {E} WHERE grp < 100',
+		plan => qr/$no_local_work(?:.*\n)*\s+Remote SQL: SELECT val FROM public\.\w+ WHERE .* GROUP BY 1$end/,
+	},
+	{
+		what => 'join of two raced tables on the key, remotely',
+		sql => 'SELECT d.id, d.title, e.val FROM {T} d JOIN {E} e ON e.id = d.id WHERE d.id % 100 = 0',
+		plan => qr/$no_local_work(?:.*\n)*\s+Remote SQL: SELECT r1\.id, r1\.title, r2\.val FROM public\.\w+ r1 INNER JOIN public\.\w+ r2 ON /,
+	},
+	{
+		what => 'left join of two raced tables, remotely',
+		sql => 'SELECT d.id, e.grp FROM {T} d LEFT JOIN {E} e ON e.id = d.id AND e.val = 3 WHERE d.id < 2000',
+		plan => qr/$no_local_work(?:.*\n)*\s+Remote SQL: .* FROM public\.\w+ r1 LEFT JOIN public\.\w+ r2 ON \(.*\) WHERE \(\(?r1\.id OPERATOR\(pg_catalog\.<\) 2000\)/,
+	},
+	{
+		what => 'aggregate over a join of two raced tables, remotely',
+		sql => 'SELECT e.val, count(*), max(d.title) FROM {T} d JOIN {E} e ON e.id = d.id GROUP BY e.val',
+		plan => qr/$no_local_work(?:.*\n)*\s+Remote SQL: SELECT r2\.val, pg_catalog\.count\(\*\), pg_catalog\.max\(\(r1\.title COLLATE pg_catalog\."default"\)\) FROM public\.\w+ r1 INNER JOIN public\.\w+ r2 ON .* GROUP BY 1$end/,
+	},
+	{
+		# Against a remote table of 100,000 rows (300 are fetched whole).
+		what => 'a few local rows looking a raced table up by key',
+		sizes => ['100,000 rows'],
+		sql => 'SELECT f.k, d.title FROM few f JOIN {T} d ON d.id = f.k',
+		plan => qr/Nested Loop\n(?:.*\n)*\s+->  Foreign Scan on raced\.\w+ d\n(?:.*\n)*\s+Remote SQL: .*WHERE \(\$1 OPERATOR\(pg_catalog\.=\) id\)/,
+	},
+	{
+		what => 'tables of two race groups, joined here',
+		sql => 'SELECT d.id, o.val FROM {T} d JOIN raced.other_events o ON o.id = d.id WHERE d.id % 100 = 0',
+		plan => qr/(?:Join|Nested Loop)(?:.*\n)*\s+->  Foreign Scan on raced\.\w+ \w\n(?:.*\n)*\s+->  (?:\w+ )*Foreign Scan on raced\.\w+ \w\n/,
+	},
+);
+for my $analyzed (0, 1) {
+	if ($analyzed) {
+		$primary->safe_psql('postgres', 'ANALYZE raced.docs, raced.events, raced.small_docs, '
+			  . 'raced.small_events, raced.other_events');
+	}
+	for my $size (@sizes) {
+		for my $case (@pushed) {
+			next if $case->{sizes} && !grep { $_ eq $size->{name} } @{ $case->{sizes} };
+			my $what = "$case->{what} ($size->{name}, "
+			  . ($analyzed ? 'analyzed' : 'never analyzed') . ')';
+			plan_like($what, 'RESET work_mem', $case->{sql}, $size, $case->{plan});
+			# In a total order, whatever the plan's.
+			same_as_real($what, 'RESET work_mem', "SELECT * FROM ($case->{sql}) q ORDER BY q", $size);
+		}
+	}
 }
 
 # --- A scroll cursor, read forwards and backwards --------------------------------
@@ -390,7 +469,7 @@ sub after_cancel_in {
 my $expected_after = $primary->safe_psql('postgres', after_cancel_in('public'));
 for my $cancel (
 	[ 'while the raced rows arrive', '100ms',
-		'SELECT count(*), sum(val), max(grp), min(id) FROM raced.events' ],
+		'SELECT count(*), sum(val::text::int), max(grp), min(id) FROM raced.events' ],
 	[ 'while the spilled rows are read back', '2s',
 		"SELECT count(*) FROM raced.docs d WHERE d.v IS NOT NULL AND pg_sleep(0.0001)::text = ''" ])
 {

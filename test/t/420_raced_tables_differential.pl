@@ -122,9 +122,32 @@ my %remote_sql = (
 	'bool IS NULL' => qr/Remote SQL: .* WHERE .*b IS NULL/,
 	'parameterized nested loop on id' =>
 	  qr/Remote SQL: .* WHERE .*\$1(?:::(?:pg_catalog\.)?integer)? $equals id\b/,
+	'pushed inner join on the key' => qr/Remote SQL: SELECT .* FROM public\.\w+ r\d+ INNER JOIN public\.\w+ r\d+ ON /,
+	'pushed left join, a condition on the nullable side' => qr/Remote SQL: .* LEFT JOIN .* ON \(.*$like/,
+	'pushed right join' => qr/Remote SQL: .* (?:LEFT|RIGHT) JOIN /,
+	'pushed full join' => qr/Remote SQL: .* FULL JOIN /,
+	'pushed full join, a condition above it' => qr/Remote SQL: .* FULL JOIN .* WHERE /,
+	'pushed join of three raced tables' => qr/Remote SQL: .* INNER JOIN .* LEFT JOIN /,
+	'pushed GROUP BY with a NULL group' => qr/Remote SQL: SELECT b, pg_catalog\.count\(\*\), .* GROUP BY 1$/m,
+	'pushed GROUP BY an expression' => qr/Remote SQL: .*avg\(n\) FILTER \(WHERE .* GROUP BY 1$/m,
+	'pushed aggregates with FILTER, ORDER BY and DISTINCT' =>
+	  qr/Remote SQL: .*string_agg\(.* ORDER BY .* DESC, id\) FILTER \(WHERE .*array_agg\(DISTINCT .* GROUP BY 1$/m,
+	'pushed ORDER BY an aggregate with LIMIT' =>
+	  qr/Remote SQL: .* GROUP BY 1 HAVING .* ORDER BY pg_catalog\.count\(\*\) DESC, .* LIMIT 7$/m,
+	'pushed DISTINCT' => qr/Remote SQL: SELECT t_c FROM public\.scalars GROUP BY 1$/m,
+	'pushed DISTINCT with ORDER BY and LIMIT' => qr/Remote SQL: .* GROUP BY 1, 2 ORDER BY .* LIMIT 5$/m,
+	'pushed aggregate over a pushed join' => qr/Remote SQL: .* INNER JOIN .* GROUP BY 1$/m,
+	'pushed aggregate over a full join, ordered' => qr/Remote SQL: .* FULL JOIN .* GROUP BY 1 ORDER BY /,
+	'count(*)' => qr/Remote SQL: SELECT pg_catalog\.count\(\*\) FROM public\.scalars$/m,
 );
 for my $name (sort keys %remote_sql) {
 	like($plans{$name} // '', $remote_sql{$name}, "the condition of '$name' runs remotely");
+}
+
+# Tables of two race groups are not joined remotely, nor is a join with a
+# condition that must run here.
+for my $name ('join of a table raced by both groups', 'pushed join with a local condition on one side') {
+	unlike($plans{$name} // '', qr/Remote SQL: .* JOIN /, "'$name' is joined here");
 }
 
 # Both targets answered raced reads.

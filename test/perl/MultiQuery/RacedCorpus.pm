@@ -535,6 +535,90 @@ ordered('grouped by year',
 	q{SELECT extract(year FROM d) AS y, count(*) FROM {s}
 		WHERE d > '-infinity' AND d < 'infinity' GROUP BY y ORDER BY y});
 
+# Joins sent to the remote side: two raced tables of one race group, every
+# join type, keys of several types and collations, conditions on either
+# side and above the join.
+ordered('pushed inner join on the key',
+	'SELECT s.id, s.t_c, f.mood, f.note FROM {s} s JOIN {f} f ON f.id = s.id WHERE s.i4 > 0 ORDER BY s.id');
+ordered('pushed left join, a condition on the nullable side',
+	q{SELECT s.id, f.note FROM {s} s LEFT JOIN {f} f ON f.id = s.id AND f.note LIKE 'note 1%'
+		WHERE s.id < 700 ORDER BY s.id});
+ordered('pushed left join, IS NULL above it',
+	'SELECT s.id FROM {s} s LEFT JOIN {fe} f ON f.id = s.id WHERE f.id IS NULL AND s.id < 1000 ORDER BY s.id');
+ordered('pushed right join',
+	'SELECT f.id, s.id, s.i2 FROM {s} s RIGHT JOIN {f} f ON f.id = s.id * 2 AND s.i2 > 0 ORDER BY f.id');
+ordered('pushed full join',
+	'SELECT s.id, f.id FROM {s} s FULL JOIN {fe} f ON f.id OPERATOR(pg_catalog.=) s.id - 2500 '
+	  . 'ORDER BY s.id NULLS FIRST, f.id NULLS FIRST');
+ordered('pushed full join, a condition above it',
+	'SELECT s.id, f.id, f.mood FROM {s} s FULL JOIN {fe} f ON f.id OPERATOR(pg_catalog.=) s.id - 2500 '
+	  . 'WHERE s.id IS NULL OR s.id > 2990 ORDER BY s.id NULLS FIRST, f.id NULLS FIRST');
+ordered('pushed self-join on C text against default text',
+	'SELECT a.id, b.id FROM {s} a JOIN {s} b ON a.t_c = b.t_default WHERE a.id < 300 ORDER BY 1, 2');
+ordered('pushed self-join on timestamptz, numeric and float8',
+	'SELECT a.id, b.id FROM {s} a JOIN {s} b ON a.tstz = b.tstz AND a.id <> b.id ORDER BY 1, 2');
+ordered('pushed self-join on numeric and float8',
+	q{SELECT a.id, b.id FROM {s} a JOIN {s} b ON a.n = b.n AND a.f8 = b.f8 AND a.id < b.id
+		WHERE a.n <> 'NaN' ORDER BY 1, 2}, rows => 'any');
+ordered('pushed join of three raced tables',
+	'SELECT a.id, f.mood, b.i4 FROM {s} a JOIN {fe} f ON f.id = a.id LEFT JOIN {s} b ON b.id = a.id + 1 '
+	  . 'WHERE a.id < 200 ORDER BY a.id');
+ordered('pushed join with a local condition on one side',
+	q{SELECT a.id, f.note FROM {s} a JOIN {f} f ON f.id = a.id
+		WHERE a.i4::text LIKE '1%' ORDER BY a.id});
+read_rows('pushed join on NULL keys',
+	'SELECT a.id, b.id FROM {s} a JOIN {s} b ON a.i2 = b.i4 WHERE a.i2 IS NULL OR b.i4 IS NULL',
+	rows => 'any');
+
+# Aggregates and GROUP BY sent to the remote side: NULL groups, empty inputs,
+# collations, numeric, float, interval and timestamptz values.
+read_rows('pushed GROUP BY with a NULL group',
+	'SELECT b, count(*), count(i4), sum(i4), avg(i8), min(t_c), max(t_default) FROM {s} GROUP BY b');
+read_rows('pushed GROUP BY C text', 'SELECT t_c, count(*), min(id) FROM {s} GROUP BY t_c');
+read_rows('pushed GROUP BY default text', 'SELECT t_default, count(*), max(id) FROM {s} GROUP BY t_default');
+read_rows('pushed GROUP BY an expression',
+	'SELECT i2 % 7, avg(n) FILTER (WHERE n <> \'NaN\'), sum(nb), avg(nb) FROM {s} GROUP BY 1');
+read_rows('pushed GROUP BY float4 (-0, NaN, infinities)', 'SELECT f4, count(*) FROM {s} GROUP BY f4');
+read_rows('pushed GROUP BY timestamptz', 'SELECT tstz, count(*) FROM {s} GROUP BY tstz HAVING count(*) > 1',
+	rows => 'any');
+read_rows('pushed interval and timestamptz aggregates',
+	'SELECT i2 % 4, sum(iv), avg(iv), min(tstz), max(tstz), min(ts), max(d) FROM {s} GROUP BY 1');
+read_rows('pushed min and max of text in their collations',
+	'SELECT i2 % 3, min(t_default), max(t_default), min(t_c), max(t_c), '
+	  . 'min(t_default COLLATE "C"), max(t_c COLLATE "default"), min(vc), max(ch) FROM {s} GROUP BY 1');
+read_rows('pushed count DISTINCT of float8, timestamptz and text',
+	'SELECT b, count(DISTINCT f8), count(DISTINCT tstz), count(DISTINCT t_c) FROM {s} GROUP BY b');
+read_rows('pushed aggregates with FILTER, ORDER BY and DISTINCT',
+	q{SELECT b, string_agg(t_c, '|' ORDER BY t_c DESC NULLS FIRST, id) FILTER (WHERE id % 7 = 0),
+		array_agg(DISTINCT i2 % 5), array_agg(id ORDER BY f8 NULLS FIRST, id) FILTER (WHERE id < 60)
+		FROM {s} WHERE id < 400 GROUP BY b});
+read_rows('pushed aggregates of an empty input',
+	'SELECT count(*), sum(i4), avg(n), max(t_c), string_agg(t_default, \',\') FROM {s} WHERE id < 0');
+read_rows('pushed GROUP BY of an empty input', 'SELECT b, count(*) FROM {s} WHERE id < 0 GROUP BY b',
+	rows => 'any');
+read_rows('pushed HAVING without GROUP BY', 'SELECT count(*) FROM {s} HAVING count(*) > 10');
+ordered('pushed ORDER BY an aggregate with LIMIT',
+	'SELECT t_c, count(*), max(id) FROM {s} GROUP BY t_c HAVING count(*) > 2 '
+	  . 'ORDER BY count(*) DESC, t_c LIMIT 7');
+ordered('pushed ORDER BY a default text group with LIMIT and OFFSET',
+	'SELECT t_default, count(*) FROM {s} GROUP BY t_default ORDER BY t_default DESC NULLS FIRST LIMIT 12 OFFSET 3');
+read_rows('pushed DISTINCT', 'SELECT DISTINCT t_c FROM {s}');
+ordered('pushed DISTINCT with ORDER BY and LIMIT',
+	'SELECT DISTINCT b, i2 % 3 FROM {s} ORDER BY 1, 2 LIMIT 5');
+read_rows('enum declared as text: pushed DISTINCT', 'SELECT DISTINCT mood FROM {f}');
+read_rows('pushed aggregate over a pushed join',
+	'SELECT f.mood, count(*), sum(s.i4), min(s.tstz), max(s.t_c) FROM {s} s JOIN {f} f ON f.id = s.id GROUP BY f.mood');
+# An enum is not built in: grouped here, over the pushed join.
+read_rows('enum: grouped over a pushed join',
+	'SELECT f.mood, count(*), sum(s.i4) FROM {s} s JOIN {fe} f ON f.id = s.id GROUP BY f.mood');
+read_rows('enum declared as text: grouped over a left join',
+	'SELECT f.mood, count(*), count(f.id) FROM {s} s LEFT JOIN {f} f ON f.id = s.id GROUP BY f.mood');
+ordered('pushed aggregate over a full join, ordered',
+	'SELECT s.b, count(*), count(f.id) FROM {s} s FULL JOIN {fe} f ON f.id OPERATOR(pg_catalog.=) s.id - 2700 '
+	  . 'GROUP BY s.b ORDER BY s.b NULLS FIRST');
+read_rows('pushed aggregate with a parameter in a subquery',
+	'SELECT p.key, (SELECT count(*) FROM {s} s WHERE s.i2 < p.key) FROM probe p');
+
 # A result larger than work_mem: the stored answer spills to disk.
 ordered('every row past work_mem', 'SELECT * FROM {s} ORDER BY id', set => ["SET work_mem = '64kB'"]);
 

@@ -98,10 +98,20 @@ $primary->safe_psql('postgres', q{
 });
 
 # The child (fast on the primary) left-joined to its parent (fast on the
-# standby): the child without its parent is a mixed answer.
+# standby): the child without its parent is a mixed answer. The parent's
+# subquery (kept apart by OFFSET 0) keeps the join local, two raced scans;
+# the plain join of the two tables is pushed down, one remote query.
 my $join = q{SELECT c.id, c.on_standby, p.id, p.on_standby
+	FROM raced.child_slow_standby c
+	LEFT JOIN (SELECT * FROM raced.parent_slow_primary OFFSET 0) p ON p.id = c.parent_id
+	WHERE c.id = 1000};
+my $pushed_join = q{SELECT c.id, c.on_standby, p.id, p.on_standby
 	FROM raced.child_slow_standby c LEFT JOIN raced.parent_slow_primary p ON p.id = c.parent_id
 	WHERE c.id = 1000};
+like($session->query_safe("EXPLAIN (COSTS OFF) $join"), qr/Join.*Foreign Scan.*Foreign Scan/s,
+	'the join with a subquery is joined locally');
+unlike($session->query_safe("EXPLAIN (COSTS OFF) $pushed_join"), qr/Foreign Scan.*Foreign Scan/s,
+	'the plain join is one foreign scan');
 my $mixed = sub {
 	my ($rows) = @_;
 	return $rows =~ /^1000\|[tf]\|\|/m || $rows =~ /^\d+\|t\|\d+\|f$/m
@@ -117,10 +127,13 @@ for my $call (1 .. 3) {
 }
 ok($out eq '1000|f|100|f' || $out eq '', "the answer is the primary's or the paused standby's")
 	or diag("rows: $out");
+($out, $err) = session_query($session, $pushed_join);
+ok($err eq '' && !$mixed->($out), "the pushed join: one server's rows") or diag("rows: $out $err");
 
 # The same as a prepared statement, custom and generic plans.
 $session->query_safe(q{PREPARE joined(int) AS SELECT c.id, c.on_standby, p.id, p.on_standby
-	FROM raced.child_slow_standby c LEFT JOIN raced.parent_slow_primary p ON p.id = c.parent_id
+	FROM raced.child_slow_standby c
+	LEFT JOIN (SELECT * FROM raced.parent_slow_primary OFFSET 0) p ON p.id = c.parent_id
 	WHERE c.id = $1});
 for my $mode ('force_custom_plan', 'force_generic_plan') {
 	$session->query_safe("SET plan_cache_mode = $mode");

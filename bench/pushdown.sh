@@ -7,8 +7,11 @@
 #         (events: EVENTS rows, 3 kinds)
 #   join  the newest 1% of events with their users (users: USERS rows),
 #         postgres_fdw with use_remote_estimate on
-# For each it reports the mean latency, the ratio raced / postgres_fdw, and
-# the rows the raced scan received (one per group for agg). Writes
+#   pk    a user read by its primary key, also through race_query over the
+#         same single standby
+# For each it reports the mean and median latency, the ratio raced /
+# postgres_fdw (and raced / race_query for pk), and the rows the raced scan
+# received (one per group for agg). Writes
 # bench/results/<timestamp>-pushdown/.
 #   bash bench/pushdown.sh [--no-build]
 #   EVENTS=100000 USERS=10000 SECONDS_PER_RUN=5 ROUNDS=2 bash bench/pushdown.sh
@@ -77,9 +80,16 @@ agg_sql() { echo "SELECT kind, count(*), avg(amount) FROM $1.events GROUP BY kin
 join_sql() {
     echo "SELECT e.id, e.at, e.amount, u.name FROM $1.events e JOIN $1.users u ON u.id = e.user_id WHERE e.at > '$CUTOFF';"
 }
+pk_sql() { printf '%s\n' "\\set id random(1, $USERS)" "SELECT id, name, country FROM $1.users WHERE id = :id;"; }
+{
+    printf '%s\n' "\\set id random(1, $USERS)"
+    echo "SELECT * FROM multiquery.race_query('{standby_mq}', 'SELECT id, name, country FROM public.users WHERE id = \$1',"
+    echo "    ARRAY[:id::text]) AS t(id int, name text, country text);"
+} >"$RUN_DIR/pk_race.sql"
 for schema in fdw raced; do
     agg_sql "$schema" >"$RUN_DIR/agg_$schema.sql"
     join_sql "$schema" >"$RUN_DIR/join_$schema.sql"
+    pk_sql "$schema" >"$RUN_DIR/pk_$schema.sql"
     for read in agg join; do
         primary -c "EXPLAIN (VERBOSE, COSTS OFF) $(cat "$RUN_DIR/${read}_$schema.sql")" >"$RUN_DIR/plan_${read}_$schema.txt"
         # Warm both sides' caches and connections.
@@ -91,24 +101,29 @@ for read in agg join; do
         >"$RUN_DIR/analyze_${read}_raced.txt"
 done
 
-# One pgbench run: mean latency in ms.
+# One pgbench run, every transaction's latency logged: its mean latency in ms.
 run_one() {
     local file=$1 mode=$2 out=$3
-    pgbench -n -c 1 -j 1 -T "$SECONDS_PER_RUN" -M "$mode" -f "$file" \
-        -h 127.0.0.1 -p "$MQ_PRIMARY_PORT" -U "$DB_USER" "$BENCH_DB" >"$out" 2>&1 || { cat "$out" >&2; die "pgbench failed"; }
+    (cd "$RUN_DIR/raw" && pgbench -n -c 1 -j 1 -T "$SECONDS_PER_RUN" -M "$mode" -f "$file" \
+        -l --log-prefix="$(basename "$out" .txt)" \
+        -h 127.0.0.1 -p "$MQ_PRIMARY_PORT" -U "$DB_USER" "$BENCH_DB") >"$out" 2>&1 || { cat "$out" >&2; die "pgbench failed"; }
     awk '/latency average/ { print $4 }' "$out"
 }
+# Mean and median (ms) over every transaction of every round of one configuration.
+latency_of() {
+    local read=$1 mode=$2 schema=$3
+    cat "$RUN_DIR/raw/$read-$schema-$mode-"*.[0-9]* | awk '{ print $3 / 1000 }' | sort -n |
+        awk '{ v[NR] = $1; t += $1 } END { printf "%.3f %.3f", t / NR, v[int((NR + 1) / 2)] }'
+}
+schemas_of() { if [[ $1 == pk ]]; then echo fdw raced race; else echo fdw raced; fi; }
+chmod -R a+rX "$RUN_DIR"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-declare -A total count
 for round in $(seq 1 "$ROUNDS"); do
     for mode in extended prepared; do
-        for read in agg join; do
-            for schema in fdw raced; do
+        for read in pk agg join; do
+            for schema in $(schemas_of "$read"); do
                 ms=$(run_one "$RUN_DIR/${read}_$schema.sql" "$mode" "$RUN_DIR/raw/$read-$schema-$mode-$round.txt")
-                key="$read $mode $schema"
-                total[$key]=$(awk -v a="${total[$key]:-0}" -v b="$ms" 'BEGIN { print a + b }')
-                count[$key]=$(( ${count[$key]:-0} + 1 ))
-                log "round $round: $key $ms ms"
+                log "round $round: $read $mode $schema $ms ms"
             done
         done
     done
@@ -121,15 +136,26 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
     echo "events $EVENTS rows, users $USERS rows; $ROUNDS rounds of ${SECONDS_PER_RUN}s per configuration;"
     echo "$(nproc) CPUs; load average before $LOAD_BEFORE, after $LOAD_AFTER"
     echo
-    echo "| read | pgbench -M | postgres_fdw ms | raced ms | raced / postgres_fdw | goal |"
-    echo "|---|---|---|---|---|---|"
-    for read in agg join; do
+    echo "Latency in ms, mean / median over every transaction of every round. Goals: pk median"
+    echo "<= 1.0x postgres_fdw's and <= 1.1x race_query's; agg and join <= 1.1x postgres_fdw's."
+    echo
+    echo "| read | pgbench -M | postgres_fdw | raced table | race_query | raced / postgres_fdw | raced / race_query | goal |"
+    echo "|---|---|---|---|---|---|---|---|"
+    for read in pk agg join; do
         for mode in extended prepared; do
-            fdw=$(awk -v t="${total[$read $mode fdw]}" -v n="${count[$read $mode fdw]}" 'BEGIN { printf "%.2f", t / n }')
-            raced=$(awk -v t="${total[$read $mode raced]}" -v n="${count[$read $mode raced]}" 'BEGIN { printf "%.2f", t / n }')
-            ratio=$(awk -v a="$raced" -v b="$fdw" 'BEGIN { printf "%.2f", a / b }')
-            goal=$(awk -v r="$ratio" 'BEGIN { print (r <= 1.1 ? "met (<= 1.1x)" : "missed (<= 1.1x)") }')
-            echo "| $read | $mode | $fdw | $raced | ${ratio}x | $goal |"
+            read -r fdw_mean fdw_p50 <<<"$(latency_of "$read" "$mode" fdw)"
+            read -r raced_mean raced_p50 <<<"$(latency_of "$read" "$mode" raced)"
+            if [[ $read == pk ]]; then
+                read -r race_mean race_p50 <<<"$(latency_of "$read" "$mode" race)"
+                r_fdw=$(awk -v a="$raced_p50" -v b="$fdw_p50" 'BEGIN { printf "%.2f", a / b }')
+                r_race=$(awk -v a="$raced_p50" -v b="$race_p50" 'BEGIN { printf "%.2f", a / b }')
+                goal=$(awk -v f="$r_fdw" -v r="$r_race" 'BEGIN { print (f <= 1.0 && r <= 1.1 ? "met" : "**missed**") }')
+                echo "| pk | $mode | $fdw_mean / $fdw_p50 | $raced_mean / $raced_p50 | $race_mean / $race_p50 | ${r_fdw}x (median) | ${r_race}x (median) | $goal |"
+            else
+                r_fdw=$(awk -v a="$raced_mean" -v b="$fdw_mean" 'BEGIN { printf "%.2f", a / b }')
+                goal=$(awk -v r="$r_fdw" 'BEGIN { print (r <= 1.1 ? "met" : "**missed**") }')
+                echo "| $read | $mode | $fdw_mean / $fdw_p50 | $raced_mean / $raced_p50 | | ${r_fdw}x (mean) | | $goal |"
+            fi
         done
     done
     echo

@@ -126,7 +126,10 @@ $standby2->stop('immediate');
 session_query($session, 'SELECT multiquery.race_stats_reset()');
 ($calls) = session_query($session, qq{SELECT * FROM race_calls('$three', 8)});
 check_calls($calls, 8, 'standby 2 down');
-like($stat->('mq_standby2', 'last_error'), qr/Connection refused/,
+# Its cached connection breaks first, a new one is refused after; which of
+# the two is the last error depends on the back-off between the calls.
+like($stat->('mq_standby2', 'last_error'),
+	qr/Connection refused|server closed the connection unexpectedly/,
 	'race_stats on the standby says why standby 2 failed');
 is($stat->('mq_standby2', 'wins'), '0', 'and it won none');
 $standby2->start;

@@ -21,11 +21,12 @@ namespace {
 
 // Set after connecting: the formats race targets already get from their
 // startup options (DateStyle, IntervalStyle, extra_float_digits), plus the
-// ones the table move's canonical text also depends on.
+// ones the table move's canonical text also depends on; jit off as on the
+// local side (local.cpp).
 constexpr const char* kSessionSetup =
     "SET search_path = pg_catalog; SET TimeZone = 'UTC'; SET bytea_output = 'hex'; "
     "SET DateStyle = 'ISO'; SET IntervalStyle = 'postgres'; SET extra_float_digits = 3; "
-    "SET default_transaction_read_only = on";
+    "SET jit = off; SET default_transaction_read_only = on";
 
 constexpr int kCancelBoundMs = 100;
 

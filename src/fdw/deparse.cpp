@@ -44,7 +44,20 @@ struct Printer {
     const RelInfo* info;
     StringInfo buf;
     List** params;
+    // The GUC nest level of the transmission modes, set at the first
+    // constant whose text they change; -1 while unset (most key lookups
+    // print none, and setting them costs a planning a few percent).
+    int modes_level = -1;
 };
+
+void print_in_transmission_modes(Printer* p) {
+    if (p->modes_level < 0) p->modes_level = set_transmission_modes();
+}
+
+void end_transmission_modes(Printer* p) {
+    if (p->modes_level >= 0) reset_transmission_modes(p->modes_level);
+    p->modes_level = -1;
+}
 
 // Keywords that would not read back as a name: all but the unreserved ones.
 bool keyword_needs_quoting(const std::string& word) {
@@ -158,6 +171,7 @@ void print_const(Const* constant, Printer* p, bool untyped = false) {
     Oid output;
     bool varlena;
     getTypeOutputInfo(constant->consttype, &output, &varlena);
+    if (prints_in_transmission_modes(constant->consttype)) print_in_transmission_modes(p);
     char* text = OidOutputFunctionCall(output, constant->constvalue);
     switch (constant->consttype) {
     case INT4OID:
@@ -690,7 +704,6 @@ char* deparse_analyze_select(Relation relation, double sample_percent) {
 }
 
 char* deparse_select(PlannerInfo* root, const RemoteSelect* sel, List** params) {
-    int nest_level = set_transmission_modes();
     StringInfoData buf;
     initStringInfo(&buf);
     Printer p{root, sel->info, &buf, params};
@@ -729,13 +742,12 @@ char* deparse_select(PlannerInfo* root, const RemoteSelect* sel, List** params) 
             print_limit(sel->limit_offset, &p);
         }
     }
-    reset_transmission_modes(nest_level);
+    end_transmission_modes(&p);
     return buf.data;
 }
 
 char* deparse_pushed_select(PlannerInfo* root, const RemoteSelect* sel, List* tlist,
                             List** params) {
-    int nest_level = set_transmission_modes();
     StringInfoData buf;
     initStringInfo(&buf);
     const RelInfo* info = sel->info;
@@ -784,7 +796,7 @@ char* deparse_pushed_select(PlannerInfo* root, const RemoteSelect* sel, List* tl
             print_limit(sel->limit_offset, &p);
         }
     }
-    reset_transmission_modes(nest_level);
+    end_transmission_modes(&p);
     return buf.data;
 }
 

@@ -143,6 +143,9 @@ char* deparse_analyze_select(Relation relation, double sample_percent);
 // in, from set_transmission_modes() until reset_transmission_modes() of the
 // level it returned.
 int set_transmission_modes();
+// Whether values of the type print differently under other settings of the
+// transmission modes (false for integers, numeric, text, uuid, ...).
+bool prints_in_transmission_modes(Oid type);
 void reset_transmission_modes(int nest_level);
 
 // estimate.cpp

@@ -43,6 +43,7 @@ struct ScanState {
     Oid user;
     List* param_states;     // ExprStates of fdw_exprs
     FmgrInfo* param_output; // their types' output functions
+    bool* param_formatted;  // whether a type's text depends on the transmission modes
     int param_count;
     MemoryContext context;  // where the tuplestore lives
     Tuplestorestate* store; // the current answer; nullptr before the first race
@@ -74,7 +75,10 @@ std::vector<std::optional<std::string>> evaluate_params(ForeignScanState* node,
             bool is_null;
             Datum value = ExecEvalExpr(expr, econtext, &is_null);
             char* result = nullptr;
-            if (!is_null) {
+            if (is_null) {
+            } else if (!state->param_formatted[index - 1]) {
+                result = OutputFunctionCall(output, value);
+            } else {
                 int nest_level = set_transmission_modes();
                 result = OutputFunctionCall(output, value);
                 reset_transmission_modes(nest_level);
@@ -206,12 +210,16 @@ void begin_scan(ForeignScanState* node, int eflags) {
     state->param_states = ExecInitExprList(plan->fdw_exprs, &node->ss.ps);
     state->param_output =
         static_cast<FmgrInfo*>(palloc0(sizeof(FmgrInfo) * Max(state->param_count, 1)));
+    state->param_formatted =
+        static_cast<bool*>(palloc0(sizeof(bool) * Max(state->param_count, 1)));
     int index = 0;
     ListCell* cell;
     foreach (cell, plan->fdw_exprs) {
         Oid output;
         bool varlena;
-        getTypeOutputInfo(exprType(static_cast<Node*>(lfirst(cell))), &output, &varlena);
+        Oid type = exprType(static_cast<Node*>(lfirst(cell)));
+        getTypeOutputInfo(type, &output, &varlena);
+        state->param_formatted[index] = prints_in_transmission_modes(type);
         fmgr_info(output, &state->param_output[index++]);
     }
     bool with_ctid = intVal(list_nth(plan->fdw_private, kPlanFetchesCtid)) != 0;

@@ -6,6 +6,7 @@
 #include "fdw/fdw.hpp"
 
 extern "C" {
+#include "catalog/pg_type_d.h"
 #include "utils/guc.h"
 }
 
@@ -24,6 +25,28 @@ constexpr Mode kModes[] = {
 };
 
 }  // namespace
+
+bool prints_in_transmission_modes(Oid type) {
+    // The types whose text no DateStyle, IntervalStyle or extra_float_digits
+    // changes: a key of one of them is printed without setting the modes,
+    // which costs a raced primary-key read a few percent of its CPU.
+    switch (type) {
+        case BOOLOID:
+        case INT2OID:
+        case INT4OID:
+        case INT8OID:
+        case OIDOID:
+        case NUMERICOID:
+        case TEXTOID:
+        case VARCHAROID:
+        case BPCHAROID:
+        case NAMEOID:
+        case UUIDOID:
+            return false;
+        default:
+            return true;
+    }
+}
 
 int set_transmission_modes() {
     int nest_level = NewGUCNestLevel();

@@ -2,12 +2,14 @@
 # The table move benchmark: table_diff and table_sync against the full copy
 # they replace, in one run, on a primary and a streaming standby of their own.
 #   bash bench/table_move.sh [ROWS]        (as root; ROWS defaults to 1000000)
+# Prints the figures and writes them to bench/results/<timestamp>-table-move/.
 # Environment: PG_CONFIG (the server to use), BENCH_PORT (primary; the
 # standby takes the next port; default 55613), BENCH_DIR_OUT (work directory).
 #
 # The source table lives in database olddb, read through a postgres_fdw
 # server over TCP; the target in database app. Measured, in this order:
-#   copy        INSERT INTO <empty copy> SELECT * FROM <foreign table>: the reference
+#   copy        INSERT INTO <empty copy> SELECT * FROM <foreign table>: the reference,
+#               timed first and last (the ratios are to the mean of the two)
 #   sync        CALL table_sync from an empty target, no limits
 #   diff        table_diff with 0.1% of the rows differing (missing, extra, changed),
 #               and the source rows it fetched
@@ -24,6 +26,7 @@ BIN=$("$PG_CONFIG" --bindir)
 PORT=${BENCH_PORT:-55613}
 STANDBY_PORT=$((PORT + 1))
 OUT=${BENCH_DIR_OUT:-/tmp/multiquery-table-move-bench}
+RUN_DIR="$(cd "$(dirname "$0")" && pwd)/results/$(date +%Y%m%d-%H%M%S)-table-move"
 RUN_USER=${MQ_RUN_USER:-postgres}
 
 as_user() { if [ "$(id -u)" = 0 ]; then runuser -u "$RUN_USER" -- "$@"; else "$@"; fi; }
@@ -57,7 +60,8 @@ as_user "$BIN/pg_basebackup" -h 127.0.0.1 -p "$PORT" -D "$OUT/standby" -R -X str
 echo "port = $STANDBY_PORT" >>"$OUT/standby/postgresql.conf"
 as_user "$BIN/pg_ctl" -D "$OUT/standby" -l "$OUT/standby.log" -w start >/dev/null
 
-echo "machine: $(nproc) cores, load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "machine: $(nproc) cores, load average at start: $LOAD_START"
 psql_at "$PORT" postgres -c "CREATE DATABASE olddb" -c "CREATE DATABASE app"
 psql_at "$PORT" olddb <<SQL
 CREATE TABLE sessions (
@@ -94,7 +98,7 @@ CREATE FOREIGN TABLE raced.sessions (id bigint, user_id int, last_seen timestamp
     SERVER app_reads OPTIONS (schema_name 'public', table_name 'sessions');
 SQL
 
-copy_s=$(timed app "INSERT INTO copy_ref SELECT * FROM old_db.sessions")
+copy1_s=$(timed app "INSERT INTO copy_ref SELECT * FROM old_db.sessions")
 sync_s=$(timed app "CALL multiquery.table_sync('sessions', 'old_db.sessions')")
 
 # 0.1% differ: a third changed, a third missing, a third extra.
@@ -155,12 +159,21 @@ except=$(psql_at "$PORT" app -c "SELECT (SELECT count(*) FROM (TABLE sessions EX
     (SELECT count(*) FROM (TABLE old_db.sessions EXCEPT TABLE sessions) b)")
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
-echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
-cat <<EOF
+# The reference again, the machine's drift since the first: the ratios are
+# to the mean of the two.
+copy2_s=$(timed app "TRUNCATE copy_ref; INSERT INTO copy_ref SELECT * FROM old_db.sessions")
+copy_s=$(awk -v a="$copy1_s" -v b="$copy2_s" 'BEGIN {printf "%.2f", (a + b) / 2}')
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "load average at end: $LOAD_END"
+mkdir -p "$RUN_DIR"
+tee "$RUN_DIR/results.md" <<EOF
+# Table move: $ROWS rows, $(date -u '+%Y-%m-%d %H:%M UTC')
+
+$(nproc) CPUs; load average at start $LOAD_START, at end $LOAD_END; multiquery $(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo '?')
 
 | measure ($ROWS rows) | figure | goal |
 | --- | --- | --- |
-| full copy (INSERT ... SELECT from the foreign table) | ${copy_s} s | the reference |
+| full copy (INSERT ... SELECT from the foreign table), first and last | ${copy1_s} s, ${copy2_s} s (mean ${copy_s} s) | the reference |
 | table_sync from empty, no limits | ${sync_s} s = $(ratio "$sync_s" "$copy_s")x the copy | <= 1.5x |
 | table_diff, 0.1% differing ($diff_found found of $made made) | ${diff_s} s = $(ratio "$diff_s" "$copy_s")x the copy | <= 1.0x |
 | rows table_diff fetched from the source | $fetched ($(awk -v f="$fetched" -v r="$ROWS" 'BEGIN {printf "%.1f", 100 * f / r}')%), $ranges_fetched of $ranges_total ranges | <= 5% |

@@ -1,0 +1,1 @@
+SELECT kind, count(*), avg(amount) FROM fdw.events GROUP BY kind;

@@ -1,0 +1,1 @@
+SELECT kind, count(*), avg(amount) FROM raced.events GROUP BY kind;

@@ -94,6 +94,7 @@ OBJS = \
 	src/queue/worker.o \
 	src/fdw/analyze.o \
 	src/fdw/deparse.o \
+	src/fdw/deparse_expr.o \
 	src/fdw/estimate.o \
 	src/fdw/explain.o \
 	src/fdw/grouping.o \

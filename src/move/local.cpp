@@ -29,6 +29,50 @@ constexpr Setting kCanonicalSettings[] = {
     {"jit", "off"},
 };
 
+// A plan kept past SPI's per-call memory, for a statement run many times.
+SPIPlanPtr prepare_kept(const std::string& sql, const std::vector<Oid>& types) {
+    return pg::call([&] {
+        SPIPlanPtr plan = SPI_prepare(sql.c_str(), static_cast<int>(types.size()),
+                                      const_cast<Oid*>(types.data()));
+        if (plan == nullptr)
+            elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+        SPI_keepplan(plan);
+        return plan;
+    });
+}
+
+uint64_t execute_kept(SPIPlanPtr plan, Datum* values, const char* nulls) {
+    return pg::call([&] {
+        int rc = SPI_execute_plan(plan, values, nulls, false, 0);
+        if (rc < 0) elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+        return static_cast<uint64_t>(SPI_processed);
+    });
+}
+
+// Runs work in a memory context of its own, deleted after it: what one call
+// of a statement allocates (its parameters' texts, its arrays) lives for
+// that call only, and a sync makes many. On an error the context is left
+// for the abort to free: the error's report may live in it.
+template <typename Work>
+uint64_t in_scratch_context(Work work) {
+    MemoryContext caller = CurrentMemoryContext;
+    MemoryContext scratch = pg::call([] {
+        return AllocSetContextCreate(CurrentMemoryContext, "multiquery table move call",
+                                     ALLOCSET_DEFAULT_SIZES);
+    });
+    MemoryContextSwitchTo(scratch);
+    uint64_t result = 0;
+    try {
+        result = work();
+    } catch (...) {
+        MemoryContextSwitchTo(caller);
+        throw;
+    }
+    MemoryContextSwitchTo(caller);
+    MemoryContextDelete(scratch);
+    return result;
+}
+
 // Copies SPI's result out before anything else runs. Inside pg::call.
 void copy_result(Rows* rows) {
     SPITupleTable* table = SPI_tuptable;
@@ -107,41 +151,15 @@ Statement::~Statement() {
 }
 
 void Statement::prepare(const std::string& sql, int params) {
-    std::vector<Oid> types(params, TEXTOID);
     params_ = params;
-    plan_ = pg::call([&] {
-        SPIPlanPtr plan = SPI_prepare(sql.c_str(), params, types.data());
-        if (plan == nullptr)
-            elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-        SPI_keepplan(plan);
-        return plan;
-    });
+    plan_ = prepare_kept(sql, std::vector<Oid>(params, TEXTOID));
 }
 
 uint64_t Statement::run(const std::vector<Cell>& params) {
-    // The parameters' texts live for this call only: a sync runs many.
-    MemoryContext caller = CurrentMemoryContext;
-    MemoryContext scratch = pg::call([] {
-        return AllocSetContextCreate(CurrentMemoryContext, "multiquery table move parameters",
-                                     ALLOCSET_DEFAULT_SIZES);
-    });
-    MemoryContextSwitchTo(scratch);
-    uint64_t processed = 0;
-    try {
+    return in_scratch_context([&] {
         Arguments args = arguments(params);
-        processed = pg::call([&] {
-            int rc = SPI_execute_plan(plan_, args.values.data(), args.nulls.c_str(), false, 0);
-            if (rc < 0) elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
-            return static_cast<uint64_t>(SPI_processed);
-        });
-    } catch (...) {
-        // The error's report may live in scratch: left for the abort to free.
-        MemoryContextSwitchTo(caller);
-        throw;
-    }
-    MemoryContextSwitchTo(caller);
-    MemoryContextDelete(scratch);
-    return processed;
+        return execute_kept(plan_, args.values.data(), args.nulls.c_str());
+    });
 }
 
 ArrayInsert::~ArrayInsert() {
@@ -166,62 +184,36 @@ void ArrayInsert::prepare(const MovePlan& plan, const std::vector<int>& columns,
         });
         inputs_.push_back(input);
     }
-    plan_ = pg::call([&] {
-        SPIPlanPtr prepared =
-            SPI_prepare(sql.c_str(), static_cast<int>(types.size()), types.data());
-        if (prepared == nullptr)
-            elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-        SPI_keepplan(prepared);
-        return prepared;
-    });
+    plan_ = prepare_kept(sql, types);
 }
 
 uint64_t ArrayInsert::run(const std::vector<const Row*>& rows) {
-    MemoryContext caller = CurrentMemoryContext;
-    MemoryContext scratch = pg::call([] {
-        return AllocSetContextCreate(CurrentMemoryContext, "multiquery table move rows",
-                                     ALLOCSET_DEFAULT_SIZES);
-    });
-    MemoryContextSwitchTo(scratch);
     std::vector<Datum> arrays(inputs_.size());
     std::vector<Datum> values(rows.size());
-    std::vector<bool> nulls(rows.size());
-    uint64_t inserted = 0;
-    try {
+    return in_scratch_context([&] {
         for (size_t c = 0; c < inputs_.size(); ++c) {
-            Input& input = inputs_[c];
-            for (size_t r = 0; r < rows.size(); ++r) {
-                const Cell& cell = (*rows[r])[input.column];
-                nulls[r] = !cell;
-                values[r] = cell ? pg::call([&] {
-                    return InputFunctionCall(&input.function, const_cast<char*>(cell->c_str()),
-                                             input.ioparam, input.typmod);
-                })
-                                 : Datum(0);
-            }
+            const Input& input = inputs_[c];
+            // One guarded call per column, not per value: nothing in it
+            // owns memory that a longjmp out of an input function would leak.
             arrays[c] = pg::call([&] {
+                bool* nulls = static_cast<bool*>(palloc(sizeof(bool) * rows.size()));
+                for (size_t r = 0; r < rows.size(); ++r) {
+                    const Cell& cell = (*rows[r])[input.column];
+                    nulls[r] = !cell;
+                    values[r] = cell ? InputFunctionCall(const_cast<FmgrInfo*>(&input.function),
+                                                         const_cast<char*>(cell->c_str()),
+                                                         input.ioparam, input.typmod)
+                                     : Datum(0);
+                }
                 int dims[1] = {static_cast<int>(rows.size())};
                 int lower[1] = {1};
-                bool* flags = static_cast<bool*>(palloc(sizeof(bool) * rows.size()));
-                for (size_t r = 0; r < rows.size(); ++r) flags[r] = nulls[r];
-                return PointerGetDatum(construct_md_array(values.data(), flags, 1, dims, lower,
+                return PointerGetDatum(construct_md_array(values.data(), nulls, 1, dims, lower,
                                                           input.element, input.length,
                                                           input.by_value, input.align));
             });
         }
-        inserted = pg::call([&] {
-            int rc = SPI_execute_plan(plan_, arrays.data(), nullptr, false, 0);
-            if (rc < 0) elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
-            return static_cast<uint64_t>(SPI_processed);
-        });
-    } catch (...) {
-        // The error's report may live in scratch: left for the abort to free.
-        MemoryContextSwitchTo(caller);
-        throw;
-    }
-    MemoryContextSwitchTo(caller);
-    MemoryContextDelete(scratch);
-    return inserted;
+        return execute_kept(plan_, arrays.data(), nullptr);
+    });
 }
 
 }  // namespace mq::move

@@ -210,7 +210,9 @@ std::vector<Difference> Comparison::compare(const std::vector<size_t>& chunk) {
     for (Row& row : source) {
         strip(row);
         Row key = key_of(plan_, row);
-        if (!source_by_key.emplace(key, row).second)
+        // try_emplace moves the row only when the key is new: a duplicate's
+        // row is still whole for the error.
+        if (!source_by_key.try_emplace(std::move(key), std::move(row)).second)
             throw Error(kUniqueViolation,
                         "foreign table \"" + plan_.source_name +
                             "\" has more than one row with key " + key_json(plan_, row),
@@ -225,11 +227,12 @@ std::vector<Difference> Comparison::compare(const std::vector<size_t>& chunk) {
             continue;
         }
         if (found->second != row)
-            differences.push_back({Difference::Kind::kChanged, found->second, std::move(row)});
+            differences.push_back(
+                {Difference::Kind::kChanged, std::move(found->second), std::move(row)});
         source_by_key.erase(found);
     }
     for (auto& [key, row] : source_by_key)
-        differences.push_back({Difference::Kind::kMissing, row, {}});
+        differences.push_back({Difference::Kind::kMissing, std::move(row), {}});
     return differences;
 }
 

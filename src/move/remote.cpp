@@ -140,6 +140,7 @@ Rows RemoteSource::finish() {
         ExecStatusType status = PQresultStatus(result);
         if (status == PGRES_TUPLES_OK) {
             int columns = PQnfields(result);
+            rows.reserve(rows.size() + static_cast<size_t>(PQntuples(result)));
             for (int r = 0; r < PQntuples(result); ++r) {
                 Row row(columns);
                 for (int c = 0; c < columns; ++c)

@@ -116,11 +116,9 @@ List* join_scan_tlist(RelOptInfo* joinrel) {
     return tlist;
 }
 
-// The plan of a join or grouping sent remotely: the remote SELECT returns
-// exactly the scan tuple (fdw_scan_tlist), every condition is in it, and the
-// plan's target list is computed from the scan tuple.
-ForeignScan* get_pushed_plan(PlannerInfo* root, RelInfo* info, ForeignPath* path, List* tlist,
-                             Plan* outer_plan) {
+// What a path sends remotely besides its conditions: the sort its
+// fdw_private says it carries, and the query's LIMIT and OFFSET if it does.
+RemoteSelect remote_select_of(PlannerInfo* root, RelInfo* info, ForeignPath* path) {
     RemoteSelect sel{};
     sel.info = info;
     sel.pathkeys = intVal(linitial(path->fdw_private)) != 0 ? path->path.pathkeys : NIL;
@@ -129,6 +127,15 @@ ForeignScan* get_pushed_plan(PlannerInfo* root, RelInfo* info, ForeignPath* path
         sel.limit_count = root->parse->limitCount;
         sel.limit_offset = root->parse->limitOffset;
     }
+    return sel;
+}
+
+// The plan of a join or grouping sent remotely: the remote SELECT returns
+// exactly the scan tuple (fdw_scan_tlist), every condition is in it, and the
+// plan's target list is computed from the scan tuple.
+ForeignScan* get_pushed_plan(PlannerInfo* root, RelInfo* info, ForeignPath* path, List* tlist,
+                             Plan* outer_plan) {
+    RemoteSelect sel = remote_select_of(root, info, path);
     List* fdw_scan_tlist = info->kind == RelKind::kGrouped ? info->grouped_tlist
                                                            : join_scan_tlist(info->base);
     List* params = NIL;
@@ -148,14 +155,7 @@ ForeignScan* get_plan(PlannerInfo* root, RelOptInfo* rel, Oid, ForeignPath* path
     if (info->kind != RelKind::kTable)
         return get_pushed_plan(root, info, path, tlist, outer_plan);
     bool upper = rel->reloptkind == RELOPT_UPPER_REL;
-    RemoteSelect sel{};
-    sel.info = info;
-    sel.pathkeys = intVal(linitial(path->fdw_private)) != 0 ? path->path.pathkeys : NIL;
-    sel.limited = intVal(lsecond(path->fdw_private)) != 0;
-    if (sel.limited) {
-        sel.limit_count = root->parse->limitCount;
-        sel.limit_offset = root->parse->limitOffset;
-    }
+    RemoteSelect sel = remote_select_of(root, info, path);
     List* local_exprs = NIL;
     ListCell* cell;
     if (upper) {
